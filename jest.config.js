@@ -1,0 +1,30 @@
+// Two projects: `unit` (*.spec.ts beside the code, no servers) and `integration`
+// (test/**/*.test.ts, against the real Kafka, Postgres and Redis from `npm run infra:up`).
+// NestJS 12 is ESM-only, so Jest runs with --experimental-vm-modules and ts-jest in ESM mode.
+const common = {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.jest.json' }],
+  },
+  moduleNameMapper: {
+    '^@app/dist-core/(.*)$': '<rootDir>/libs/dist-core/src/$1/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+};
+
+export default {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/libs/**/src/**/*.spec.ts', '<rootDir>/apps/**/src/**/*.spec.ts'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testTimeout: 60_000,
+    },
+  ],
+};
