@@ -1,0 +1,24 @@
+# One image for the three services; docker-compose.yml picks the service with `command`.
+# Build stage: install everything, compile the lib and the apps with tsc -b, drop dev deps.
+FROM node:20.19.2-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY libs/dist-core/package.json libs/dist-core/
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.base.json ./
+COPY libs libs
+COPY apps apps
+RUN npm run build && npm prune --omit=dev
+
+# Runtime stage: compiled JavaScript and production node_modules only. The lib is reached the
+# same way as in a native run: node_modules/@app/dist-core links to libs/dist-core (npm workspace).
+FROM node:20.19.2-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/libs/dist-core/package.json libs/dist-core/
+COPY --from=build /app/libs/dist-core/dist libs/dist-core/dist
+COPY --from=build /app/dist dist
+USER node
+CMD ["node", "--enable-source-maps", "dist/apps/order/main.js"]

@@ -1,0 +1,12 @@
+import { bootstrapService } from '@app/dist-core/bootstrap';
+import { paymentConfig } from './config.js';
+import { PaymentModule } from './payment.module.js';
+
+await bootstrapService({
+  name: 'payment',
+  description: 'Customer accounts: freezes, captures and releases funds for orders',
+  module: PaymentModule,
+  config: paymentConfig,
+  httpPort: (config) => config.PAYMENT_PORT,
+  postgres: (config) => [{ name: 'payment', url: config.PAYMENT_DB_URL }],
+});

@@ -1,0 +1,52 @@
+import 'reflect-metadata';
+import { Logger, Module, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, loadConfig, type ConfigOf, type EnvSchema } from '../config/index.js';
+import { KafkaClient, KafkaConsumerServer } from '../kafka/index.js';
+import { CoreModule } from './core.module.js';
+import { HttpErrorFilter } from './http-error.filter.js';
+import { jsonBodyMiddleware } from './json-body.js';
+import type { ServiceSpec } from './service-spec.js';
+import { setupSwagger } from './swagger.js';
+import { strictValidationPipe } from './validation.js';
+
+/**
+ * The one start-up path of every service (its main.ts is a single call): configuration,
+ * HTTP conventions, health, Swagger, the Kafka consumer, graceful shutdown.
+ */
+export async function bootstrapService<S extends EnvSchema>(
+  spec: ServiceSpec<S>,
+): Promise<INestApplication> {
+  let config: ConfigOf<S>;
+  try {
+    config = loadConfig(spec.config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // One line naming the variable, and no stack: the fix is in the environment, not the code.
+    process.stderr.write(`${spec.name}: ${error.message}\n`);
+    process.exit(1);
+  }
+
+  @Module({ imports: [CoreModule.forService(spec, config), spec.module] })
+  class ServiceRootModule {}
+
+  const app = await NestFactory.create(ServiceRootModule, { bodyParser: false });
+  app.use(jsonBodyMiddleware());
+  app.useGlobalPipes(strictValidationPipe());
+  app.useGlobalFilters(new HttpErrorFilter());
+  app.enableShutdownHooks();
+  setupSwagger(app, spec.name, spec.description);
+
+  app.connectMicroservice(
+    {
+      strategy: new KafkaConsumerServer(app.get(KafkaClient), { groupId: `${spec.name}-service` }),
+    },
+    { inheritAppConfig: true },
+  );
+  await app.startAllMicroservices();
+
+  const port = spec.httpPort(config);
+  await app.listen(port);
+  new Logger(spec.name).log(`Listening on :${port} (Swagger at /docs, health at /health)`);
+  return app;
+}

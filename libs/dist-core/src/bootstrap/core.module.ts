@@ -1,0 +1,58 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import type { ConfigOf, EnvSchema } from '../config/index.js';
+import { KafkaClient } from '../kafka/index.js';
+import { createRedisClients } from './redis-clients.js';
+import { HealthController } from './health.controller.js';
+import { InfrastructureShutdown } from './infrastructure-shutdown.js';
+import { PostgresDatabases } from './postgres-databases.js';
+import { RedisNodes } from './redis-nodes.js';
+import { SERVICE_CONFIG, SERVICE_NAME, type ServiceSpec } from './service-spec.js';
+
+type SharedConfig = { KAFKA_BROKERS: string[]; REDIS_NODES: string[] };
+
+/**
+ * What every service has, provided once: its validated configuration, its Postgres
+ * databases, the Redis nodes, the Kafka client, GET /health, and the ordered shutdown.
+ */
+@Global()
+@Module({})
+export class CoreModule {
+  static forService<S extends EnvSchema>(spec: ServiceSpec<S>, config: ConfigOf<S>): DynamicModule {
+    const shared = config as unknown as SharedConfig;
+    return {
+      module: CoreModule,
+      imports: [TerminusModule.forRoot({ errorLogStyle: 'pretty' })],
+      controllers: [HealthController],
+      providers: [
+        { provide: SERVICE_CONFIG, useValue: config },
+        { provide: SERVICE_NAME, useValue: spec.name },
+        {
+          provide: PostgresDatabases,
+          useFactory: async () => {
+            const databases = new PostgresDatabases(spec.postgres(config), {
+              poolSize: 5,
+              startupTimeoutMs: 120_000,
+            });
+            await databases.initialize();
+            return databases;
+          },
+        },
+        {
+          provide: RedisNodes,
+          useFactory: () => new RedisNodes(shared.REDIS_NODES, createRedisClients),
+        },
+        {
+          provide: KafkaClient,
+          useFactory: async () => {
+            const kafka = new KafkaClient({ clientId: spec.name, brokers: shared.KAFKA_BROKERS });
+            await kafka.connect();
+            return kafka;
+          },
+        },
+        InfrastructureShutdown,
+      ],
+      exports: [SERVICE_CONFIG, SERVICE_NAME, PostgresDatabases, RedisNodes, KafkaClient],
+    };
+  }
+}

@@ -1,0 +1,86 @@
+import { Logger } from '@nestjs/common';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { redactUrl } from '../config/index.js';
+
+/** One Postgres database a service uses: a shard of the orders, or its own database. */
+export interface PostgresTarget {
+  /** Stable name, used in health keys and logs: `orders_0`, `payment`. */
+  name: string;
+  url: string;
+  entities?: DataSourceOptions['entities'];
+  migrations?: DataSourceOptions['migrations'];
+}
+
+export interface PostgresOptions {
+  /** Connections per database per process; shards × pool × processes must fit Postgres' 100. */
+  poolSize: number;
+  /** How long start-up waits for a database that does not answer yet. */
+  startupTimeoutMs: number;
+}
+
+/** The TypeORM DataSources of one service, opened at start and closed at shutdown. */
+export class PostgresDatabases {
+  private readonly log = new Logger(PostgresDatabases.name);
+  private readonly sources = new Map<string, DataSource>();
+
+  constructor(
+    private readonly targets: PostgresTarget[],
+    private readonly options: PostgresOptions,
+  ) {
+    for (const target of targets) {
+      this.sources.set(
+        target.name,
+        new DataSource({
+          type: 'postgres',
+          url: target.url,
+          entities: target.entities ?? [],
+          migrations: target.migrations ?? [],
+          migrationsRun: false,
+          extra: { max: options.poolSize, connectionTimeoutMillis: 3000 },
+        }),
+      );
+    }
+  }
+
+  get(name: string): DataSource {
+    const source = this.sources.get(name);
+    if (!source) throw new Error(`No database named ${name}`);
+    return source;
+  }
+
+  all(): { name: string; dataSource: DataSource }[] {
+    return [...this.sources].map(([name, dataSource]) => ({ name, dataSource }));
+  }
+
+  /**
+   * Opens every database and runs its migrations, waiting for a database that does not answer
+   * yet (a service may start before Postgres does, as in docker compose or after a crash).
+   */
+  async initialize(): Promise<void> {
+    await Promise.all(this.targets.map((target) => this.open(target)));
+  }
+
+  private async open(target: PostgresTarget): Promise<void> {
+    const source = this.get(target.name);
+    const deadline = Date.now() + this.options.startupTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (!source.isInitialized) await source.initialize();
+        await source.runMigrations({ transaction: 'each' });
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        if (attempt === 1 || attempt % 10 === 0) {
+          this.log.warn(`Waiting for ${redactUrl(target.url)}: ${(error as Error).message}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(250 * attempt, 2000)));
+      }
+    }
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all(
+      [...this.sources.values()].filter((s) => s.isInitialized).map((s) => s.destroy()),
+    );
+  }
+}

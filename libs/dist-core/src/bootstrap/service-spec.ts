@@ -1,0 +1,20 @@
+import type { Type } from '@nestjs/common';
+import type { ConfigOf, EnvSchema } from '../config/index.js';
+import type { PostgresTarget } from './postgres-databases.js';
+
+/** What a service tells `bootstrapService`: everything else is the same for all three. */
+export interface ServiceSpec<S extends EnvSchema = EnvSchema> {
+  /** `order`, `payment`, `inventory`: names the Kafka client, consumer group and logs. */
+  name: string;
+  /** One line for the Swagger page. */
+  description: string;
+  /** The service's own module: its controllers, providers and Kafka handlers. */
+  module: Type<unknown>;
+  /** Its configuration schema (CONTRACT.md variable names). */
+  config: S;
+  httpPort(config: ConfigOf<S>): number;
+  postgres(config: ConfigOf<S>): PostgresTarget[];
+}
+
+export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
+export const SERVICE_NAME = Symbol('SERVICE_NAME');

@@ -1,0 +1,66 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, env, loadConfig } from './env-schema.js';
+import { DEFAULTS, sharedConfig } from './defaults.js';
+
+const schema = {
+  ...sharedConfig,
+  ORDER_PORT: env.port(DEFAULTS.ORDER_PORT),
+  ORDER_DB_SHARDS: env.postgresUrls(DEFAULTS.ORDER_DB_SHARDS),
+};
+
+function errorOf(source: NodeJS.ProcessEnv): string {
+  try {
+    loadConfig(schema, source);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('gives the native defaults when nothing is set', () => {
+    const config = loadConfig(schema, {});
+    expect(config.ORDER_PORT).toBe(3000);
+    expect(config.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);
+    expect(config.REDIS_NODES).toHaveLength(3);
+    expect(config.ORDER_DB_SHARDS).toEqual([
+      'postgres://app:app@127.0.0.1:5432/orders_0',
+      'postgres://app:app@127.0.0.1:5432/orders_1',
+      'postgres://app:app@127.0.0.1:5432/orders_2',
+    ]);
+  });
+
+  it('reads and trims given values', () => {
+    const config = loadConfig(schema, {
+      ORDER_PORT: ' 8080 ',
+      KAFKA_BROKERS: 'kafka:9092, k2:9093',
+    });
+    expect(config.ORDER_PORT).toBe(8080);
+    expect(config.KAFKA_BROKERS).toEqual(['kafka:9092', 'k2:9093']);
+  });
+
+  it.each([
+    [{ ORDER_PORT: 'abc' }, 'ORDER_PORT must be a whole number from 1 to 65535, got "abc"'],
+    [{ ORDER_PORT: '70000' }, 'ORDER_PORT must be a whole number'],
+    [{ ORDER_PORT: '30.5' }, 'ORDER_PORT must be a whole number'],
+    [{ KAFKA_BROKERS: 'localhost' }, 'KAFKA_BROKERS must be a comma-separated list of host:port'],
+    [
+      { KAFKA_BROKERS: 'a:1,,b:2' },
+      'KAFKA_BROKERS must be a comma-separated list with no empty entries',
+    ],
+    [{ REDIS_NODES: 'http://x:6379' }, 'REDIS_NODES must use redis: or rediss:'],
+    [{ REDIS_NODES: 'redis://a:1,redis://a:1' }, 'REDIS_NODES must not list the same node twice'],
+    [{ ORDER_DB_SHARDS: 'not a url' }, 'ORDER_DB_SHARDS must be a URL'],
+  ])('names the variable in one line for %j', (source, expected) => {
+    const message = errorOf(source);
+    expect(message).toContain(expected);
+    expect(message).not.toContain('\n');
+  });
+
+  it('requires a variable that has no default', () => {
+    expect(() =>
+      loadConfig({ SECRET: env.postgresUrl(undefined as unknown as string) }, {}),
+    ).toThrow('SECRET is required but not set');
+  });
+});

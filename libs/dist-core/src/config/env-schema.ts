@@ -1,0 +1,129 @@
+/**
+ * Configuration read once at start-up from environment variables, validated and typed.
+ *
+ * A schema maps each variable name (the names of shared/CONTRACT.md) to a field that parses
+ * its text. A missing variable takes the field's default, which points at the native
+ * infrastructure of `npm run infra:up`. A bad value stops start-up with one line naming the
+ * variable: a service that starts on a half-understood configuration fails later, somewhere
+ * less obvious.
+ */
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses one variable's text; throws a message fragment ("must be ...") when it is wrong. */
+export interface EnvField<T> {
+  readonly defaultText: string | undefined;
+  parse(text: string): T;
+}
+
+export type EnvSchema = Record<string, EnvField<unknown>>;
+export type ConfigOf<S extends EnvSchema> = { readonly [K in keyof S]: ReturnType<S[K]['parse']> };
+
+export function loadConfig<S extends EnvSchema>(
+  schema: S,
+  source: NodeJS.ProcessEnv = process.env,
+): ConfigOf<S> {
+  const config: Record<string, unknown> = {};
+  for (const [variable, field] of Object.entries(schema)) {
+    const given = source[variable];
+    const text = given === undefined || given.trim() === '' ? field.defaultText : given.trim();
+    if (text === undefined) throw new ConfigError(variable, 'is required but not set');
+    try {
+      config[variable] = field.parse(text);
+    } catch (error) {
+      throw new ConfigError(variable, `${(error as Error).message}, got "${text}"`);
+    }
+  }
+  return config as ConfigOf<S>;
+}
+
+function field<T>(defaultText: string | undefined, parse: (text: string) => T): EnvField<T> {
+  return { defaultText, parse };
+}
+
+function list(text: string): string[] {
+  const items = text.split(',').map((item) => item.trim());
+  if (items.some((item) => item === ''))
+    throw new Error('must be a comma-separated list with no empty entries');
+  return items;
+}
+
+function parseUrl(text: string, protocols: readonly string[]): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`must be a URL (${protocols.join(' or ')})`);
+  }
+  if (!protocols.includes(url.protocol)) throw new Error(`must use ${protocols.join(' or ')}`);
+  if (url.hostname === '') throw new Error('must name a host');
+  return text;
+}
+
+function parseInteger(text: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text)) throw new Error(`must be a whole number from ${min} to ${max}`);
+  const value = Number(text);
+  if (value < min || value > max) throw new Error(`must be a whole number from ${min} to ${max}`);
+  return value;
+}
+
+function unique(items: string[], what: string): string[] {
+  if (new Set(items).size !== items.length) throw new Error(`must not list the same ${what} twice`);
+  return items;
+}
+
+const POSTGRES = ['postgres:', 'postgresql:'] as const;
+
+/** The field types the services' schemas are built from. */
+export const env = {
+  port: (defaultPort: number) => field(String(defaultPort), (t) => parseInteger(t, 1, 65535)),
+
+  integer: (defaultValue: number | undefined, min: number, max: number) =>
+    field(defaultValue === undefined ? undefined : String(defaultValue), (t) =>
+      parseInteger(t, min, max),
+    ),
+
+  /** An optional integer: unset means "not pinned", e.g. SNOWFLAKE_WORKER_ID. */
+  optionalInteger: (min: number, max: number) =>
+    field<number | undefined>('', (t) => (t === '' ? undefined : parseInteger(t, min, max))),
+
+  /** `host:port,host:port`, as kafkajs takes brokers. */
+  hostPorts: (defaultText: string) =>
+    field(defaultText, (t) =>
+      unique(
+        list(t).map((entry) => {
+          const match = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(\d+)$/.exec(entry);
+          if (!match) throw new Error('must be a comma-separated list of host:port');
+          parseInteger(match[2], 1, 65535);
+          return entry;
+        }),
+        'broker',
+      ),
+    ),
+
+  redisUrls: (defaultText: string) =>
+    field(defaultText, (t) =>
+      unique(
+        list(t).map((u) => parseUrl(u, ['redis:', 'rediss:'])),
+        'node',
+      ),
+    ),
+
+  postgresUrl: (defaultText: string) => field(defaultText, (t) => parseUrl(t, POSTGRES)),
+
+  postgresUrls: (defaultText: string) =>
+    field(defaultText, (t) =>
+      unique(
+        list(t).map((u) => parseUrl(u, POSTGRES)),
+        'database',
+      ),
+    ),
+};

@@ -1,0 +1,3 @@
+export { ConfigError, env, loadConfig } from './env-schema.js';
+export type { ConfigOf, EnvField, EnvSchema } from './env-schema.js';
+export { DEFAULTS, redactUrl, sharedConfig } from './defaults.js';

@@ -1,0 +1,4 @@
+export { KafkaClient } from './kafka-client.js';
+export type { KafkaClientOptions } from './kafka-client.js';
+export { KafkaConsumerServer } from './kafka-consumer.server.js';
+export type { KafkaConsumerServerOptions } from './kafka-consumer.server.js';
