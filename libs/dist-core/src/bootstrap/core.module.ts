@@ -7,7 +7,11 @@ import { HealthController } from './health.controller.js';
 import { InfrastructureShutdown } from './infrastructure-shutdown.js';
 import { PostgresDatabases } from './postgres-databases.js';
 import { RedisNodes } from './redis-nodes.js';
+import { waitFor } from './wait-for.js';
 import { SERVICE_CONFIG, SERVICE_NAME, type ServiceSpec } from './service-spec.js';
+
+/** How long a service waits at start for a server that does not answer yet. */
+const STARTUP_TIMEOUT_MS = 120_000;
 
 type SharedConfig = { KAFKA_BROKERS: string[]; REDIS_NODES: string[] };
 
@@ -32,7 +36,7 @@ export class CoreModule {
           useFactory: async () => {
             const databases = new PostgresDatabases(spec.postgres(config), {
               poolSize: 5,
-              startupTimeoutMs: 120_000,
+              startupTimeoutMs: STARTUP_TIMEOUT_MS,
             });
             await databases.initialize();
             return databases;
@@ -46,7 +50,9 @@ export class CoreModule {
           provide: KafkaClient,
           useFactory: async () => {
             const kafka = new KafkaClient({ clientId: spec.name, brokers: shared.KAFKA_BROKERS });
-            await kafka.connect();
+            await waitFor(`Kafka at ${shared.KAFKA_BROKERS.join(',')}`, STARTUP_TIMEOUT_MS, () =>
+              kafka.connect(),
+            );
             return kafka;
           },
         },

@@ -1,6 +1,6 @@
-import { Logger } from '@nestjs/common';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { redactUrl } from '../config/index.js';
+import { waitFor } from './wait-for.js';
 
 /** One Postgres database a service uses: a shard of the orders, or its own database. */
 export interface PostgresTarget {
@@ -20,7 +20,6 @@ export interface PostgresOptions {
 
 /** The TypeORM DataSources of one service, opened at start and closed at shutdown. */
 export class PostgresDatabases {
-  private readonly log = new Logger(PostgresDatabases.name);
   private readonly sources = new Map<string, DataSource>();
 
   constructor(
@@ -62,20 +61,10 @@ export class PostgresDatabases {
 
   private async open(target: PostgresTarget): Promise<void> {
     const source = this.get(target.name);
-    const deadline = Date.now() + this.options.startupTimeoutMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (!source.isInitialized) await source.initialize();
-        await source.runMigrations({ transaction: 'each' });
-        return;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        if (attempt === 1 || attempt % 10 === 0) {
-          this.log.warn(`Waiting for ${redactUrl(target.url)}: ${(error as Error).message}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(250 * attempt, 2000)));
-      }
-    }
+    await waitFor(redactUrl(target.url), this.options.startupTimeoutMs, async () => {
+      if (!source.isInitialized) await source.initialize();
+      await source.runMigrations({ transaction: 'each' });
+    });
   }
 
   async destroy(): Promise<void> {

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export type ServiceName = 'order' | 'payment' | 'inventory';
+
+/** Test ports, away from CONTRACT.md's 3000-3002 so a running `start:all` does not collide. */
+export const TEST_PORTS: Record<ServiceName, number> = {
+  order: 13000,
+  payment: 13001,
+  inventory: 13002,
+};
+const PORT_VARIABLE: Record<ServiceName, string> = {
+  order: 'ORDER_PORT',
+  payment: 'PAYMENT_PORT',
+  inventory: 'INVENTORY_PORT',
+};
+
+/** A built service (dist/apps/<name>/main.js) running as a child process. */
+export class RunningService {
+  readonly output: string[] = [];
+  private readonly exited: Promise<number | null>;
+
+  constructor(
+    readonly name: ServiceName,
+    readonly port: number,
+    readonly process: ChildProcess,
+  ) {
+    for (const stream of [process.stdout, process.stderr]) {
+      stream?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    }
+    this.exited = new Promise((resolve) => process.once('exit', (code) => resolve(code)));
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Resolves when GET /health answers `status` (or rejects after the timeout, with the logs). */
+  async waitForHealth(status = 200, timeoutMs = 60_000): Promise<unknown> {
+    const deadline = Date.now() + timeoutMs;
+    let last = 'no answer';
+    while (Date.now() < deadline) {
+      if (this.process.exitCode !== null) break;
+      try {
+        const response = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(3000) });
+        const body = await response.json();
+        if (response.status === status) return body;
+        last = `${response.status} ${JSON.stringify(body)}`;
+      } catch (error) {
+        last = (error as Error).message;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error(
+      `${this.name} /health never answered ${status} (last: ${last})\n${this.output.join('')}`,
+    );
+  }
+
+  /** SIGTERM and wait for a graceful exit; SIGKILL after the timeout. Resolves to the exit code. */
+  async stop(timeoutMs = 15_000): Promise<number | null> {
+    if (this.process.exitCode !== null) return this.process.exitCode;
+    this.process.kill('SIGTERM');
+    const timer = setTimeout(() => this.process.kill('SIGKILL'), timeoutMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  kill(): void {
+    this.process.kill('SIGKILL');
+  }
+}
+
+/** Starts a built service with the test port and the given environment on top of ours. */
+export function startService(name: ServiceName, env: Record<string, string> = {}): RunningService {
+  const entry = `dist/apps/${name}/main.js`;
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
+  const port = Number(env[PORT_VARIABLE[name]] ?? TEST_PORTS[name]);
+  const child = spawn(process.execPath, ['--enable-source-maps', entry], {
+    env: { ...process.env, NODE_OPTIONS: '', [PORT_VARIABLE[name]]: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new RunningService(name, port, child);
+}
