@@ -1,0 +1,59 @@
+// Waits until a Kafka broker really serves clients, not just until its port is open.
+//
+//   node kafka-ready.mjs --brokers 127.0.0.1:9092 [--timeout 90] [--pid 1234]
+//
+// Exit 0: an admin client's listTopics (a Metadata request) succeeded. A KRaft broker opens
+// its client listener only once it has caught up with the metadata log and is unfenced, so
+// that is the moment services can create topics and produce. Exit 1: timeout. Exit 3: the
+// broker process (--pid) died meanwhile, so there is no point waiting any longer.
+import { existsSync, readFileSync } from 'node:fs';
+import { Kafka, logLevel } from 'kafkajs';
+
+function option(name, fallback) {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 && at + 1 < process.argv.length ? process.argv[at + 1] : fallback;
+}
+
+const brokers = option('brokers', '127.0.0.1:9092').split(',');
+const timeoutMs = Number(option('timeout', '90')) * 1000;
+const pid = option('pid', undefined);
+
+// A zombie (exited, never reaped) still has a /proc entry: read its state, as lib.sh does.
+function processAlive(id) {
+  const statPath = `/proc/${id}/stat`;
+  if (!existsSync(statPath)) return false;
+  const stat = readFileSync(statPath, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+}
+
+const kafka = new Kafka({
+  clientId: 'infra-ready',
+  brokers,
+  // One attempt per round: this loop does the retrying and owns the deadline.
+  connectionTimeout: 1000,
+  requestTimeout: 3000,
+  retry: { retries: 0 },
+  logLevel: logLevel.NOTHING,
+});
+
+const deadline = Date.now() + timeoutMs;
+let lastError = 'no attempt made';
+while (Date.now() < deadline) {
+  if (pid && !processAlive(pid)) {
+    console.error(`kafka-ready: broker process ${pid} exited`);
+    process.exit(3);
+  }
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.listTopics();
+    await admin.disconnect();
+    process.exit(0);
+  } catch (error) {
+    lastError = error instanceof Error ? error.message : String(error);
+    await admin.disconnect().catch(() => {});
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500));
+}
+console.error(`kafka-ready: ${brokers.join(',')} not ready after ${timeoutMs / 1000}s: ${lastError}`);
+process.exit(1);

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Single-node Apache Kafka 3.9.1 in KRaft mode on 127.0.0.1:9092 (controller on 9093).
+#
+#   kafka.sh start    reuse a broker that already serves 9092, or fetch the jars (first time
+#                     only), format the storage and start one; waits until it serves clients
+#   kafka.sh stop     stop the broker this script started: SIGTERM, wait, SIGKILL after 60 s
+#   kafka.sh restart  stop, then start
+#   kafka.sh status   exit 0 if a broker on 9092 answers a Metadata request
+#
+# Layout under $INFRA_DIR/kafka: libs/ (the jars), data/ (log.dirs), logs/ (server.log and the
+# JVM's own output), server.properties, cluster-id, kafka.pid, maven.log.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+KAFKA_DIR="$INFRA_DIR/kafka"
+KAFKA_LIBS="$KAFKA_DIR/libs"
+KAFKA_DATA="$KAFKA_DIR/data"
+KAFKA_LOGS="$KAFKA_DIR/logs"
+KAFKA_PIDFILE="$KAFKA_DIR/kafka.pid"
+KAFKA_CLUSTER_ID="$KAFKA_DIR/cluster-id"
+KAFKA_PROPERTIES="$KAFKA_DIR/server.properties"
+KAFKA_BROKER="$HOST:9092"
+KAFKA_POM="$INFRA_SCRIPTS_DIR/pom.xml"
+# Enough for a first start on a slow 2-core CI machine; a healthy broker answers in ~10 s.
+KAFKA_START_TIMEOUT=120
+KAFKA_STOP_GRACE=60
+
+usage() {
+  echo "usage: $0 start|stop|restart|status" >&2
+  exit 2
+}
+
+kafka_answers() {
+  node "$INFRA_SCRIPTS_DIR/kafka-ready.mjs" --brokers "$KAFKA_BROKER" --timeout "$1" "${@:2}"
+}
+
+# The jars are resolved for one version of pom.xml; a changed pom (say, a Kafka upgrade)
+# invalidates them, so the pom's checksum is kept beside them.
+jars_current() {
+  [[ -f "$KAFKA_LIBS/.pom.sha256" ]] &&
+    [[ "$(<"$KAFKA_LIBS/.pom.sha256")" == "$(sha256sum <"$KAFKA_POM")" ]]
+}
+
+# Kafka comes from Maven Central rather than Apache's download site, which dev and CI
+# machines cannot reach. Maven's default local repository (~/.m2) is used on purpose: CI
+# runs from a fresh clone each time, so a cache under .infra would re-download ~70 MB of
+# Kafka and plugin jars per run (~45 s measured), while ~/.m2 makes it a copy (~4 s). What
+# the broker runs from is the copy in $INFRA_DIR/kafka/libs.
+fetch_jars() {
+  command -v java >/dev/null || apt_install default-jre-headless
+  command -v mvn >/dev/null || apt_install maven
+  local partial="$KAFKA_DIR/libs.partial" log="$KAFKA_DIR/maven.log"
+  rm -rf "$partial"
+  mkdir -p "$KAFKA_DIR"
+  if ! mvn -B -q -Dstyle.color=never -f "$KAFKA_POM" \
+    org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$partial" >"$log" 2>&1; then
+    echo "infra: resolving Kafka jars with Maven failed" >&2
+    show_log_tail "$log"
+    exit 1
+  fi
+  sha256sum <"$KAFKA_POM" >"$partial/.pom.sha256"
+  # Swapped in whole, so an interrupted download is never mistaken for a complete one.
+  rm -rf "$KAFKA_LIBS"
+  mv "$partial" "$KAFKA_LIBS"
+}
+
+kafka_java() {
+  java -cp "$KAFKA_LIBS/*" \
+    -Dkafka.logs.dir="$KAFKA_LOGS" \
+    -Dlog4j.configuration="file:$INFRA_SCRIPTS_DIR/log4j.properties" \
+    "$@"
+}
+
+# KRaft storage must be formatted once with a cluster id. The id is kept so that re-runs
+# (and restarts after infra-down) format nothing and reuse the same data.
+format_storage() {
+  mkdir -p "$KAFKA_DATA" "$KAFKA_LOGS"
+  sed "s|@KAFKA_DATA_DIR@|$KAFKA_DATA|" "$INFRA_SCRIPTS_DIR/server.properties" >"$KAFKA_PROPERTIES"
+  if [[ ! -s "$KAFKA_CLUSTER_ID" ]]; then
+    kafka_java kafka.tools.StorageTool random-uuid >"$KAFKA_CLUSTER_ID.tmp"
+    mv "$KAFKA_CLUSTER_ID.tmp" "$KAFKA_CLUSTER_ID"
+  fi
+  if ! kafka_java kafka.tools.StorageTool format -t "$(<"$KAFKA_CLUSTER_ID")" \
+    -c "$KAFKA_PROPERTIES" --ignore-formatted >>"$KAFKA_LOGS/storage-format.log" 2>&1; then
+    echo "infra: formatting Kafka storage in $KAFKA_DATA failed" >&2
+    show_log_tail "$KAFKA_LOGS/storage-format.log"
+    exit 1
+  fi
+}
+
+show_kafka_logs() {
+  show_log_tail "$KAFKA_LOGS/kafka.out"
+  show_log_tail "$KAFKA_LOGS/server.log"
+}
+
+kafka_start() {
+  local outcome=started pid
+  pid="$(live_pid "$KAFKA_PIDFILE" kafka.Kafka)"
+
+  if port_open 9092 && kafka_answers 10; then
+    if [[ -n "$pid" ]]; then
+      report kafka reused "(ours, pid $pid)"
+    else
+      report kafka reused "(not ours: infra:down leaves it alone)"
+    fi
+    return 0
+  fi
+  if [[ -z "$pid" ]]; then
+    for port in 9092 9093; do
+      if port_open "$port"; then die "127.0.0.1:$port is taken by something that is not our Kafka"; fi
+    done
+
+    if ! jars_current; then
+      fetch_jars
+      outcome=installed
+    fi
+    format_storage
+
+    # setsid + nohup: the broker must outlive this script and ignore the Ctrl-C or hang-up of
+    # the terminal that ran infra-up. 512 MiB of heap is plenty for tests and demos and keeps
+    # the 2-core CI machine's memory for the services. G1 with short pauses, as Kafka's own
+    # start script does.
+    setsid nohup java -Xms512m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+      -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+      -cp "$KAFKA_LIBS/*" \
+      -Dkafka.logs.dir="$KAFKA_LOGS" \
+      -Dlog4j.configuration="file:$INFRA_SCRIPTS_DIR/log4j.properties" \
+      kafka.Kafka "$KAFKA_PROPERTIES" >>"$KAFKA_LOGS/kafka.out" 2>&1 </dev/null &
+    pid=$!
+    echo "$pid" >"$KAFKA_PIDFILE"
+  fi
+  # else: a broker of ours is alive but not answering yet (still starting): wait for it.
+
+  if ! kafka_answers "$KAFKA_START_TIMEOUT" --pid "$pid"; then
+    echo "infra: Kafka did not become ready on $KAFKA_BROKER" >&2
+    show_kafka_logs
+    exit 1
+  fi
+  report kafka "$outcome" "pid $pid, log $KAFKA_LOGS/server.log"
+}
+
+kafka_stop() {
+  local pid
+  pid="$(live_pid "$KAFKA_PIDFILE" kafka.Kafka)"
+  if [[ -z "$pid" ]]; then
+    if port_open 9092; then
+      report kafka left "(not started by infra:up)"
+    else
+      report kafka "not running"
+    fi
+    return 0
+  fi
+  # SIGTERM runs Kafka's shutdown hook: a controlled shutdown that flushes the logs and
+  # writes a clean-shutdown marker, so the next start skips log recovery.
+  stop_pid "$pid" "$KAFKA_STOP_GRACE"
+  rm -f "$KAFKA_PIDFILE"
+  report kafka stopped "pid $pid"
+}
+
+[[ $# -eq 1 ]] || usage
+case "$1" in
+  start) kafka_start ;;
+  stop) kafka_stop ;;
+  restart)
+    kafka_stop
+    kafka_start
+    ;;
+  status) port_open 9092 && kafka_answers 5 ;;
+  *) usage ;;
+esac

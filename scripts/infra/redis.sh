@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# One Redis node of the Redlock quorum, on 127.0.0.1:PORT.
+#
+#   redis.sh start PORT   reuse a server already answering on PORT, or start one (pidfile and
+#                         log under $INFRA_DIR/redis/PORT); waits until it answers PING
+#   redis.sh stop PORT    stop the server on PORT if this script started it; leaves others alone
+#   redis.sh status PORT  exit 0 if something answers PING on PORT
+#
+# infra-up/infra-down use it for 6379-6381; chaos tests use it to take one node away and back.
+# The three nodes are independent servers (no replication, no cluster): that is what Redlock's
+# quorum assumes.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+  echo "usage: $0 start|stop|status PORT" >&2
+  exit 2
+}
+
+redis_answers() {
+  [[ "$(redis-cli -h "$HOST" -p "$1" ping 2>/dev/null)" == PONG ]]
+}
+
+redis_start() {
+  local port="$1" dir="$INFRA_DIR/redis/$1"
+  local pidfile="$dir/redis.pid" log="$dir/redis.log" outcome=started
+
+  command -v redis-cli >/dev/null || apt_install redis-tools
+  if redis_answers "$port"; then
+    if [[ -n "$(live_pid "$pidfile" "redis-server")" ]]; then
+      report "redis:$port" reused "(ours, pid $(<"$pidfile"))"
+    else
+      report "redis:$port" reused "(not ours: infra:down leaves it alone)"
+    fi
+    return 0
+  fi
+  if port_open "$port"; then
+    die "127.0.0.1:$port is taken by something that does not answer Redis PING"
+  fi
+
+  if ! command -v redis-server >/dev/null; then
+    apt_install redis-server
+    outcome=installed
+  fi
+
+  mkdir -p "$dir"
+  rm -f "$pidfile"
+  # No persistence (--save '' --appendonly no): tests and demos want a clean node after a
+  # restart, and a lock store must not resurrect old locks from disk anyway.
+  redis-server --daemonize yes --bind "$HOST" --port "$port" --save '' --appendonly no \
+    --dir "$dir" --pidfile "$pidfile" --logfile "$log" >/dev/null
+
+  if ! wait_until 10 redis_answers "$port"; then
+    echo "infra: redis on $port did not answer PING within 10s" >&2
+    show_log_tail "$log"
+    exit 1
+  fi
+  report "redis:$port" "$outcome" "pid $(<"$pidfile"), log $log"
+}
+
+redis_stop() {
+  local port="$1" pid
+  pid="$(live_pid "$INFRA_DIR/redis/$port/redis.pid" "redis-server")"
+  if [[ -z "$pid" ]]; then
+    if redis_answers "$port"; then
+      report "redis:$port" left "(not started by infra:up)"
+    else
+      report "redis:$port" "not running"
+    fi
+    return 0
+  fi
+  # SIGTERM is Redis's clean shutdown; with nothing to save it exits at once.
+  stop_pid "$pid" 10
+  rm -f "$INFRA_DIR/redis/$port/redis.pid"
+  report "redis:$port" stopped "pid $pid"
+}
+
+[[ $# -eq 2 && "$2" =~ ^[0-9]+$ ]] || usage
+case "$1" in
+  start) redis_start "$2" ;;
+  stop) redis_stop "$2" ;;
+  status) redis_answers "$2" ;;
+  *) usage ;;
+esac
