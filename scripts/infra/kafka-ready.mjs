@@ -55,5 +55,7 @@ while (Date.now() < deadline) {
   }
   await new Promise((resolve) => setTimeout(resolve, 500));
 }
-console.error(`kafka-ready: ${brokers.join(',')} not ready after ${timeoutMs / 1000}s: ${lastError}`);
+console.error(
+  `kafka-ready: ${brokers.join(',')} not ready after ${timeoutMs / 1000}s: ${lastError}`,
+);
 process.exit(1);

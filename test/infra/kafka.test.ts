@@ -1,0 +1,68 @@
+// The Kafka broker of `npm run infra:up` (or KAFKA_BROKERS) carries a keyed message from a
+// producer to a consumer group: the path every saga and TCC message takes.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { DEFAULTS, env, loadConfig } from '@app/dist-core/config';
+
+const { KAFKA_BROKERS } = loadConfig({ KAFKA_BROKERS: env.hostPorts(DEFAULTS.KAFKA_BROKERS) });
+
+describe('Kafka broker', () => {
+  // Unique per run, so a re-run never reads an earlier run's messages.
+  const runId = randomUUID();
+  const topic = `infra-test-${runId}`;
+  const kafka = new Kafka({
+    clientId: 'infra-test',
+    brokers: KAFKA_BROKERS,
+    logLevel: logLevel.WARN,
+  });
+  let admin: Admin;
+  let producer: Producer;
+  let consumer: Consumer;
+
+  beforeAll(async () => {
+    admin = kafka.admin();
+    producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    // Short session and heartbeat: the group forms in about a second instead of tens.
+    consumer = kafka.consumer({
+      groupId: `infra-test-${runId}`,
+      sessionTimeout: 6000,
+      heartbeatInterval: 1000,
+      maxWaitTimeInMs: 100,
+    });
+    await Promise.all([admin.connect(), producer.connect(), consumer.connect()]);
+    // auto.create.topics.enable=false on the broker: topics exist only when created.
+    const created = await admin.createTopics({
+      topics: [{ topic, numPartitions: 3, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+    expect(created).toBe(true);
+  });
+
+  afterAll(async () => {
+    await consumer?.disconnect();
+    await producer?.disconnect();
+    await admin?.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin?.disconnect();
+  });
+
+  it('delivers the exact key and value produced', async () => {
+    const key = `order-${runId}`;
+    const value = JSON.stringify({ id: '7291046718193451008', totalCents: 12345, note: 'zażółć' });
+
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const received = new Promise<{ key: string | undefined; value: string | undefined }>(
+      (resolve) => {
+        void consumer.run({
+          eachMessage: async ({ message }) => {
+            resolve({ key: message.key?.toString(), value: message.value?.toString() });
+          },
+        });
+      },
+    );
+
+    await producer.send({ topic, messages: [{ key, value }], acks: -1 });
+
+    await expect(received).resolves.toEqual({ key, value });
+  });
+});
