@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/**
+ * The per-node halves of Redlock. Each runs as one Lua script, so a node applies it atomically
+ * and the whole operation costs one round trip per node.
+ *
+ * Keys of a lock on resources r1…rn: `lock:<r>` holds the holder's random token with a PX ttl;
+ * `fence:<r>` is a counter with no ttl, the source of the fencing tokens.
+ */
+export function lockKey(resource: string): string {
+  return `lock:${resource}`;
+}
+
+export function fenceKey(resource: string): string {
+  return `fence:${resource}`;
+}
+
+/**
+ * Compares non-negative decimal strings without leading zeros exactly: Lua numbers are doubles,
+ * so `tonumber` would round counters above 2^53. Shared by the scripts that take a max.
+ */
+const DECIMAL_GREATER = `
+local function greater(a, b)
+  if #a ~= #b then return #a > #b end
+  return a > b
+end
+`;
+
+/**
+ * KEYS: lock keys (n), then fence keys (n). ARGV: token, ttl ms, n.
+ * SET NX PX on every resource (all or none), then one fence for the lock that exceeds every
+ * resource's counter on this node: the largest counter is INCRed (exact 64-bit in Redis) and the
+ * others set to it, so each resource's counter still only increases. Returns the fence as a
+ * decimal string, or nil when a resource is held.
+ */
+export const ACQUIRE = `${DECIMAL_GREATER}
+local n = tonumber(ARGV[3])
+for i = 1, n do
+  if redis.call('exists', KEYS[i]) == 1 then return false end
+end
+for i = 1, n do
+  redis.call('set', KEYS[i], ARGV[1], 'PX', ARGV[2])
+end
+local top = n + 1
+for i = n + 2, 2 * n do
+  if greater(redis.call('get', KEYS[i]) or '0', redis.call('get', KEYS[top]) or '0') then top = i end
+end
+redis.call('incr', KEYS[top])
+local fence = redis.call('get', KEYS[top])
+for i = n + 1, 2 * n do
+  if i ~= top then redis.call('set', KEYS[i], fence) end
+end
+return fence
+`;
+
+/**
+ * KEYS: lock keys (n), then fence keys (n). ARGV: token, fence, n.
+ * Raises every fence counter on this node to at least the lock's fence (never lowers one).
+ * Returns 1 if this node still holds the lock for the token: only such a node can vouch that no
+ * later holder's fence was drawn from it before the raise.
+ */
+export const RAISE_FENCE = `${DECIMAL_GREATER}
+local n = tonumber(ARGV[3])
+for i = n + 1, 2 * n do
+  if greater(ARGV[2], redis.call('get', KEYS[i]) or '0') then redis.call('set', KEYS[i], ARGV[2]) end
+end
+for i = 1, n do
+  if redis.call('get', KEYS[i]) ~= ARGV[1] then return 0 end
+end
+return 1
+`;
+
+/** KEYS: lock keys. ARGV: token. Compare-and-delete: never removes another holder's lock. */
+export const RELEASE = `
+local count = 0
+for i = 1, #KEYS do
+  if redis.call('get', KEYS[i]) == ARGV[1] then
+    redis.call('del', KEYS[i])
+    count = count + 1
+  end
+end
+return count
+`;
+
+/**
+ * KEYS: lock keys. ARGV: token, ttl ms. Compare-and-pexpire, all or none: returns 1 only if
+ * every resource is still held with the token on this node.
+ */
+export const EXTEND = `
+for i = 1, #KEYS do
+  if redis.call('get', KEYS[i]) ~= ARGV[1] then return 0 end
+end
+for i = 1, #KEYS do
+  redis.call('pexpire', KEYS[i], ARGV[2])
+end
+return 1
+`;
+
+const sha1 = new Map<string, string>();
+
+/** EVALSHA, falling back to EVAL once when the node does not have the script (new or restarted). */
+export async function evalScript(
+  client: Redis,
+  script: string,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  let hash = sha1.get(script);
+  if (hash === undefined) {
+    hash = createHash('sha1').update(script).digest('hex');
+    sha1.set(script, hash);
+  }
+  try {
+    return await client.evalsha(hash, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    return await client.eval(script, keys.length, ...keys, ...args);
+  }
+}
