@@ -34,3 +34,10 @@ export {
   InvalidWorkerIdError,
   InvalidSnowflakeIdError,
 } from './snowflake.errors.js';
+export {
+  WorkerIdLease,
+  type WorkerIdLeaseOptions,
+  WORKER_ID_ENV,
+  workerResource,
+  pinnedWorkerIdFromEnv,
+} from './worker-id-lease.js';
