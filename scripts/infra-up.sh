@@ -15,12 +15,12 @@ INFRA="$(cd "$(dirname "${BASH_SOURCE[0]}")/infra" && pwd)"
 require_debian_root() {
   local problem=""
   if [[ ! -f /etc/debian_version ]]; then
-    problem="this is not Debian"
+    problem="this machine is not Debian"
   elif [[ "$(id -u)" -ne 0 ]]; then
-    problem="it must run as root (it installs packages and starts servers)"
+    problem="running as uid $(id -u), not root"
   fi
   if [[ -n "$problem" ]]; then
-    echo "infra:up starts the servers natively on Debian as root, but $problem: use \`docker compose up --build\` instead." >&2
+    echo "infra:up installs and starts servers natively on Debian as root only ($problem): use \`docker compose up --build\` instead." >&2
     exit 1
   fi
 }

@@ -10,6 +10,7 @@
 # Layout under $INFRA_DIR/kafka: libs/ (the jars), data/ (log.dirs), logs/ (server.log and the
 # JVM's own output), server.properties, cluster-id, kafka.pid, maven.log.
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 KAFKA_DIR="$INFRA_DIR/kafka"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the native infrastructure scripts (sourced, never run).
 #
 # Everything infra-up starts keeps its data, logs, jars and pidfiles under one git-ignored
@@ -37,7 +38,7 @@ show_log_tail() {
     tail -n 40 "$log" >&2
     echo "-----" >&2
   else
-    echo "(no log at $log)" >&2
+    echo "(nothing in $log)" >&2
   fi
 }
 

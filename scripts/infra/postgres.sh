@@ -9,6 +9,7 @@
 #
 # Dev and CI machines already run this cluster (trust auth): it is reused and never stopped.
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PG_VERSION=15
@@ -28,7 +29,7 @@ pg_answers() {
   pg_isready -q -h "$HOST" -p "$PG_PORT"
 }
 
-# Superuser access for provisioning: the postgres OS user over the Unix socket (peer auth on a
+# Runs the SQL on stdin as superuser: the postgres OS user over the Unix socket (peer auth on a
 # fresh Debian install, trust here), or the postgres role over TCP where the server is not a
 # local Debian cluster but trusts it.
 pg_admin() {
@@ -42,9 +43,9 @@ pg_admin() {
     fi
   fi
   if [[ $PG_ADMIN_MODE == socket ]]; then
-    (cd / && runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -d postgres "$@")
+    (cd / && runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -d postgres)
   else
-    psql -X -q -v ON_ERROR_STOP=1 -h "$HOST" -p "$PG_PORT" -U postgres -d postgres "$@"
+    psql -X -q -v ON_ERROR_STOP=1 -h "$HOST" -p "$PG_PORT" -U postgres -d postgres
   fi
 }
 
@@ -77,8 +78,9 @@ SQL
 
 pg_start() {
   local outcome=reused detail="(not ours: infra:down leaves it alone)"
-  command -v pg_isready >/dev/null && command -v psql >/dev/null ||
+  if ! command -v pg_isready >/dev/null || ! command -v psql >/dev/null; then
     apt_install "postgresql-client-$PG_VERSION"
+  fi
 
   # A server that is still starting up has its port open but rejects connections for a few
   # seconds: give it that time rather than starting a second one.

@@ -10,6 +10,7 @@
 # The three nodes are independent servers (no replication, no cluster): that is what Redlock's
 # quorum assumes.
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
