@@ -9,3 +9,25 @@ export { KafkaClient } from './kafka-client.js';
 export type { KafkaClientOptions } from './kafka-client.js';
 export { KafkaConsumerServer } from './kafka-consumer.server.js';
 export type { KafkaConsumerServerOptions } from './kafka-consumer.server.js';
+export { KafkaMessageContext } from './kafka-message.context.js';
+export { InvalidMessageError, UnknownMessageTypeError } from './message-errors.js';
+export { combineMessages, DEAD_LETTER_SUFFIX, defineMessages, message } from './contracts.js';
+export type { MessageCatalog, MessageContract, MessageContracts, PayloadOf } from './contracts.js';
+export {
+  DEAD_LETTER_HEADERS,
+  deadLetterMessage,
+  deadLetterTopic,
+  describeError,
+  headerText,
+  readDeadLetter,
+} from './dead-letter.js';
+export type { DeadLetter, DeadLetterReason } from './dead-letter.js';
+export {
+  currentTraceContext,
+  formatTraceparent,
+  outgoingTraceparent,
+  parseTraceparent,
+  runInTraceContext,
+  startSpan,
+} from './trace-context.js';
+export type { TraceContext } from './trace-context.js';

@@ -1,45 +1,92 @@
-import { Logger } from '@nestjs/common';
-import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import { BadRequestException, Logger } from '@nestjs/common';
+import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import type { Consumer, EachMessagePayload } from 'kafkajs';
+import { isObservable, lastValueFrom } from 'rxjs';
+import { defineMessages, type MessageCatalog } from './contracts.js';
+import { deadLetterMessage, deadLetterTopic, describeError, headerText } from './dead-letter.js';
+import { decodeEnvelope, TRACEPARENT_HEADER, type Envelope } from './envelope.js';
 import type { KafkaClient } from './kafka-client.js';
+import { KafkaMessageContext } from './kafka-message.context.js';
+import { InvalidMessageError, UnknownMessageTypeError } from './message-errors.js';
+import { parseTraceparent, runInTraceContext, startSpan } from './trace-context.js';
 
 export interface KafkaConsumerServerOptions {
   groupId: string;
+  /**
+   * The contracts of the types this service handles (and, best, of those it sends: their
+   * topics are created at start too). Handlers are keyed by message type; this tells the
+   * server which topics to subscribe to.
+   */
+  messages?: MessageCatalog;
   /** Partitions processed at once; order within a partition is always kept. */
   partitionsConsumedConcurrently?: number;
   partitionsPerTopic?: number;
+  /** Handler runs on one message before it is dead-lettered (default 5). */
+  maxAttempts?: number;
+  /** Wait before the 2nd run; doubles each time, capped at 2 s (default 100 ms). */
+  retryBackoffMs?: number;
 }
 
 /**
- * The Kafka side of each hybrid service, as a Nest custom transport: handlers are declared
- * with `@EventPattern('<topic>')` and receive the raw kafkajs payload.
+ * The Kafka side of each hybrid service, as a Nest custom transport. Handlers are declared by
+ * message type, `@EventPattern('inventory.reserve')`, and receive the decoded envelope and a
+ * `KafkaMessageContext`.
  *
  * Nest's built-in Kafka transport is not used: its parser turns ids above 2^53 into lossy
- * numbers, and a handler that throws makes kafkajs retry the same message forever.
+ * numbers, and a handler that throws makes kafkajs retry the same message forever (nestjs/nest
+ * #10972, #14664). Here a message that cannot be decoded, has no handler, fails validation
+ * (InvalidMessageError) or fails `maxAttempts` times goes to `<topic>.dlq` with the error, and
+ * the partition moves on. Only a failure to write the dead letter itself stops the partition:
+ * moving on then would lose the message.
  */
 export class KafkaConsumerServer extends Server implements CustomTransportStrategy {
   private readonly log = new Logger(KafkaConsumerServer.name);
+  private readonly messages: MessageCatalog;
+  private readonly maxAttempts: number;
+  private readonly retryBackoffMs: number;
   private consumer?: Consumer;
+  private closing = false;
 
   constructor(
     private readonly client: KafkaClient,
     private readonly options: KafkaConsumerServerOptions,
   ) {
     super();
+    this.messages = options.messages ?? defineMessages({});
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.retryBackoffMs = options.retryBackoffMs ?? 100;
   }
 
   listen(callback: (error?: unknown) => void): void {
     this.start().then(() => callback(), callback);
   }
 
+  /** The topics the handlers' types travel on. A handler for an undeclared type stops start-up. */
+  private subscribedTopics(): string[] {
+    const topics = new Set<string>();
+    for (const [type, handler] of this.getHandlers()) {
+      const topic = this.messages.topicOf(type);
+      if (topic === undefined) {
+        throw new Error(`@EventPattern('${type}'): no message contract declares this type`);
+      }
+      if (handler.next) throw new Error(`@EventPattern('${type}'): more than one handler`);
+      topics.add(topic);
+    }
+    return [...topics];
+  }
+
   private async start(): Promise<void> {
-    const topics = [...this.getHandlers().keys()];
+    this.closing = false;
+    const topics = this.subscribedTopics();
     if (topics.length === 0) return;
-    await this.client.ensureTopics(
-      topics.map((topic) => ({ topic, numPartitions: this.options.partitionsPerTopic ?? 3 })),
-    );
+    // Every topic is created explicitly with its dead-letter topic before anyone subscribes
+    // or publishes; the producer never auto-creates one with broker defaults.
+    const numPartitions = this.options.partitionsPerTopic ?? 3;
+    const all = new Set([...this.messages.topics(), ...topics, ...topics.map(deadLetterTopic)]);
+    await this.client.ensureTopics([...all].map((topic) => ({ topic, numPartitions })));
     const consumer = this.client.kafka.consumer({
       groupId: this.options.groupId,
+      // Join and fail over in about a second (the broker's initial rebalance delay is 0).
       sessionTimeout: 6000,
       heartbeatInterval: 1000,
       maxWaitTimeInMs: 200,
@@ -50,18 +97,98 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
-      eachMessage: (payload) => this.dispatch(payload),
+      eachMessage: (payload) => this.consume(payload),
     });
     this.log.log(`Consuming ${topics.join(', ')} as ${this.options.groupId}`);
   }
 
-  private async dispatch(payload: EachMessagePayload): Promise<void> {
-    const handler = this.getHandlerByPattern(payload.topic);
-    if (!handler) return;
-    await handler(payload);
+  /** Resolving = done with this offset (handled or dead-lettered); rejecting = redeliver. */
+  private async consume(payload: EachMessagePayload): Promise<void> {
+    const { topic, partition, message } = payload;
+    let envelope: Envelope;
+    try {
+      envelope = decodeEnvelope(message.value);
+    } catch (error) {
+      return this.deadLetter(payload, error, 0);
+    }
+    const declaredTopic = this.messages.topicOf(envelope.type);
+    const handler = declaredTopic === topic ? this.getHandlerByPattern(envelope.type) : null;
+    if (!handler) {
+      const reason =
+        declaredTopic === undefined
+          ? `message type ${envelope.type} is not declared`
+          : declaredTopic !== topic
+            ? `message type ${envelope.type} belongs on ${declaredTopic}, not ${topic}`
+            : `no handler for message type ${envelope.type} in ${this.options.groupId}`;
+      return this.deadLetter(payload, new UnknownMessageTypeError(reason), 0);
+    }
+
+    const headers = message.headers ?? {};
+    // The handler is a new operation in the sender's trace; what it enqueues carries it.
+    const span = startSpan(parseTraceparent(headerText(headers, TRACEPARENT_HEADER)));
+    const context = new KafkaMessageContext(topic, partition, message.offset, headers, 1);
+    for (;;) {
+      try {
+        await runInTraceContext(span, () => this.invoke(handler, envelope, context));
+        return;
+      } catch (error) {
+        if (isInvalidMessage(error) || context.attempt >= this.maxAttempts) {
+          return this.deadLetter(payload, error, context.attempt);
+        }
+        // Shutting down: leave the offset uncommitted; the next owner of the partition
+        // redelivers, and the inbox makes a second run harmless.
+        if (this.closing) throw error;
+        this.log.warn(
+          `${envelope.type} ${envelope.id} failed (attempt ${context.attempt}/${this.maxAttempts}): ${describeError(error)}`,
+        );
+        await sleep(Math.min(this.retryBackoffMs * 2 ** (context.attempt - 1), 2000));
+        // kafkajs heartbeats only between messages: a long retry must keep the membership.
+        await payload.heartbeat();
+        context.attempt += 1;
+      }
+    }
+  }
+
+  /**
+   * Runs the Nest handler. A handler's error comes back either as a rejection (when an app
+   * filter rethrows it) or as an erroring Observable (Nest's default RPC filter): both throw.
+   */
+  private async invoke(
+    handler: MessageHandler,
+    envelope: Envelope,
+    context: KafkaMessageContext,
+  ): Promise<void> {
+    const result: unknown = await handler(envelope, context);
+    if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+  }
+
+  private async deadLetter(
+    { topic, partition, message }: EachMessagePayload,
+    error: unknown,
+    attempts: number,
+  ): Promise<void> {
+    const dlq = deadLetterTopic(topic);
+    await this.client.producer.send({
+      topic: dlq,
+      acks: -1,
+      messages: [
+        deadLetterMessage({
+          topic,
+          partition,
+          message,
+          error,
+          attempts,
+          consumerGroup: this.options.groupId,
+        }),
+      ],
+    });
+    this.log.error(
+      `${topic}[${partition}]@${message.offset} → ${dlq} after ${attempts} attempt(s): ${describeError(error)}`,
+    );
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.consumer?.disconnect();
     this.consumer = undefined;
   }
@@ -73,4 +200,13 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
   unwrap<T>(): T {
     return this.consumer as T;
   }
+}
+
+/** Failures no retry can fix: the handler said so, or a validation pipe rejected the payload. */
+function isInvalidMessage(error: unknown): boolean {
+  return error instanceof InvalidMessageError || error instanceof BadRequestException;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

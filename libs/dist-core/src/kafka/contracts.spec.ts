@@ -1,0 +1,39 @@
+import { describe, expect, it } from '@jest/globals';
+import { combineMessages, defineMessages, message } from './contracts.js';
+
+describe('defineMessages', () => {
+  const stock = defineMessages({
+    'inventory.reserve': message<{ sku: string }>('inventory.commands'),
+    'inventory.release': { topic: 'inventory.commands' },
+    'inventory.reply': { topic: 'inventory.replies' },
+  });
+
+  it('maps each type to its topic and lists the topics once', () => {
+    expect(stock.topicOf('inventory.release')).toBe('inventory.commands');
+    expect(stock.topics()).toEqual(['inventory.commands', 'inventory.replies']);
+    expect(stock.route('inventory.reserve')).toEqual({
+      topic: 'inventory.commands',
+      type: 'inventory.reserve',
+    });
+  });
+
+  it('knows no undeclared type, not even one named like an Object property', () => {
+    expect(stock.topicOf('constructor')).toBeUndefined();
+    expect(stock.topicOf('inventory.unknown')).toBeUndefined();
+  });
+
+  it('refuses illegal and dead-letter topic names', () => {
+    expect(() => defineMessages({ a: { topic: 'bad topic' } })).toThrow(/invalid topic/);
+    expect(() => defineMessages({ a: { topic: 'x.dlq' } })).toThrow(/invalid topic/);
+    expect(() => defineMessages({ '': { topic: 'x' } })).toThrow(/non-empty/);
+  });
+
+  it('combines catalogs and refuses one type on two topics', () => {
+    const payments = defineMessages({ 'payment.freeze': { topic: 'payment.commands' } });
+    expect(combineMessages(stock, payments).topicOf('payment.freeze')).toBe('payment.commands');
+    const clash = defineMessages({ 'inventory.reserve': { topic: 'elsewhere' } });
+    expect(() => combineMessages(stock, clash)).toThrow(
+      /declared on inventory.commands and elsewhere/,
+    );
+  });
+});

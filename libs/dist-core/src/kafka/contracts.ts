@@ -1,0 +1,77 @@
+/**
+ * Message contracts: each message type declared once, with the topic it travels on and its
+ * payload type, in a module both the producer and the consumer import. A renamed type or
+ * topic then breaks the build instead of silently routing messages nowhere.
+ *
+ *   export const inventoryMessages = defineMessages({
+ *     'inventory.reserve': message<ReserveStock>('inventory.commands'),
+ *   });
+ *   outbox.enqueue(manager, { ...inventoryMessages.route('inventory.reserve'), correlationId, payload });
+ *   @EventPattern('inventory.reserve') reserve(@Payload() envelope: Envelope<ReserveStock>) { … }
+ */
+export interface MessageContract<P extends object = object> {
+  readonly topic: string;
+  /** Never set: carries the payload type for `PayloadOf`. */
+  readonly payload?: P;
+}
+
+export type MessageContracts = Record<string, MessageContract>;
+
+export type PayloadOf<M extends MessageContracts, T extends keyof M> =
+  M[T] extends MessageContract<infer P> ? P : never;
+
+/** Declares the topic a message type travels on; `P` is its payload type. */
+export function message<P extends object>(topic: string): MessageContract<P> {
+  return { topic };
+}
+
+export interface MessageCatalog<M extends MessageContracts = MessageContracts> {
+  readonly contracts: M;
+  /** The topic `type` is declared on, or undefined for a type nobody declared. */
+  topicOf(type: string): string | undefined;
+  /** Every declared topic, once each. */
+  topics(): string[];
+  /** `{ topic, type }` for `Outbox.enqueue`, so a send names only the type. */
+  route<T extends keyof M & string>(type: T): { topic: string; type: T };
+}
+
+/** Kafka's legal topic names; `.dlq` is reserved for the dead-letter topics. */
+const TOPIC_NAME = /^[A-Za-z0-9._-]{1,240}$/;
+export const DEAD_LETTER_SUFFIX = '.dlq';
+
+export function defineMessages<const M extends MessageContracts>(contracts: M): MessageCatalog<M> {
+  // A Map, not the object: a type named `constructor` must not find Object.prototype's.
+  const topicByType = new Map<string, string>();
+  for (const [type, { topic }] of Object.entries(contracts)) {
+    if (type === '') throw new Error('A message type must be a non-empty string');
+    if (!TOPIC_NAME.test(topic) || topic.endsWith(DEAD_LETTER_SUFFIX)) {
+      throw new Error(`Message type ${type}: invalid topic name "${topic}"`);
+    }
+    topicByType.set(type, topic);
+  }
+  return {
+    contracts,
+    topicOf: (type) => topicByType.get(type),
+    topics: () => [...new Set(topicByType.values())],
+    route(type) {
+      const topic = topicByType.get(type);
+      if (topic === undefined) throw new Error(`Undeclared message type ${type}`);
+      return { topic, type };
+    },
+  };
+}
+
+/** One catalog from several (e.g. a service's own commands and the replies it receives). */
+export function combineMessages(...catalogs: MessageCatalog[]): MessageCatalog {
+  const contracts: MessageContracts = {};
+  for (const catalog of catalogs) {
+    for (const [type, contract] of Object.entries(catalog.contracts)) {
+      const existing = contracts[type];
+      if (existing && existing.topic !== contract.topic) {
+        throw new Error(`Message type ${type} declared on ${existing.topic} and ${contract.topic}`);
+      }
+      contracts[type] = contract;
+    }
+  }
+  return defineMessages(contracts);
+}

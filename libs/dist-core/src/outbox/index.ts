@@ -1,0 +1,7 @@
+export type { IdGenerator } from './id-generator.js';
+export { Outbox, OUTBOX_CHANNEL } from './outbox.js';
+export type { OutboxMessage } from './outbox.js';
+export { OutboxRelay } from './outbox-relay.js';
+export type { OutboxRelayOptions } from './outbox-relay.js';
+export { OutboxRelays } from './outbox-relays.js';
+export { outboxMigrations, CreateOutbox1795740000100 } from './outbox.migrations.js';

@@ -1,0 +1,198 @@
+import { Logger } from '@nestjs/common';
+import type { Producer, TopicMessages } from 'kafkajs';
+import type pg from 'pg';
+import type { DataSource } from 'typeorm';
+import { describeError } from '../kafka/index.js';
+import { OutboxNotifications } from './outbox-notifications.js';
+import { WakeSignal } from './wake-signal.js';
+
+export interface OutboxRelayOptions {
+  /** Names the database in logs (`orders_0`). */
+  name?: string;
+  /** Rows claimed per transaction (default 200). */
+  batchSize?: number;
+  /** Poll even without a NOTIFY (default 500 ms): a lost notification costs this much. */
+  pollIntervalMs?: number;
+  /** Sent rows are deleted this long after being sent (default 1 h). */
+  retentionMs?: number;
+  /** How often sent rows past retention are deleted (default 60 s). */
+  cleanupIntervalMs?: number;
+  /** LISTEN for NOTIFY outbox (default true); without it the relay only polls. */
+  listen?: boolean;
+}
+
+interface ClaimedRow {
+  id: string;
+  topic: string;
+  key: string;
+  envelope: string;
+  headers: Record<string, string>;
+  publishable: boolean;
+}
+
+/**
+ * Claims the oldest unsent rows, and marks publishable only those whose key has no older
+ * unsent row outside this claim.
+ *
+ * Why: SKIP LOCKED alone lets relay B, finding key K's row 1 locked by relay A, claim and
+ * publish K's row 2 before A publishes row 1. Here B sees row 1 still unsent (A has not
+ * committed) and leaves row 2 for later; rows of one key within one claim are published
+ * together, in id order, in one produce request. Once A commits, row 1 was acknowledged by the
+ * broker, so any later claim of row 2 publishes after it. No relay ever waits for another
+ * (SKIP LOCKED), and no leader election is needed. Rows claimed but not publishable are
+ * released at commit, unchanged.
+ *
+ * "Order" is id order among committed rows: two transactions racing to enqueue for one key
+ * have no order to keep, and whichever commits first may be published first.
+ */
+const CLAIM_SQL = `
+  WITH claimed AS MATERIALIZED (
+    SELECT id, topic, key, envelope, headers
+    FROM outbox
+    WHERE sent_at IS NULL
+    ORDER BY id
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+  )
+  SELECT c.id, c.topic, c.key, c.envelope::text AS envelope, c.headers,
+    NOT EXISTS (
+      SELECT 1 FROM outbox older
+      WHERE older.key = c.key AND older.sent_at IS NULL AND older.id < c.id
+        AND older.id NOT IN (SELECT id FROM claimed)
+    ) AS publishable
+  FROM claimed c
+  ORDER BY c.id`;
+
+/**
+ * Publishes one database's outbox to Kafka: wakes on NOTIFY and polls, claims a batch in a
+ * transaction, sends it, and marks it sent in the same transaction once the broker has
+ * acknowledged it. At least once: a crash after the send and before the commit publishes the
+ * batch again, and the consumers' inbox drops the copies. Any number of relays may run on
+ * one database.
+ */
+export class OutboxRelay {
+  private readonly log: Logger;
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly retentionMs: number;
+  private readonly cleanupIntervalMs: number;
+  private readonly wakeSignal = new WakeSignal();
+  private notifications?: OutboxNotifications;
+  private running?: Promise<void>;
+  private stopped = true;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly producer: Pick<Producer, 'sendBatch'>,
+    private readonly options: OutboxRelayOptions = {},
+  ) {
+    this.log = new Logger(`OutboxRelay${options.name ? `:${options.name}` : ''}`);
+    this.batchSize = options.batchSize ?? 200;
+    this.pollIntervalMs = options.pollIntervalMs ?? 500;
+    this.retentionMs = options.retentionMs ?? 3_600_000;
+    this.cleanupIntervalMs = options.cleanupIntervalMs ?? 60_000;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.stopped = false;
+    if (this.options.listen ?? true) {
+      this.notifications = new OutboxNotifications(
+        listenConfig(this.dataSource),
+        () => this.wakeSignal.wake(),
+        this.log,
+      );
+      this.notifications.start();
+    }
+    this.running = this.run();
+  }
+
+  /** Finishes the batch in flight, then stops; unsent rows wait in the table for next time. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeSignal.wake();
+    await this.running;
+    this.running = undefined;
+    await this.notifications?.stop();
+    this.notifications = undefined;
+  }
+
+  private async run(): Promise<void> {
+    let lastCleanup = 0;
+    while (!this.stopped) {
+      let more = false;
+      try {
+        const { claimed, published } = await this.publishBatch();
+        // A full batch means a backlog: go again at once. A claim blocked by another relay's
+        // older rows waits, so two relays do not spin on the same key.
+        more = claimed === this.batchSize && published > 0;
+        if (Date.now() - lastCleanup >= this.cleanupIntervalMs) {
+          lastCleanup = Date.now();
+          await this.deleteSent();
+        }
+      } catch (error) {
+        // Kafka or Postgres is away: the rows stay unsent, the next round tries again.
+        this.log.warn(`Publishing failed: ${describeError(error)}`);
+      }
+      if (!more && !this.stopped) await this.wakeSignal.wait(this.pollIntervalMs);
+    }
+  }
+
+  /** One round: claim, publish, mark sent, commit. Public for tests and benchmarks. */
+  async publishBatch(): Promise<{ claimed: number; published: number }> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows: ClaimedRow[] = await manager.query(CLAIM_SQL, [this.batchSize]);
+      const publishable = rows.filter((row) => row.publishable);
+      if (publishable.length > 0) {
+        // One produce call for the batch, acknowledged by all in-sync replicas before the
+        // rows are marked sent; kafkajs keeps the array's order within each partition.
+        await this.producer.sendBatch({ acks: -1, topicMessages: toTopicMessages(publishable) });
+        await manager.query('UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])', [
+          publishable.map((row) => row.id),
+        ]);
+      }
+      return { claimed: rows.length, published: publishable.length };
+    });
+  }
+
+  /** Deletes rows sent longer ago than the retention period; returns how many. */
+  async deleteSent(): Promise<number> {
+    const [, deleted] = (await this.dataSource.query(
+      'DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => $1)',
+      [this.retentionMs / 1000],
+    )) as [unknown, number];
+    return deleted;
+  }
+}
+
+function toTopicMessages(rows: ClaimedRow[]): TopicMessages[] {
+  const byTopic = new Map<string, TopicMessages>();
+  for (const row of rows) {
+    let entry = byTopic.get(row.topic);
+    if (!entry) byTopic.set(row.topic, (entry = { topic: row.topic, messages: [] }));
+    entry.messages.push({ key: row.key, value: row.envelope, headers: row.headers });
+  }
+  return [...byTopic.values()];
+}
+
+/** The DataSource's own connection settings, for the dedicated LISTEN connection. */
+function listenConfig(dataSource: DataSource): pg.ClientConfig {
+  const options = dataSource.options as {
+    url?: string;
+    host?: string;
+    port?: number;
+    username?: string;
+    password?: pg.ClientConfig['password'];
+    database?: string;
+  };
+  return {
+    connectionString: options.url,
+    host: options.host,
+    port: options.port,
+    user: options.username,
+    password: options.password,
+    database: options.database,
+    connectionTimeoutMillis: 3000,
+    keepAlive: true,
+  };
+}

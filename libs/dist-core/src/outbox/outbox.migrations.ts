@@ -1,0 +1,39 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+export class CreateOutbox1795740000100 implements MigrationInterface {
+  name = 'CreateOutbox1795740000100';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    // `id` is the envelope's id, `key` the Kafka key (the correlation id). Rows are kept a
+    // while after `sent_at` for inspection, then deleted by the relay.
+    await queryRunner.query(`
+      CREATE TABLE IF NOT EXISTS outbox (
+        id bigint PRIMARY KEY,
+        topic text NOT NULL,
+        key text NOT NULL,
+        type text NOT NULL,
+        envelope jsonb NOT NULL,
+        headers jsonb NOT NULL DEFAULT '{}'::jsonb,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        sent_at timestamptz
+      )`);
+    // The relay's two questions: the oldest unsent rows, and "has this key an older unsent
+    // row?". Partial indexes stay as small as the backlog, however many sent rows are kept.
+    await queryRunner.query(
+      'CREATE INDEX IF NOT EXISTS outbox_unsent_idx ON outbox (id) WHERE sent_at IS NULL',
+    );
+    await queryRunner.query(
+      'CREATE INDEX IF NOT EXISTS outbox_unsent_key_idx ON outbox (key, id) WHERE sent_at IS NULL',
+    );
+    await queryRunner.query(
+      'CREATE INDEX IF NOT EXISTS outbox_sent_at_idx ON outbox (sent_at) WHERE sent_at IS NOT NULL',
+    );
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('DROP TABLE IF EXISTS outbox');
+  }
+}
+
+/** Add to every DataSource whose transactions enqueue messages. */
+export const outboxMigrations = [CreateOutbox1795740000100];
