@@ -66,11 +66,16 @@ fetch_jars() {
   mv "$partial" "$KAFKA_LIBS"
 }
 
+# Classpath and logging shared by the storage tool and the broker: both log through
+# log4j.properties into $KAFKA_LOGS.
+KAFKA_JAVA_OPTS=(
+  -cp "$KAFKA_LIBS/*"
+  -Dkafka.logs.dir="$KAFKA_LOGS"
+  -Dlog4j.configuration="file:$INFRA_SCRIPTS_DIR/log4j.properties"
+)
+
 kafka_java() {
-  java -cp "$KAFKA_LIBS/*" \
-    -Dkafka.logs.dir="$KAFKA_LOGS" \
-    -Dlog4j.configuration="file:$INFRA_SCRIPTS_DIR/log4j.properties" \
-    "$@"
+  java "${KAFKA_JAVA_OPTS[@]}" "$@"
 }
 
 # KRaft storage must be formatted once with a cluster id. The id is kept so that re-runs
@@ -123,10 +128,7 @@ kafka_start() {
     # the 2-core CI machine's memory for the services. G1 with short pauses, as Kafka's own
     # start script does.
     setsid nohup java -Xms512m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-      -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
-      -cp "$KAFKA_LIBS/*" \
-      -Dkafka.logs.dir="$KAFKA_LOGS" \
-      -Dlog4j.configuration="file:$INFRA_SCRIPTS_DIR/log4j.properties" \
+      -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true "${KAFKA_JAVA_OPTS[@]}" \
       kafka.Kafka "$KAFKA_PROPERTIES" >>"$KAFKA_LOGS/kafka.out" 2>&1 </dev/null &
     pid=$!
     echo "$pid" >"$KAFKA_PIDFILE"

@@ -99,7 +99,10 @@ pg_start() {
       pg_createcluster "$PG_VERSION" "$PG_CLUSTER" --port "$PG_PORT" >/dev/null
     fi
     # No systemd on these machines: pg_ctlcluster starts the postmaster itself.
-    pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$PG_CLUSTER" start
+    if ! pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$PG_CLUSTER" start; then
+      show_log_tail "$PG_LOG"
+      die "pg_ctlcluster could not start cluster $PG_VERSION/$PG_CLUSTER"
+    fi
     mkdir -p "$(dirname "$PG_STARTED_MARKER")"
     touch "$PG_STARTED_MARKER"
     if ! wait_until 30 pg_answers; then
