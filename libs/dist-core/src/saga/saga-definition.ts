@@ -1,0 +1,149 @@
+import type { EntityManager } from 'typeorm';
+import type { SagaInstance } from './saga-instance.js';
+
+/** A command to a participant, built from the saga's data. The engine adds id and correlation. */
+export interface SagaCommand {
+  topic: string;
+  type: string;
+  payload: object;
+}
+
+/**
+ * What a participant answers (the reply envelope's payload). `reason` is a business outcome such
+ * as OUT_OF_STOCK; anything else in it is step data (e.g. the unit prices) for `onSuccess`.
+ */
+export interface SagaReplyPayload {
+  outcome: 'SUCCESS' | 'FAILURE';
+  reason?: string;
+  [field: string]: unknown;
+}
+
+export type CommandBuilder<D> = (data: D) => SagaCommand;
+
+export interface SagaStep<D> {
+  readonly name: string;
+  readonly action: CommandBuilder<D>;
+  /** Undoes the action. Absent for a step with nothing to undo (a check, or a step after the pivot). */
+  readonly compensation: CommandBuilder<D> | null;
+  /** Merges a SUCCESS reply into the saga data (must be pure: it runs inside the CAS retry loop). */
+  readonly onSuccess: ((data: D, reply: SagaReplyPayload) => D) | null;
+  /**
+   * Past the pivot: once the saga reaches this step it can no longer be undone, so the step is
+   * never compensated and its failure does not compensate earlier steps. It is retried until it
+   * succeeds, and a saga that still cannot finish it is PARKED for an operator.
+   */
+  readonly retriedUntilSuccess: boolean;
+}
+
+export interface SagaHooks<D> {
+  /** Runs in the same transaction as the saga's last transition (e.g. set the order COMPLETED). */
+  onCompleted?: (manager: EntityManager, saga: SagaInstance<D>) => Promise<void>;
+  /** Runs in the same transaction as the last compensation's success (e.g. CANCELLED + reason). */
+  onCompensated?: (manager: EntityManager, saga: SagaInstance<D>, reason: string) => Promise<void>;
+  /** Runs in the transaction that parks the saga: alerting, counters. */
+  onParked?: (manager: EntityManager, saga: SagaInstance<D>) => Promise<void>;
+}
+
+/** The part of a step that must come first: what it asks a participant to do. */
+export interface StepStart<D> {
+  invoke(action: CommandBuilder<D>): StepBuilder<D>;
+}
+
+/** Immutable: every call returns a new builder, so a half-built step cannot leak into another. */
+export class StepBuilder<D> {
+  constructor(readonly step: SagaStep<D>) {}
+
+  withCompensation(compensation: CommandBuilder<D>): StepBuilder<D> {
+    return new StepBuilder({ ...this.step, compensation });
+  }
+
+  /** `reply` is the participant's reply payload; declare its type in the callback's parameter. */
+  onSuccess<R extends object = SagaReplyPayload>(merge: (data: D, reply: R) => D): StepBuilder<D> {
+    return new StepBuilder({
+      ...this.step,
+      onSuccess: merge as unknown as (data: D, reply: SagaReplyPayload) => D,
+    });
+  }
+
+  retriedUntilSuccess(): StepBuilder<D> {
+    return new StepBuilder({ ...this.step, retriedUntilSuccess: true });
+  }
+}
+
+export class SagaDefinitionError extends Error {
+  constructor(sagaType: string, problem: string) {
+    super(`Saga ${sagaType}: ${problem}`);
+    this.name = 'SagaDefinitionError';
+  }
+}
+
+/**
+ * A saga read top to bottom: its steps in order, each with its compensation. Immutable, like the
+ * step builder; a definition is a value the orchestrator and the in-memory runner both interpret.
+ */
+export class SagaDefinition<D> {
+  constructor(
+    readonly type: string,
+    readonly steps: readonly SagaStep<D>[] = [],
+    readonly hooks: SagaHooks<D> = {},
+  ) {}
+
+  step(name: string, build: (start: StepStart<D>) => StepBuilder<D>): SagaDefinition<D> {
+    if (this.steps.some((s) => s.name === name)) {
+      throw new SagaDefinitionError(this.type, `step ${name} is defined twice`);
+    }
+    const start: StepStart<D> = {
+      invoke: (action) =>
+        new StepBuilder<D>({
+          name,
+          action,
+          compensation: null,
+          onSuccess: null,
+          retriedUntilSuccess: false,
+        }),
+    };
+    const { step } = build(start);
+    const previous = this.steps.at(-1);
+    if (previous?.retriedUntilSuccess && !step.retriedUntilSuccess) {
+      throw new SagaDefinitionError(
+        this.type,
+        `step ${name} follows the pivot (${previous.name} is retried until success), so it must be too`,
+      );
+    }
+    if (step.retriedUntilSuccess && step.compensation) {
+      throw new SagaDefinitionError(
+        this.type,
+        `step ${name} is retried until success, so it is never compensated: drop its compensation`,
+      );
+    }
+    return new SagaDefinition(this.type, [...this.steps, step], this.hooks);
+  }
+
+  onCompleted(hook: NonNullable<SagaHooks<D>['onCompleted']>): SagaDefinition<D> {
+    return new SagaDefinition(this.type, this.steps, { ...this.hooks, onCompleted: hook });
+  }
+
+  onCompensated(hook: NonNullable<SagaHooks<D>['onCompensated']>): SagaDefinition<D> {
+    return new SagaDefinition(this.type, this.steps, { ...this.hooks, onCompensated: hook });
+  }
+
+  onParked(hook: NonNullable<SagaHooks<D>['onParked']>): SagaDefinition<D> {
+    return new SagaDefinition(this.type, this.steps, { ...this.hooks, onParked: hook });
+  }
+}
+
+/**
+ * Starts a saga definition, in the style of eventuate-tram-sagas' CreateOrderSaga:
+ *
+ *   defineSaga<OrderSagaData>('order')
+ *     .step('reserveStock', (s) => s.invoke(reserve).withCompensation(release).onSuccess(prices))
+ *     .step('takePayment', (s) => s.invoke(charge).withCompensation(refund))
+ *     .step('confirmStock', (s) => s.invoke(confirm).retriedUntilSuccess())
+ *     .onCompleted(markOrderCompleted)
+ *     .onCompensated(markOrderCancelled);
+ *
+ * `D` is the saga's data: it is stored as jsonb, so it must be plain JSON (ids as strings).
+ */
+export function defineSaga<D>(type: string): SagaDefinition<D> {
+  return new SagaDefinition<D>(type);
+}

@@ -1,0 +1,287 @@
+import type { EntityManager } from 'typeorm';
+import type { SagaDefinition } from './saga-definition.js';
+import type { SagaHistoryEntry, SagaInstance, SagaProgress, SagaStatus } from './saga-instance.js';
+
+/** The SQL of the two saga tables. Every state change goes through `compareAndSet`. */
+
+interface SagaRow {
+  id: string;
+  saga_type: string;
+  status: SagaStatus;
+  current_step: string;
+  attempt: number;
+  data: unknown;
+  version: string;
+  awaited_command_id: string | null;
+  step_deadline: Date | null;
+  saga_deadline: Date | null;
+  next_attempt_at: Date | null;
+  failure_reason: string | null;
+  parked_from: 'RUNNING' | 'COMPENSATING' | null;
+  parked_reason: string | null;
+  lease_owner: string | null;
+  lease_until: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface HistoryRow {
+  step: string;
+  kind: SagaHistoryEntry['kind'];
+  attempt: number;
+  outcome: SagaHistoryEntry['outcome'];
+  reason: string | null;
+  command_id: string | null;
+  at: Date;
+}
+
+export class UnknownSagaStepError extends Error {
+  constructor(sagaId: string, sagaType: string, step: string) {
+    super(`Saga ${sagaId} (${sagaType}) is at step ${step}, which its definition does not have`);
+    this.name = 'UnknownSagaStepError';
+  }
+}
+
+/** TypeORM's query() answers an UPDATE with [rows, rowCount] and a SELECT or INSERT with rows. */
+async function update<R>(
+  manager: EntityManager,
+  sql: string,
+  params: unknown[],
+): Promise<{ rows: R[]; count: number }> {
+  const [rows, count] = (await manager.query(sql, params)) as [R[], number];
+  return { rows, count };
+}
+
+export class SagaStore {
+  constructor(private readonly definitions: ReadonlyMap<string, SagaDefinition<unknown>>) {}
+
+  /** Inserts a new saga; false if one with this id exists (one saga per correlation id). */
+  async insert(
+    manager: EntityManager,
+    saga: { id: string; sagaType: string; progress: SagaProgress<unknown>; now: Date },
+  ): Promise<boolean> {
+    const { progress: p } = saga;
+    const rows = (await manager.query(
+      `INSERT INTO saga_instances (id, saga_type, status, current_step, attempt, data, version,
+         step_deadline, saga_deadline, next_attempt_at, failure_reason, parked_from, parked_reason,
+         created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, 0, $7, $8, $9, $10, $11, $12, $13, $13)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id`,
+      [
+        saga.id,
+        saga.sagaType,
+        p.status,
+        this.stepName(saga.sagaType, p.stepIndex),
+        p.attempt,
+        JSON.stringify(p.data),
+        p.stepDeadline,
+        p.sagaDeadline,
+        p.nextAttemptAt,
+        p.failureReason,
+        p.parkedFrom,
+        p.parkedReason,
+        saga.now,
+      ],
+    )) as unknown[];
+    return rows.length === 1;
+  }
+
+  /** The saga, or null if there is none or its type is not one this store knows. */
+  async load(manager: EntityManager, id: string): Promise<SagaInstance | null> {
+    const rows = (await manager.query(`SELECT * FROM saga_instances WHERE id = $1`, [
+      id,
+    ])) as SagaRow[];
+    return rows.length === 0 ? null : this.toInstance(rows[0]);
+  }
+
+  /**
+   * The compare-and-set every transition goes through: it writes only if the saga is still in
+   * the status, at the step and at the version its caller read. A reply and a timeout, two
+   * duplicate replies or two pollers that read the same version cannot both write: the loser
+   * updates no row and re-reads. It also ends any lease: the claim it protected is moot.
+   * Returns the new version, or null if the saga moved on meanwhile.
+   */
+  async compareAndSet(
+    manager: EntityManager,
+    expected: SagaInstance,
+    next: SagaProgress<unknown>,
+    now: Date,
+  ): Promise<string | null> {
+    const { rows } = await update<{ version: string }>(
+      manager,
+      `UPDATE saga_instances
+          SET status = $5, current_step = $6, attempt = $7, data = $8::jsonb,
+              step_deadline = $9, saga_deadline = $10, next_attempt_at = $11,
+              failure_reason = $12, parked_from = $13, parked_reason = $14,
+              awaited_command_id = NULL, lease_owner = NULL, lease_until = NULL,
+              version = version + 1, updated_at = $15
+        WHERE id = $1 AND status = $2 AND current_step = $3 AND version = $4
+        RETURNING version`,
+      [
+        expected.id,
+        expected.status,
+        expected.currentStep,
+        expected.version,
+        next.status,
+        this.stepName(expected.sagaType, next.stepIndex),
+        next.attempt,
+        JSON.stringify(next.data),
+        next.stepDeadline,
+        next.sagaDeadline,
+        next.nextAttemptAt,
+        next.failureReason,
+        next.parkedFrom,
+        next.parkedReason,
+        now,
+      ],
+    );
+    return rows.length === 1 ? rows[0].version : null;
+  }
+
+  /**
+   * Records the id of the command just sent, in the transaction whose compare-and-set took the
+   * row (so the row is ours). It comes after the compare-and-set because the outbox assigns the
+   * id, and enqueueing only after winning means a losing transition leaves no command behind.
+   */
+  async setAwaitedCommand(manager: EntityManager, id: string, commandId: string): Promise<void> {
+    await manager.query(`UPDATE saga_instances SET awaited_command_id = $2 WHERE id = $1`, [
+      id,
+      commandId,
+    ]);
+  }
+
+  async appendHistory(
+    manager: EntityManager,
+    sagaId: string,
+    entries: Omit<SagaHistoryEntry, 'at'>[],
+    now: Date,
+  ): Promise<void> {
+    for (const e of entries) {
+      await manager.query(
+        `INSERT INTO saga_steps (saga_id, step, kind, attempt, outcome, reason, command_id, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [sagaId, e.step, e.kind, e.attempt, e.outcome, e.reason, e.commandId, now],
+      );
+    }
+  }
+
+  async history(manager: EntityManager, sagaId: string): Promise<SagaHistoryEntry[]> {
+    const rows = (await manager.query(
+      `SELECT step, kind, attempt, outcome, reason, command_id, at
+         FROM saga_steps WHERE saga_id = $1 ORDER BY id`,
+      [sagaId],
+    )) as HistoryRow[];
+    return rows.map((r) => ({
+      step: r.step,
+      kind: r.kind,
+      attempt: r.attempt,
+      outcome: r.outcome,
+      reason: r.reason,
+      commandId: r.command_id,
+      at: r.at,
+    }));
+  }
+
+  /**
+   * Claims up to `limit` sagas that have something due and no live lease, for `owner` until
+   * `leaseUntil`. SKIP LOCKED lets several instances claim at once without waiting on each other
+   * or on a reply handler holding a row. The lease keeps other instances from repeating the
+   * work while the claimer drives the saga; correctness never rests on it (the compare-and-set
+   * does), so a claimer that paused past its lease is harmless.
+   */
+  async claimDue(
+    manager: EntityManager,
+    args: { types: string[]; owner: string; now: Date; leaseUntil: Date; limit: number },
+  ): Promise<string[]> {
+    const { rows } = await update<{ id: string }>(
+      manager,
+      `UPDATE saga_instances SET lease_owner = $2, lease_until = $3
+        WHERE id IN (
+          SELECT id FROM saga_instances
+           WHERE saga_type = ANY($4)
+             AND status IN ('RUNNING', 'COMPENSATING')
+             AND (step_deadline <= $1 OR next_attempt_at <= $1
+                  OR (status = 'RUNNING' AND saga_deadline <= $1))
+             AND (lease_until IS NULL OR lease_until <= $1)
+           ORDER BY id
+           LIMIT $5
+           FOR UPDATE SKIP LOCKED)
+        RETURNING id`,
+      [args.now, args.owner, args.leaseUntil, args.types, args.limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Gives a claim back when the saga turned out to have nothing due (a reply won the race). */
+  async releaseLease(manager: EntityManager, id: string, owner: string): Promise<void> {
+    await manager.query(
+      `UPDATE saga_instances SET lease_owner = NULL, lease_until = NULL
+        WHERE id = $1 AND lease_owner = $2`,
+      [id, owner],
+    );
+  }
+
+  async listByStatus(
+    manager: EntityManager,
+    status: SagaStatus,
+    limit: number,
+  ): Promise<SagaInstance[]> {
+    const rows = (await manager.query(
+      `SELECT * FROM saga_instances WHERE saga_type = ANY($1) AND status = $2
+        ORDER BY updated_at, id LIMIT $3`,
+      [[...this.definitions.keys()], status, limit],
+    )) as SagaRow[];
+    return rows.map((r) => this.toInstance(r)).filter((s): s is SagaInstance => s !== null);
+  }
+
+  async countByStatus(manager: EntityManager): Promise<Record<SagaStatus, number>> {
+    const rows = (await manager.query(
+      `SELECT status, count(*)::int AS n FROM saga_instances WHERE saga_type = ANY($1)
+        GROUP BY status`,
+      [[...this.definitions.keys()]],
+    )) as { status: SagaStatus; n: number }[];
+    const counts: Record<SagaStatus, number> = {
+      RUNNING: 0,
+      COMPENSATING: 0,
+      COMPLETED: 0,
+      COMPENSATED: 0,
+      PARKED: 0,
+    };
+    for (const r of rows) counts[r.status] = r.n;
+    return counts;
+  }
+
+  private stepName(sagaType: string, index: number): string {
+    return this.definitions.get(sagaType)!.steps[index].name;
+  }
+
+  private toInstance(row: SagaRow): SagaInstance | null {
+    const definition = this.definitions.get(row.saga_type);
+    if (!definition) return null;
+    const stepIndex = definition.steps.findIndex((s) => s.name === row.current_step);
+    if (stepIndex < 0) throw new UnknownSagaStepError(row.id, row.saga_type, row.current_step);
+    const instance: SagaInstance = {
+      id: row.id,
+      sagaType: row.saga_type,
+      currentStep: row.current_step,
+      version: row.version,
+      awaitedCommandId: row.awaited_command_id,
+      leaseOwner: row.lease_owner,
+      leaseUntil: row.lease_until,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      status: row.status,
+      stepIndex,
+      attempt: row.attempt,
+      data: row.data,
+      stepDeadline: row.step_deadline,
+      sagaDeadline: row.saga_deadline,
+      nextAttemptAt: row.next_attempt_at,
+      failureReason: row.failure_reason,
+      parkedFrom: row.parked_from,
+      parkedReason: row.parked_reason,
+    };
+    return instance;
+  }
+}
