@@ -124,33 +124,38 @@ export class InMemorySagaRunner<D> {
     this.now = until;
   }
 
-  /**
-   * Delivers every queued command to its participant and every reply to its saga; when none
-   * is left, jumps the clock to the next deadline or retry. Stops when nothing can move.
-   */
-  run(maxSteps = 10_000): void {
-    for (let i = 0; i < maxSteps; i++) {
-      const message = this.queue.shift();
-      if (message?.kind === 'command') {
-        const answer = this.participants.get(message.command.type)?.(message.command);
-        if (answer && answer !== 'NO_REPLY') {
-          this.queue.push({
-            kind: 'reply',
-            causationId: message.command.id,
-            sagaId: message.command.sagaId,
-            payload: answer,
-          });
-        }
-      } else if (message?.kind === 'reply') {
+  /** Delivers queued commands and replies (and those they cause) without moving the clock. */
+  deliver(): void {
+    for (let message = this.queue.shift(); message; message = this.queue.shift()) {
+      if (message.kind === 'reply') {
         this.reply(message.causationId, message.payload);
-      } else {
-        const next = this.nextDue();
-        if (next === null) return;
-        this.now = Math.max(this.now, next);
-        this.fireDue();
+        continue;
+      }
+      const answer = this.participants.get(message.command.type)?.(message.command);
+      if (answer && answer !== 'NO_REPLY') {
+        this.queue.push({
+          kind: 'reply',
+          causationId: message.command.id,
+          sagaId: message.command.sagaId,
+          payload: answer,
+        });
       }
     }
-    throw new Error(`Saga runner did not settle in ${maxSteps} steps`);
+  }
+
+  /**
+   * Delivers everything, then jumps the clock to the next deadline or retry, and again, until
+   * nothing can move without an outside event (every saga ended or parked).
+   */
+  run(maxRounds = 10_000): void {
+    for (let round = 0; round < maxRounds; round++) {
+      this.deliver();
+      const next = this.nextDue();
+      if (next === null) return;
+      this.now = Math.max(this.now, next);
+      this.fireDue();
+    }
+    throw new Error(`Saga runner did not settle in ${maxRounds} rounds`);
   }
 
   instance(id: string): SagaInstance<D> {
