@@ -24,7 +24,12 @@ function asReceived(message: ReturnType<typeof deadLetterMessage>): KafkaMessage
   const headers = Object.fromEntries(
     Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.from(String(v))]),
   );
-  return { ...received(''), key: message.key as Buffer, value: message.value as Buffer, headers };
+  return {
+    ...received(''),
+    key: message.key as Buffer,
+    value: message.value as Buffer,
+    headers,
+  } as KafkaMessage;
 }
 
 describe('dead letters', () => {

@@ -184,6 +184,7 @@ function listenConfig(dataSource: DataSource): pg.ClientConfig {
     username?: string;
     password?: pg.ClientConfig['password'];
     database?: string;
+    applicationName?: string;
   };
   return {
     connectionString: options.url,
@@ -192,6 +193,7 @@ function listenConfig(dataSource: DataSource): pg.ClientConfig {
     user: options.username,
     password: options.password,
     database: options.database,
+    application_name: options.applicationName,
     connectionTimeoutMillis: 3000,
     keepAlive: true,
   };

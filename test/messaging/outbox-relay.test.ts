@@ -1,0 +1,209 @@
+// The relay against the real Postgres and Kafka: several relays on one outbox publish every
+// row, in per-key order; NOTIFY wakes a relay that would otherwise sleep for a minute, also
+// after its LISTEN connection was killed; sent rows go after the retention period.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ProducerBatch } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import { decodeEnvelope, type KafkaClient } from '@app/dist-core/kafka';
+import { Outbox, OutboxRelay } from '@app/dist-core/outbox';
+import { fixedWorkerId, SnowflakeGenerator } from '@app/dist-core/snowflake';
+import { connectKafka, eventually, runSuffix, TopicRecorder } from './support/kafka.js';
+import { openSchema, schemaDataSource } from './support/messaging-db.js';
+
+const SCHEMA = 'relay';
+const RUN = runSuffix();
+const TOPIC = `test-messaging.relay.${RUN}`;
+const outbox = new Outbox(new SnowflakeGenerator(fixedWorkerId(11)));
+
+async function unsentCount(db: DataSource): Promise<number> {
+  const [{ count }] = await db.query(
+    'SELECT count(*)::int AS count FROM outbox WHERE sent_at IS NULL',
+  );
+  return count;
+}
+
+describe('OutboxRelay', () => {
+  let db: DataSource;
+  let kafka: KafkaClient;
+  let recorder: TopicRecorder;
+
+  beforeAll(async () => {
+    db = await openSchema(SCHEMA);
+    kafka = await connectKafka('test-messaging-relay');
+    await kafka.ensureTopics([{ topic: TOPIC, numPartitions: 3 }]);
+    recorder = new TopicRecorder(kafka, `test-messaging-relay-${RUN}`);
+    await recorder.start([TOPIC]);
+  });
+
+  afterAll(async () => {
+    await recorder?.stop();
+    await kafka?.disconnectProducer();
+    await kafka?.disconnectAdmin();
+    await db?.destroy();
+  });
+
+  it('refuses to enqueue outside a transaction, and a rolled-back enqueue leaves nothing', async () => {
+    const message = { topic: TOPIC, type: 't', correlationId: '1', payload: {} };
+    await expect(outbox.enqueue(db.manager, message)).rejects.toThrow(/inside the transaction/);
+    await expect(
+      db.transaction(async (manager) => {
+        await outbox.enqueue(manager, message);
+        throw new Error('business rule failed');
+      }),
+    ).rejects.toThrow('business rule failed');
+    expect(await unsentCount(db)).toBe(0);
+  });
+
+  it('three relays publish every row at least once and each key in order', async () => {
+    const KEYS = 12;
+    const PER_KEY = 40;
+    const pools = [0, 1, 2].map(() => schemaDataSource(SCHEMA, 2));
+    await Promise.all(pools.map((pool) => pool.initialize()));
+    // Four writers, each owning three keys and writing them in sequential transactions of
+    // one to three messages, as a service does: one order's messages are causally ordered.
+    const enqueued = new Map<string, string[]>();
+    const write = async (from: number, to: number): Promise<void> => {
+      await Promise.all(
+        [0, 1, 2, 3].map(async (writer) => {
+          for (let n = from; n < to; n += 1 + (n % 3)) {
+            for (let k = writer; k < KEYS; k += 4) {
+              const key = String(1000 + k);
+              await db.transaction(async (manager) => {
+                for (let i = 0; i < 1 + (n % 3); i++) {
+                  const envelope = await outbox.enqueue(manager, {
+                    topic: TOPIC,
+                    type: 'relay.test',
+                    correlationId: key,
+                    payload: { n },
+                  });
+                  enqueued.set(key, [...(enqueued.get(key) ?? []), envelope.id]);
+                }
+              });
+            }
+          }
+        }),
+      );
+    };
+    // Half the rows wait as a backlog before the relays start, half arrive while they run.
+    await write(0, PER_KEY / 2);
+    // Small batches, a fast poll and network jitter on each send, so the relays' claims
+    // interleave and their sends finish out of claim order: a relay that published whatever
+    // SKIP LOCKED gave it would reorder keys here.
+    const sentBy = [0, 0, 0];
+    const relays = pools.map((pool, i) => {
+      const jitteryProducer = {
+        sendBatch: async (batch: ProducerBatch) => {
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 30));
+          const result = await kafka.producer.sendBatch(batch);
+          for (const { messages } of batch.topicMessages ?? []) sentBy[i] += messages.length;
+          return result;
+        },
+      };
+      return new OutboxRelay(pool, jitteryProducer, {
+        name: `r${i}`,
+        batchSize: 7,
+        pollIntervalMs: 5,
+      });
+    });
+    relays.forEach((relay) => relay.start());
+    await write(PER_KEY / 2, PER_KEY);
+    const total = [...enqueued.values()].reduce((sum, ids) => sum + ids.length, 0);
+
+    await eventually('every row marked sent', async () => (await unsentCount(db)) === 0, 40_000);
+    await Promise.all(relays.map((relay) => relay.stop()));
+    await Promise.all(pools.map((pool) => pool.destroy()));
+    await eventually('every row received', () => recorder.of(TOPIC).length >= total, 20_000);
+
+    const received = new Map<string, string[]>();
+    for (const message of recorder.of(TOPIC)) {
+      const envelope = decodeEnvelope(message.value);
+      expect(message.key?.toString()).toBe(envelope.correlationId);
+      const ids = received.get(envelope.correlationId) ?? [];
+      // A redelivered copy may repeat a row; a row may never come before an older one.
+      if (!ids.includes(envelope.id)) ids.push(envelope.id);
+      received.set(envelope.correlationId, ids);
+    }
+    // All three took part.
+    expect(sentBy.every((count) => count > 0)).toBe(true);
+    for (const [key, ids] of enqueued)
+      expect({ key, ids: received.get(key) }).toEqual({ key, ids });
+  }, 60_000);
+
+  it('wakes on NOTIFY, also after its LISTEN connection was killed', async () => {
+    const application = `relay-notify-${RUN}`;
+    const pool = schemaDataSource(SCHEMA, 2);
+    pool.setOptions({ applicationName: application });
+    await pool.initialize();
+    // A minute between polls: only a notification can make it publish within the test.
+    const relay = new OutboxRelay(pool, kafka.producer, { pollIntervalMs: 60_000 });
+    relay.start();
+    const listener = async (): Promise<number | undefined> => {
+      const rows: { pid: number }[] = await db.query(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query = 'LISTEN outbox'",
+        [application],
+      );
+      return rows[0]?.pid;
+    };
+    const publishOne = async (n: number): Promise<number> => {
+      const envelope = await db.transaction((manager) =>
+        outbox.enqueue(manager, {
+          topic: TOPIC,
+          type: 'relay.notify',
+          correlationId: '7',
+          payload: { n },
+        }),
+      );
+      const started = Date.now();
+      await eventually(`message ${n} published`, () =>
+        recorder.of(TOPIC).some((m) => decodeEnvelope(m.value).id === envelope.id),
+      );
+      return Date.now() - started;
+    };
+    try {
+      await eventually('relay listening', async () => (await listener()) !== undefined);
+      expect(await publishOne(1)).toBeLessThan(3000);
+
+      const killed = await listener();
+      await db.query('SELECT pg_terminate_backend($1)', [killed]);
+      await eventually('relay listening again', async () => {
+        const pid = await listener();
+        return pid !== undefined && pid !== killed;
+      });
+      expect(await publishOne(2)).toBeLessThan(3000);
+    } finally {
+      await relay.stop();
+      await pool.destroy();
+    }
+  });
+
+  it('deletes sent rows once they are older than the retention period', async () => {
+    await db.transaction(async (manager) => {
+      for (const n of [1, 2]) {
+        await outbox.enqueue(manager, {
+          topic: TOPIC,
+          type: 'relay.retention',
+          correlationId: '9',
+          payload: { n },
+        });
+      }
+    });
+    const keeping = new OutboxRelay(db, kafka.producer, { retentionMs: 3_600_000 });
+    expect(await keeping.publishBatch()).toEqual({ claimed: 2, published: 2 });
+    expect(await keeping.deleteSent()).toBe(0);
+
+    await db.transaction((manager) =>
+      outbox.enqueue(manager, {
+        topic: TOPIC,
+        type: 'relay.retention',
+        correlationId: '9',
+        payload: { n: 3 },
+      }),
+    );
+    const dropping = new OutboxRelay(db, kafka.producer, { retentionMs: 0 });
+    expect(await dropping.deleteSent()).toBeGreaterThanOrEqual(2);
+    const left: { sent: boolean }[] = await db.query(
+      'SELECT sent_at IS NOT NULL AS sent FROM outbox',
+    );
+    expect(left).toEqual([{ sent: false }]);
+  });
+});

@@ -1,0 +1,63 @@
+import { KafkaClient } from '@app/dist-core/kafka';
+import type { Consumer, KafkaMessage } from 'kafkajs';
+
+export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+
+/** Unique per run, so a rerun never reads an earlier run's messages or offsets. */
+export function runSuffix(): string {
+  return `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+export async function connectKafka(clientId: string): Promise<KafkaClient> {
+  const client = new KafkaClient({ clientId, brokers: KAFKA_BROKERS });
+  await client.connect();
+  return client;
+}
+
+/** Collects every record of `topics` from the beginning, as a plain consumer (not under test). */
+export class TopicRecorder {
+  readonly records: { topic: string; partition: number; message: KafkaMessage }[] = [];
+  private consumer?: Consumer;
+
+  constructor(
+    private readonly client: KafkaClient,
+    private readonly groupId: string,
+  ) {}
+
+  async start(topics: string[]): Promise<void> {
+    this.consumer = this.client.kafka.consumer({
+      groupId: this.groupId,
+      sessionTimeout: 6000,
+      heartbeatInterval: 1000,
+      maxWaitTimeInMs: 100,
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics, fromBeginning: true });
+    await this.consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        this.records.push({ topic, partition, message });
+      },
+    });
+  }
+
+  of(topic: string): KafkaMessage[] {
+    return this.records.filter((r) => r.topic === topic).map((r) => r.message);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
+
+/** Polls `condition` every 50 ms until it holds, or fails with `what` after the timeout. */
+export async function eventually(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
