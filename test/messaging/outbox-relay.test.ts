@@ -4,8 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ProducerBatch } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import { decodeEnvelope, type KafkaClient } from '@app/dist-core/kafka';
-import { Outbox, OutboxRelay } from '@app/dist-core/outbox';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { decodeEnvelope, KafkaClient, type Envelope } from '@app/dist-core/kafka';
+import { Outbox, OutboxRelay, OutboxRelays, outboxRelaysProvider } from '@app/dist-core/outbox';
 import { fixedWorkerId, SnowflakeGenerator } from '@app/dist-core/snowflake';
 import { connectKafka, eventually, runSuffix, TopicRecorder } from './support/kafka.js';
 import { openSchema, schemaDataSource } from './support/messaging-db.js';
@@ -52,6 +54,29 @@ describe('OutboxRelay', () => {
       }),
     ).rejects.toThrow('business rule failed');
     expect(await unsentCount(db)).toBe(0);
+  });
+
+  it('publishes the envelope keyed by correlation id, with its trace and extra headers', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const envelope = await db.transaction((manager) =>
+      outbox.enqueue(manager, {
+        topic: TOPIC,
+        type: 'relay.headers',
+        correlationId: '914154380565987333',
+        causationId: '914154380565987000',
+        payload: { amountCents: 1250 },
+        headers: { traceparent, 'x-tenant': 'acme' },
+      }),
+    );
+    await new OutboxRelay(db, kafka.producer).publishBatch();
+    await eventually('published', () =>
+      recorder.of(TOPIC).some((m) => decodeEnvelope(m.value).id === envelope.id),
+    );
+    const published = recorder.of(TOPIC).find((m) => decodeEnvelope(m.value).id === envelope.id)!;
+    expect(decodeEnvelope(published.value)).toEqual(envelope);
+    expect(published.key?.toString()).toBe('914154380565987333');
+    expect(published.headers?.traceparent?.toString()).toBe(traceparent);
+    expect(published.headers?.['x-tenant']?.toString()).toBe('acme');
   });
 
   it('three relays publish every row at least once and each key in order', async () => {
@@ -112,12 +137,19 @@ describe('OutboxRelay', () => {
     await eventually('every row marked sent', async () => (await unsentCount(db)) === 0, 40_000);
     await Promise.all(relays.map((relay) => relay.stop()));
     await Promise.all(pools.map((pool) => pool.destroy()));
-    await eventually('every row received', () => recorder.of(TOPIC).length >= total, 20_000);
+    const relayed = (): Envelope[] =>
+      recorder
+        .of(TOPIC)
+        .map((message) => decodeEnvelope(message.value))
+        .filter((envelope) => envelope.type === 'relay.test');
+    await eventually(
+      'every row received',
+      () => new Set(relayed().map((e) => e.id)).size === total,
+      20_000,
+    );
 
     const received = new Map<string, string[]>();
-    for (const message of recorder.of(TOPIC)) {
-      const envelope = decodeEnvelope(message.value);
-      expect(message.key?.toString()).toBe(envelope.correlationId);
+    for (const envelope of relayed()) {
       const ids = received.get(envelope.correlationId) ?? [];
       // A redelivered copy may repeat a row; a row may never come before an older one.
       if (!ids.includes(envelope.id)) ids.push(envelope.id);
@@ -205,5 +237,53 @@ describe('OutboxRelay', () => {
       'SELECT sent_at IS NOT NULL AS sent FROM outbox',
     );
     expect(left).toEqual([{ sent: false }]);
+  });
+});
+
+describe('outboxRelaysProvider', () => {
+  it('starts a relay per database with the application and stops it on close', async () => {
+    const DATABASES = Symbol('DATABASES');
+    const db = await openSchema('relay_provider');
+    const kafka = await connectKafka('test-messaging-relay-provider');
+    const topic = `test-messaging.relay-provider.${RUN}`;
+    await kafka.ensureTopics([{ topic, numPartitions: 1 }]);
+
+    @Module({
+      providers: [
+        {
+          provide: DATABASES,
+          useValue: { all: () => [{ name: 'provider_test', dataSource: db }] },
+        },
+        { provide: KafkaClient, useValue: kafka },
+        outboxRelaysProvider(DATABASES),
+      ],
+    })
+    class RelayModule {}
+
+    const app = await NestFactory.createApplicationContext(RelayModule, { logger: ['error'] });
+    await app.init();
+    try {
+      const envelope = await db.transaction((manager) =>
+        outbox.enqueue(manager, { topic, type: 'relay.provider', correlationId: '3', payload: {} }),
+      );
+      await eventually('marked sent', async () => {
+        const [row] = await db.query('SELECT sent_at FROM outbox WHERE id = $1', [envelope.id]);
+        return row.sent_at !== null;
+      });
+    } finally {
+      await app.close();
+    }
+    expect(app.get(OutboxRelays).relays).toHaveLength(1);
+    // Stopped: a row enqueued now stays unsent.
+    await db.transaction((manager) =>
+      outbox.enqueue(manager, { topic, type: 'relay.provider', correlationId: '3', payload: {} }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(
+      await db.query('SELECT count(*)::int AS count FROM outbox WHERE sent_at IS NULL'),
+    ).toEqual([{ count: 1 }]);
+    await kafka.disconnectProducer();
+    await kafka.disconnectAdmin();
+    await db.destroy();
   });
 });

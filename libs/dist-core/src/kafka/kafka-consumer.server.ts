@@ -67,7 +67,10 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     for (const [type, handler] of this.getHandlers()) {
       const topic = this.messages.topicOf(type);
       if (topic === undefined) {
-        throw new Error(`@EventPattern('${type}'): no message contract declares this type`);
+        throw new Error(
+          `@EventPattern('${type}'): no message contract declares this type` +
+            (this.options.messages ? '' : ' (pass the contracts as `messages`)'),
+        );
       }
       if (handler.next) throw new Error(`@EventPattern('${type}'): more than one handler`);
       topics.add(topic);

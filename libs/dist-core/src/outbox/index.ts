@@ -3,5 +3,5 @@ export { Outbox, OUTBOX_CHANNEL } from './outbox.js';
 export type { OutboxMessage } from './outbox.js';
 export { OutboxRelay } from './outbox-relay.js';
 export type { OutboxRelayOptions } from './outbox-relay.js';
-export { OutboxRelays } from './outbox-relays.js';
+export { OutboxRelays, outboxRelaysProvider } from './outbox-relays.js';
 export { outboxMigrations, CreateOutbox1795740000100 } from './outbox.migrations.js';

@@ -1,6 +1,10 @@
+import type { FactoryProvider, InjectionToken } from '@nestjs/common';
 import type { Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
+import { KafkaClient } from '../kafka/index.js';
 import { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
+
+type NamedDataSource = { name: string; dataSource: DataSource };
 
 /**
  * One relay per database of a service (the order service has one per shard), started with
@@ -11,7 +15,7 @@ export class OutboxRelays {
   readonly relays: OutboxRelay[];
 
   constructor(
-    databases: { name: string; dataSource: DataSource }[],
+    databases: NamedDataSource[],
     producer: Pick<Producer, 'sendBatch'>,
     options: Omit<OutboxRelayOptions, 'name'> = {},
   ) {
@@ -24,8 +28,28 @@ export class OutboxRelays {
     for (const relay of this.relays) relay.start();
   }
 
-  /** Before shutdown, so the producer and the pools are still open for the last batch. */
+  /**
+   * Before shutdown, while the producer and the pools are still open for the last batch.
+   * Rows a handler enqueues after this wait in the table for the next relay to run.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.relays.map((relay) => relay.stop()));
   }
+}
+
+/**
+ * The Nest provider: `outboxRelaysProvider(PostgresDatabases)` among a service's providers
+ * runs a relay on each of its databases with the shared producer. (The databases' token is a
+ * parameter so this folder does not depend on bootstrap/.)
+ */
+export function outboxRelaysProvider(
+  databases: InjectionToken<{ all(): NamedDataSource[] }>,
+  options: Omit<OutboxRelayOptions, 'name'> = {},
+): FactoryProvider<OutboxRelays> {
+  return {
+    provide: OutboxRelays,
+    inject: [databases, KafkaClient],
+    useFactory: (list: { all(): NamedDataSource[] }, kafka: KafkaClient) =>
+      new OutboxRelays(list.all(), kafka.producer, options),
+  };
 }
