@@ -2,7 +2,6 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import type { ConfigOf, EnvSchema } from '../config/index.js';
 import { KafkaClient } from '../kafka/index.js';
-import { createRedisClients } from './redis-clients.js';
 import { HealthController } from './health.controller.js';
 import { InfrastructureShutdown } from './infrastructure-shutdown.js';
 import { PostgresDatabases } from './postgres-databases.js';
@@ -26,7 +25,7 @@ export class CoreModule {
     const shared = config as unknown as SharedConfig;
     return {
       module: CoreModule,
-      imports: [TerminusModule.forRoot({ errorLogStyle: 'pretty' })],
+      imports: [TerminusModule.forRoot({ logger: false })],
       controllers: [HealthController],
       providers: [
         { provide: SERVICE_CONFIG, useValue: config },
@@ -44,7 +43,7 @@ export class CoreModule {
         },
         {
           provide: RedisNodes,
-          useFactory: () => new RedisNodes(shared.REDIS_NODES, createRedisClients),
+          useFactory: () => new RedisNodes(shared.REDIS_NODES),
         },
         {
           provide: KafkaClient,

@@ -1,14 +1,16 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { closeRedisClients, createRedlockClients } from '../redlock/index.js';
 
-/** The independent Redis nodes of REDIS_NODES, in their configured order. */
+/**
+ * The independent Redis nodes of REDIS_NODES, in their configured order, with clients that
+ * fail fast (see createRedlockClients): a dead node must make a health probe or a lock
+ * attempt fail at once, not hang it.
+ */
 export class RedisNodes {
   readonly clients: Redis[];
 
-  constructor(
-    readonly urls: string[],
-    createClients: (urls: string[]) => Redis[],
-  ) {
-    this.clients = createClients(urls);
+  constructor(readonly urls: string[]) {
+    this.clients = createRedlockClients(urls);
   }
 
   /** `127.0.0.1:6380`: how a node is named in health output. */
@@ -17,7 +19,7 @@ export class RedisNodes {
     return `${url.hostname}:${url.port || '6379'}`;
   }
 
-  async quit(): Promise<void> {
-    await Promise.all(this.clients.map((client) => client.quit().catch(() => client.disconnect())));
+  quit(): Promise<void> {
+    return closeRedisClients(this.clients);
   }
 }
