@@ -1,0 +1,234 @@
+import type { EntityManager, QueryRunner } from 'typeorm';
+import { runQuery, transactionOf } from './transactional-query.js';
+
+/**
+ * The TCC participant barrier: dtm's subtransaction barrier ("change instead of check"), with the
+ * holes of dtm's Node client and of Seata's fence closed.
+ *
+ * Try, Confirm and Cancel each run inside the participant's own local transaction, together with
+ * their business change, and begin by INSERTing marker rows into `tcc_barrier` (unique on gid,
+ * branch, op) with ON CONFLICT DO NOTHING. Whether an insert added a row is the decision; nothing
+ * is decided by reading first, so two racing deliveries cannot both pass a check: the second
+ * insert waits for the first transaction, then finds its row.
+ *
+ * Rows each operation writes, always in the order try → confirm → cancel (one fixed order, so
+ * racing transactions queue on the same first row instead of deadlocking):
+ *
+ *   Try       try
+ *   Confirm   try (if absent), confirm, cancel
+ *   Cancel    try (if absent), confirm, cancel
+ *
+ * `written_by` says which operation wrote a row. What follows from it:
+ * - Duplicate: an operation that finds its own row written by itself does nothing (a duplicate
+ *   Try gets the stored result of the first, so it can send the same reply again).
+ * - Null compensation: a Cancel that manages to insert the try row knows no Try ran, and a try
+ *   row marked FAILURE means the Try changed nothing (see below): nothing to undo.
+ * - Anti-hanging: a try row written by a Cancel (or a Confirm) makes a late Try's insert
+ *   conflict, so the Try is refused and reserves nothing that no one would ever release.
+ * - Confirm xor Cancel: the confirm row is the slot both phase-two operations claim; whichever
+ *   inserts it decides the branch, the other is refused. The coordinator never sends both for
+ *   one branch (its status changes by compare-and-set); the barrier does not rely on that.
+ * - A Confirm without a successful Try (never ran, or failed) is refused; its rows still commit,
+ *   so a Try delivered after it is refused too and nothing hangs.
+ * Every marker row COMMITS with the business change, a null compensation's included: dtmcli-node
+ * rolls that marker back, so its late Try passes and hangs.
+ *
+ * A Try that fails halfway (Seata #6374, where a Cancel skipped the undo of side effects a failed
+ * Try had made): the Try's row and its business change are one unit, kept in a savepoint.
+ * - The body throws (a fault): everything back to before the try row is rolled back and the error
+ *   rethrown, so no row and no partial change survive, whatever the caller then does with its
+ *   transaction. A Cancel is then a null compensation — right, since nothing was applied — and a
+ *   redelivered Try may run again.
+ * - The body returns FAILURE (OUT_OF_STOCK is a result, not an exception): its writes are rolled
+ *   back, partial ones included (item 1 reserved before item 2 ran out), and the try row commits
+ *   marked FAILURE: a duplicate Try gets the same answer and a Cancel has nothing to undo.
+ * - The body returns SUCCESS: the change and the row commit together; a Cancel undoes exactly it.
+ * Hence "try row written by Try, SUCCESS" ⇔ "the Try's whole change is committed": all Confirm and
+ * Cancel need to know. A Confirm or Cancel body that throws is rolled back with its rows too.
+ *
+ * The transaction must be READ COMMITTED (Postgres' default): after an insert conflicts, the next
+ * statement's snapshot shows the committed row that caused it.
+ */
+
+export type TccOp = 'try' | 'confirm' | 'cancel';
+
+/** Identifies one branch of one global transaction: (order id, participant branch name). */
+export interface BranchKey {
+  gid: string;
+  branch: string;
+}
+
+/** What a Try body returns; stored with the try row and sent back as the reply payload. */
+export type TryResult =
+  | { outcome: 'SUCCESS'; [field: string]: unknown }
+  | { outcome: 'FAILURE'; reason: string; [field: string]: unknown };
+
+export type TryOutcome =
+  /** The body ran now; `result` is what it returned (its change committed only on SUCCESS). */
+  | { status: 'applied'; result: TryResult }
+  /** A Try already ran: its stored result. */
+  | { status: 'duplicate'; result: TryResult }
+  /** A Cancel or Confirm came first: the Try must not run (anti-hanging). */
+  | { status: 'refused' };
+
+export type ConfirmOutcome = 'applied' | 'duplicate' | 'refused';
+export type CancelOutcome = 'applied' | 'duplicate' | 'null-compensation' | 'refused';
+
+/** Answer to the coordinator for a phase-two outcome, or for a refused Try. */
+export const REFUSED_REASON = 'REFUSED';
+
+interface BarrierRow {
+  written_by: TccOp;
+  try_result: TryResult | null;
+}
+
+export class TccBarrier {
+  /**
+   * Runs `body` as the branch's Try unless a Try already ran or a Cancel/Confirm came first.
+   * `manager` must be the participant's open transaction.
+   */
+  async try(
+    manager: EntityManager,
+    key: BranchKey,
+    body: (manager: EntityManager) => Promise<TryResult>,
+  ): Promise<TryOutcome> {
+    const runner = transactionOf(manager, 'TccBarrier.try');
+    return this.inSavepoint(runner, async () => {
+      if (!(await this.insert(runner, key, 'try', 'try'))) {
+        const existing = await this.read(runner, key, 'try');
+        return existing.written_by === 'try' && existing.try_result
+          ? { status: 'duplicate', result: existing.try_result }
+          : { status: 'refused' };
+      }
+      await runner.query('SAVEPOINT tcc_barrier_body');
+      const result = await body(manager);
+      if (result.outcome !== 'SUCCESS')
+        await runner.query('ROLLBACK TO SAVEPOINT tcc_barrier_body');
+      await runQuery(
+        runner,
+        `UPDATE tcc_barrier SET try_result = $4 WHERE gid = $1 AND branch = $2 AND op = $3`,
+        [key.gid, key.branch, 'try', JSON.stringify(result)],
+      );
+      return { status: 'applied', result };
+    });
+  }
+
+  /** Runs `body` (e.g. spend the frozen money) once, and only after a successful Try. */
+  async confirm(
+    manager: EntityManager,
+    key: BranchKey,
+    body: (manager: EntityManager) => Promise<void>,
+  ): Promise<ConfirmOutcome> {
+    const runner = transactionOf(manager, 'TccBarrier.confirm');
+    return this.inSavepoint(runner, async () => {
+      const phase = await this.claimPhaseTwo(runner, key, 'confirm');
+      if (phase !== 'tried') return phase === 'no-change-to-settle' ? 'refused' : phase;
+      await body(manager);
+      return 'applied';
+    });
+  }
+
+  /** Runs `body` (e.g. unfreeze the money) once, and only if a Try's change is committed. */
+  async cancel(
+    manager: EntityManager,
+    key: BranchKey,
+    body: (manager: EntityManager) => Promise<void>,
+  ): Promise<CancelOutcome> {
+    const runner = transactionOf(manager, 'TccBarrier.cancel');
+    return this.inSavepoint(runner, async () => {
+      const phase = await this.claimPhaseTwo(runner, key, 'cancel');
+      if (phase !== 'tried') return phase === 'no-change-to-settle' ? 'null-compensation' : phase;
+      await body(manager);
+      return 'applied';
+    });
+  }
+
+  /**
+   * Writes a phase-two operation's rows (try if absent, confirm, cancel) and says whether its body
+   * must run: 'tried' when a successful Try's change is there to settle.
+   */
+  private async claimPhaseTwo(
+    runner: QueryRunner,
+    key: BranchKey,
+    op: 'confirm' | 'cancel',
+  ): Promise<'tried' | 'no-change-to-settle' | 'duplicate' | 'refused'> {
+    const tryNeverRan = await this.insert(runner, key, 'try', op);
+    if (!(await this.insert(runner, key, 'confirm', op))) {
+      const decided = await this.read(runner, key, 'confirm');
+      return decided.written_by === op ? 'duplicate' : 'refused';
+    }
+    if (!(await this.insert(runner, key, 'cancel', op))) {
+      // Unreachable: every writer of the cancel row claimed the confirm row first.
+      throw new Error(`tcc_barrier ${key.gid}/${key.branch}: cancel row without confirm row`);
+    }
+    if (tryNeverRan) return 'no-change-to-settle';
+    // The confirm row was free, so the try row was written by a Try, not by another phase two.
+    const tried = await this.read(runner, key, 'try');
+    return tried.try_result?.outcome === 'SUCCESS' ? 'tried' : 'no-change-to-settle';
+  }
+
+  /** True when this call added the row: the "change" that replaces a check. */
+  private async insert(
+    runner: QueryRunner,
+    key: BranchKey,
+    op: TccOp,
+    writtenBy: TccOp,
+  ): Promise<boolean> {
+    const { rows } = await runQuery(
+      runner,
+      `INSERT INTO tcc_barrier (gid, branch, op, written_by) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (gid, branch, op) DO NOTHING RETURNING 1`,
+      [key.gid, key.branch, op, writtenBy],
+    );
+    return rows.length === 1;
+  }
+
+  /** Reads a row whose insert just conflicted: it is committed and never changes again. */
+  private async read(runner: QueryRunner, key: BranchKey, op: TccOp): Promise<BarrierRow> {
+    const { rows } = await runQuery<BarrierRow>(
+      runner,
+      `SELECT written_by, try_result FROM tcc_barrier WHERE gid = $1 AND branch = $2 AND op = $3`,
+      [key.gid, key.branch, op],
+    );
+    if (rows.length !== 1) throw new Error(`tcc_barrier ${key.gid}/${key.branch}/${op} vanished`);
+    return rows[0];
+  }
+
+  /**
+   * Marker rows and business change succeed or vanish together, even if the caller catches the
+   * error and commits its transaction anyway (e.g. to record a failure reply).
+   */
+  private async inSavepoint<T>(runner: QueryRunner, work: () => Promise<T>): Promise<T> {
+    await runner.query('SAVEPOINT tcc_barrier');
+    let result: T;
+    try {
+      result = await work();
+    } catch (error) {
+      await runner.query('ROLLBACK TO SAVEPOINT tcc_barrier').catch(() => undefined);
+      throw error;
+    }
+    await runner.query('RELEASE SAVEPOINT tcc_barrier');
+    return result;
+  }
+}
+
+/** The reply payload a participant sends for a Try outcome (the coordinator ignores a refusal). */
+export function tryReplyPayload(outcome: TryOutcome): TryResult {
+  return outcome.status === 'refused'
+    ? { outcome: 'FAILURE', reason: REFUSED_REASON }
+    : outcome.result;
+}
+
+/**
+ * The reply payload for a Confirm or Cancel outcome. Only a refusal is a FAILURE: the coordinator
+ * retries it, and an operator sees the attempts grow, because it means the branch was settled the
+ * other way — which the coordinator's compare-and-set should have made impossible.
+ */
+export function phaseTwoReplyPayload(outcome: ConfirmOutcome | CancelOutcome): {
+  outcome: 'SUCCESS' | 'FAILURE';
+  reason?: string;
+} {
+  return outcome === 'refused'
+    ? { outcome: 'FAILURE', reason: REFUSED_REASON }
+    : { outcome: 'SUCCESS' };
+}

@@ -1,0 +1,72 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * The participant barrier's marker rows (see tcc-barrier.ts). The primary key IS the barrier:
+ * each (gid, branch, op) can be inserted once. Rows are kept: a marker deleted too early would
+ * let a very late Try through. Purging rows of long-finished transactions is an operator's job.
+ */
+export class TccBarrier1764201600000 implements MigrationInterface {
+  name = 'TccBarrier1764201600000';
+
+  async up(runner: QueryRunner): Promise<void> {
+    await runner.query(`
+      CREATE TABLE IF NOT EXISTS tcc_barrier (
+        gid         text        NOT NULL,
+        branch      text        NOT NULL,
+        op          text        NOT NULL CHECK (op IN ('try', 'confirm', 'cancel')),
+        written_by  text        NOT NULL CHECK (written_by IN ('try', 'confirm', 'cancel')),
+        try_result  jsonb,
+        created_at  timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (gid, branch, op)
+      )`);
+  }
+
+  async down(runner: QueryRunner): Promise<void> {
+    await runner.query('DROP TABLE IF EXISTS tcc_barrier');
+  }
+}
+
+/**
+ * The coordinator's global transaction log. Branch progress and history are jsonb inside the
+ * row, so one compare-and-set on (gid, status, version) replaces the whole state at once.
+ */
+export class TccTransactions1764201600001 implements MigrationInterface {
+  name = 'TccTransactions1764201600001';
+
+  async up(runner: QueryRunner): Promise<void> {
+    await runner.query(`
+      CREATE TABLE IF NOT EXISTS tcc_transactions (
+        gid              text        PRIMARY KEY,
+        kind             text        NOT NULL,
+        status           text        NOT NULL CHECK (status IN
+                           ('TRYING', 'CONFIRMING', 'CANCELLING', 'CONFIRMED', 'CANCELLED')),
+        input            jsonb       NOT NULL,
+        results          jsonb       NOT NULL,
+        branches         jsonb       NOT NULL,
+        history          jsonb       NOT NULL,
+        reason           text,
+        attempts         integer     NOT NULL DEFAULT 0,
+        deadline         timestamptz NOT NULL,
+        next_attempt_at  timestamptz,
+        version          bigint      NOT NULL DEFAULT 0,
+        lease_owner      text,
+        lease_until      timestamptz,
+        created_at       timestamptz NOT NULL DEFAULT now(),
+        updated_at       timestamptz NOT NULL DEFAULT now()
+      )`);
+    // The poller's scan: only unfinished transactions have a next attempt.
+    await runner.query(`
+      CREATE INDEX IF NOT EXISTS tcc_transactions_due
+        ON tcc_transactions (kind, next_attempt_at) WHERE next_attempt_at IS NOT NULL`);
+  }
+
+  async down(runner: QueryRunner): Promise<void> {
+    await runner.query('DROP TABLE IF EXISTS tcc_transactions');
+  }
+}
+
+/** Add to a participant's DataSource (payment, inventory). */
+export const tccBarrierMigrations = [TccBarrier1764201600000];
+
+/** Add to the coordinator's DataSource (each order shard), beside the outbox's. */
+export const tccCoordinatorMigrations = [TccTransactions1764201600001];
