@@ -95,12 +95,25 @@ describe('WorkerIdLease', () => {
     expect(redlock.attempts).toHaveLength(1024);
   });
 
-  it('does not look further when Redis has no quorum', async () => {
+  it('retries the same id through a brief Redis outage, and gives up on a long one', async () => {
     const redlock = new ScriptedRedlock();
-    redlock.acquire = () => Promise.reject(new QuorumUnavailableError(['x'], 'down'));
-    await expect(WorkerIdLease.claim(redlock.asRedlock())).rejects.toBeInstanceOf(
-      QuorumUnavailableError,
-    );
+    const acquire = redlock.acquire.bind(redlock);
+    let failures = 2;
+    redlock.acquire = (resources, ttlMs, options) =>
+      failures-- > 0
+        ? Promise.reject(new QuorumUnavailableError(resources, 'node timeout'))
+        : acquire(resources, ttlMs, options);
+    const claiming = WorkerIdLease.claim(redlock.asRedlock(), { pinnedWorkerId: 3 });
+    await jest.advanceTimersByTimeAsync(5_000);
+    const lease = await claiming;
+    expect(lease.workerId).toBe(3);
+    await lease.release();
+
+    redlock.acquire = (resources) => Promise.reject(new QuorumUnavailableError(resources, 'down'));
+    const failing = WorkerIdLease.claim(redlock.asRedlock(), { outageRetries: 3 });
+    const outcome = expect(failing).rejects.toBeInstanceOf(QuorumUnavailableError);
+    await jest.advanceTimersByTimeAsync(60_000);
+    await outcome;
   });
 
   it('claims a pinned id or fails, never another one', async () => {

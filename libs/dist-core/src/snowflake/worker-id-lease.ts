@@ -34,6 +34,11 @@ export interface WorkerIdLeaseOptions {
   pinnedWorkerId?: number;
   /** Called once when the lease is lost (not when released): e.g. exit so the id is re-leased. */
   onLost?: (error: WorkerLeaseLostError) => void;
+  /**
+   * How many times claim() retries after QuorumUnavailableError (nodes slow or briefly down)
+   * before giving up. Default 5, with 100, 200, 400… ms between attempts.
+   */
+  outageRetries?: number;
   /** Where the search for a free id starts; injectable for tests. */
   random?: () => number;
 }
@@ -99,26 +104,35 @@ export class WorkerIdLease implements WorkerIdSource {
     const lease = (workerId: number, lock: Lock) =>
       new WorkerIdLease(workerId, lock, ttlMs, renewEveryMs, maxClockSkewMs, options.onLost);
 
+    // "Held by another process" moves on to the next id; "no quorum answered" (a node slow or
+    // restarting while services start) is retried on the same id a few times, then thrown.
+    let outagesLeft = options.outageRetries ?? 5;
+    const tryClaim = async (workerId: number): Promise<WorkerIdLease> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const lock = await redlock.acquire([workerResource(workerId)], ttlMs, { retryCount: 0 });
+          return lease(workerId, lock);
+        } catch (error) {
+          if (!(error instanceof QuorumUnavailableError) || outagesLeft-- <= 0) throw error;
+          const delayMs = 100 * 2 ** Math.min(attempt, 4) * (0.5 + Math.random());
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+        }
+      }
+    };
+
     const pinned = options.pinnedWorkerId ?? pinnedWorkerIdFromEnv();
     if (pinned !== undefined) {
       if (!Number.isInteger(pinned) || pinned < 0 || pinned > MAX_WORKER_ID) {
         throw new InvalidWorkerIdError(pinned, 'pinnedWorkerId');
       }
-      return lease(
-        pinned,
-        await redlock.acquire([workerResource(pinned)], ttlMs, { retryCount: 0 }),
-      );
+      return tryClaim(pinned);
     }
 
     const count = MAX_WORKER_ID + 1;
     const start = Math.floor((options.random ?? Math.random)() * count) % count;
     for (let i = 0; i < count; i++) {
-      const workerId = (start + i) % count;
       try {
-        return lease(
-          workerId,
-          await redlock.acquire([workerResource(workerId)], ttlMs, { retryCount: 0 }),
-        );
+        return await tryClaim((start + i) % count);
       } catch (error) {
         if (!(error instanceof ResourceLockedError)) throw error;
       }
@@ -168,9 +182,14 @@ export class WorkerIdLease implements WorkerIdSource {
 
   private async renew(): Promise<void> {
     if (this.state !== 'held') return;
+    // A renewal that runs late (event loop blocked past validUntil) must not revive the lease:
+    // the generator has already refused ids, and a lease that comes back would make "lost" mean
+    // "lost for a while". Checked before and after the round trip.
+    if (Date.now() >= this.currentValidUntil) return this.lose('not renewed before it expired');
     try {
       const next = await this.lock.extend(this.ttlMs);
       if (this.state !== 'held') return;
+      if (Date.now() >= this.currentValidUntil) return this.lose('renewed after it expired');
       this.lock = next;
       this.currentValidUntil = next.expiresAt - this.maxClockSkewMs;
       this.armTimers(this.renewEveryMs);
