@@ -10,6 +10,7 @@ import type { ExampleOrderData } from '@app/dist-core/saga/testing';
 import { SnowflakeGenerator, fixedWorkerId } from '@app/dist-core/snowflake';
 import {
   ManualClock,
+  TEST_SAGA_OPTIONS,
   commandsOf,
   deliverReply,
   lastCommand,
@@ -35,14 +36,8 @@ let clock: ManualClock;
 
 function orchestrator(options: SagaOrchestratorOptions = {}): SagaOrchestrator {
   return new SagaOrchestrator([orderSagaWithHooks], new Outbox(ids), {
-    stepTimeoutMs: 1_000,
-    sagaTimeoutMs: 60_000,
-    maxStepAttempts: 2,
-    parkAfterAttempts: 3,
-    backoff: { baseMs: 100, maxMs: 400 },
-    leaseMs: 5_000,
+    ...TEST_SAGA_OPTIONS,
     clock,
-    random: () => 1,
     ...options,
   });
 }

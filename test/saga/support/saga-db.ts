@@ -7,6 +7,7 @@ import {
   sagaMigrations,
   type ReplyResult,
   type SagaOrchestrator,
+  type SagaOrchestratorOptions,
   type SagaReplyPayload,
 } from '@app/dist-core/saga';
 import { exampleOrderSaga } from '@app/dist-core/saga/testing';
@@ -73,6 +74,17 @@ export const orderSagaWithHooks = exampleOrderSaga
       [saga.id, reason],
     );
   });
+
+/** Short timeouts and deterministic jitter (always the longest delay) for the saga tests. */
+export const TEST_SAGA_OPTIONS: SagaOrchestratorOptions = {
+  stepTimeoutMs: 1_000,
+  sagaTimeoutMs: 60_000,
+  maxStepAttempts: 2,
+  parkAfterAttempts: 3,
+  backoff: { baseMs: 100, maxMs: 400 },
+  leaseMs: 5_000,
+  random: () => 1,
+};
 
 /** Time that moves only when the test says so: deadlines and leases become deterministic. */
 export class ManualClock implements Clock {

@@ -77,7 +77,7 @@ export class SagaOrchestrator {
 
   constructor(
     definitions: SagaDefinition<any>[], // eslint-disable-line @typescript-eslint/no-explicit-any
-    private readonly outbox: Outbox,
+    private readonly outbox: Pick<Outbox, 'enqueue'>,
     options: SagaOrchestratorOptions = {},
   ) {
     this.definitions = new Map(definitions.map((d) => [d.type, d as SagaDefinition<unknown>]));
