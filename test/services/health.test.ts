@@ -16,9 +16,13 @@ describe('GET /health of the three services', () => {
 
   afterAll(async () => {
     redisNode.start(STOPPED_REDIS_PORT);
-    const codes = await Promise.all(services.map((service) => service.stop()));
-    // A graceful shutdown exits 0: consumer, producer, pools and clients all closed.
-    expect(codes).toEqual([0, 0, 0]);
+    const exits = await Promise.all(services.map((service) => service.stop()));
+    // A graceful shutdown: each service ran its ordered shutdown (consumer, producer, pools,
+    // Redis clients) and ended by the SIGTERM, not by the SIGKILL of a timeout.
+    for (const [index, exit] of exits.entries()) {
+      expect(exit).toEqual({ code: null, signal: 'SIGTERM' });
+      expect(services[index].output.join('')).toContain('Stopped on SIGTERM');
+    }
   }, 60_000);
 
   it('reports every dependency up', async () => {

@@ -3,6 +3,11 @@ import { existsSync } from 'node:fs';
 
 export type ServiceName = 'order' | 'payment' | 'inventory';
 
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 /** Test ports, away from CONTRACT.md's 3000-3002 so a running `start:all` does not collide. */
 export const TEST_PORTS: Record<ServiceName, number> = {
   order: 13000,
@@ -18,7 +23,7 @@ const PORT_VARIABLE: Record<ServiceName, string> = {
 /** A built service (dist/apps/<name>/main.js) running as a child process. */
 export class RunningService {
   readonly output: string[] = [];
-  private readonly exited: Promise<number | null>;
+  private readonly exited: Promise<ExitStatus>;
 
   constructor(
     readonly name: ServiceName,
@@ -28,7 +33,9 @@ export class RunningService {
     for (const stream of [process.stdout, process.stderr]) {
       stream?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
     }
-    this.exited = new Promise((resolve) => process.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) =>
+      process.once('exit', (code, signal) => resolve({ code, signal })),
+    );
   }
 
   get url(): string {
@@ -56,14 +63,17 @@ export class RunningService {
     );
   }
 
-  /** SIGTERM and wait for a graceful exit; SIGKILL after the timeout. Resolves to the exit code. */
-  async stop(timeoutMs = 15_000): Promise<number | null> {
-    if (this.process.exitCode !== null) return this.process.exitCode;
-    this.process.kill('SIGTERM');
-    const timer = setTimeout(() => this.process.kill('SIGKILL'), timeoutMs);
-    const code = await this.exited;
-    clearTimeout(timer);
-    return code;
+  /**
+   * SIGTERM and wait for the exit; SIGKILL after the timeout. A graceful stop ends by the
+   * SIGTERM itself: Nest re-raises the signal once its shutdown hooks have run.
+   */
+  async stop(timeoutMs = 15_000): Promise<ExitStatus> {
+    if (this.process.exitCode === null && this.process.signalCode === null) {
+      this.process.kill('SIGTERM');
+      const timer = setTimeout(() => this.process.kill('SIGKILL'), timeoutMs);
+      await this.exited.finally(() => clearTimeout(timer));
+    }
+    return this.exited;
   }
 
   kill(): void {
