@@ -1,0 +1,133 @@
+import { describe, it, expect } from '@jest/globals';
+import { HashRing } from '../hashing/index.js';
+import { ShardRouter, type ShardHandle } from './shard-router.js';
+
+// No server: a ShardRouter only connects in initialize(), so routing is testable on its own.
+const url = (db: string, password = 'app') => `postgres://app:${password}@127.0.0.1:5432/${db}`;
+const THREE = [url('orders_0'), url('orders_1'), url('orders_2')];
+const FOUR = [...THREE, url('orders_3')];
+const ids = Array.from({ length: 5_000 }, (_, i) =>
+  (7_300_000_000_000_000_000n + BigInt(i) * 7_919n).toString(),
+);
+
+describe('ShardRouter routing', () => {
+  it('routes a key to the handle the ring names, shards named by position', () => {
+    const router = new ShardRouter({ urls: THREE, entities: [] });
+    expect(router.all().map((s) => s.name)).toEqual(['shard-0', 'shard-1', 'shard-2']);
+    const ring = new HashRing(['shard-0', 'shard-1', 'shard-2']);
+    for (const id of ids.slice(0, 500)) expect(router.forKey(id).name).toBe(ring.owner(id));
+  });
+
+  it('keeps every owner when a password or host alias changes', () => {
+    const before = new ShardRouter({ urls: THREE, entities: [] });
+    const after = new ShardRouter({
+      urls: [url('orders_0', 'rotated'), url('orders_1', 'rotated'), url('orders_2', 'x')],
+      entities: [],
+    });
+    expect(ids.map((id) => after.forKey(id).name)).toEqual(ids.map((id) => before.forKey(id).name));
+  });
+
+  it('refuses a previous list whose shards are other databases (reordered list)', () => {
+    expect(
+      () =>
+        new ShardRouter({
+          urls: [THREE[1], THREE[0], THREE[2], FOUR[3]],
+          previousUrls: THREE,
+          entities: [],
+        }),
+    ).toThrow(/shard-0 is .*orders_0 before the move but .*orders_1 after it/);
+  });
+
+  it('during a move, names the new owner first and the old one second, when they differ', () => {
+    const router = new ShardRouter({ urls: FOUR, previousUrls: THREE, entities: [] });
+    const oldRing = new HashRing(['shard-0', 'shard-1', 'shard-2']);
+    let moving = 0;
+    for (const id of ids) {
+      const owners = router.forKeyDuringMove(id).map((s) => s.name);
+      if (owners.length === 2) {
+        moving++;
+        expect(owners).toEqual(['shard-3', oldRing.owner(id)]);
+      } else {
+        expect(owners).toEqual([oldRing.owner(id)]);
+      }
+    }
+    expect(moving / ids.length).toBeGreaterThan(0.25 * 0.85);
+    expect(moving / ids.length).toBeLessThan(0.25 * 1.15);
+  });
+
+  it('during removal of the last shard, routes its keys to their new owners and keeps it readable', () => {
+    const router = new ShardRouter({ urls: THREE, previousUrls: FOUR, entities: [] });
+    const leaving = ids.filter((id) => router.forKeyDuringMove(id).length === 2);
+    expect(leaving.length).toBeGreaterThan(0);
+    for (const id of leaving) expect(router.forKeyDuringMove(id)[1].name).toBe('shard-3');
+  });
+});
+
+describe('ShardRouter.findAcrossMove', () => {
+  const router = new ShardRouter({ urls: FOUR, previousUrls: THREE, entities: [] });
+  const movingId = ids.find((id) => router.forKeyDuringMove(id).length === 2)!;
+  const stayingId = ids.find((id) => router.forKeyDuringMove(id).length === 1)!;
+
+  it('reads the new owner, then the old one', async () => {
+    const seen: string[] = [];
+    const found = await router.findAcrossMove(movingId, async (shard) => {
+      seen.push(shard.name);
+      return shard.name === 'shard-3' ? null : { on: shard.name };
+    });
+    expect(seen).toEqual(['shard-3', router.forKeyDuringMove(movingId)[1].name]);
+    expect(found).toEqual({ on: seen[1] });
+  });
+
+  it('looks at the new owner again when the row left the old one between the reads', async () => {
+    // The move commits its copy before its delete: absent on both reads means "moved meanwhile".
+    let copied = false;
+    const seen: string[] = [];
+    const found = await router.findAcrossMove(movingId, async (shard: ShardHandle) => {
+      seen.push(shard.name);
+      if (shard.name === 'shard-3') return copied ? 'row' : null;
+      copied = true; // the rebalancer moves the row just before this read of the old owner
+      return null;
+    });
+    expect(seen).toEqual(['shard-3', router.forKeyDuringMove(movingId)[1].name, 'shard-3']);
+    expect(found).toBe('row');
+  });
+
+  it('reads one shard for a key that does not move, and returns null when nothing is found', async () => {
+    const seen: string[] = [];
+    expect(
+      await router.findAcrossMove(stayingId, async (s) => (seen.push(s.name), undefined)),
+    ).toBeNull();
+    expect(seen).toHaveLength(1);
+  });
+});
+
+describe('ShardRouter.scatterGather', () => {
+  const byId = (a: { id: string }, b: { id: string }) =>
+    BigInt(b.id) > BigInt(a.id) ? 1 : BigInt(b.id) < BigInt(a.id) ? -1 : 0;
+
+  it('merges every shard, a leaving one included, newest first under the limit', async () => {
+    const router = new ShardRouter({ urls: THREE, previousUrls: FOUR, entities: [] });
+    const rows = await router.scatterGather(
+      async (_ds, shard) => [{ id: String(100 - shard.index), shard: shard.name }],
+      { compare: byId, limit: 3 },
+    );
+    expect(rows.map((r) => r.shard)).toEqual(['shard-0', 'shard-1', 'shard-2']);
+    const all = await router.scatterGather(async (_ds, shard) => [{ id: String(shard.index) }], {
+      compare: byId,
+      limit: 10,
+    });
+    expect(all.map((r) => r.id)).toEqual(['3', '2', '1', '0']);
+  });
+
+  it('with keyOf, returns a row copied but not yet deleted once, from its new owner', async () => {
+    const router = new ShardRouter({ urls: FOUR, previousUrls: THREE, entities: [] });
+    const movingId = ids.find((id) => router.forKeyDuringMove(id).length === 2)!;
+    const [newOwner, oldOwner] = router.forKeyDuringMove(movingId);
+    const rows = await router.scatterGather(
+      async (_ds, shard) =>
+        shard === newOwner || shard === oldOwner ? [{ id: movingId, from: shard.name }] : [],
+      { compare: byId, limit: 10, keyOf: (row) => row.id },
+    );
+    expect(rows).toEqual([{ id: movingId, from: newOwner.name }]);
+  });
+});
