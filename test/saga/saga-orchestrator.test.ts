@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { Outbox } from '@app/dist-core/outbox';
-import { SagaOrchestrator, type SagaOrchestratorOptions } from '@app/dist-core/saga';
+import { SagaOrchestrator, SagaRecovery, type SagaOrchestratorOptions } from '@app/dist-core/saga';
 import type { ExampleOrderData } from '@app/dist-core/saga/testing';
-import { SnowflakeGenerator, fixedWorkerId } from '@app/dist-core/snowflake';
+import { SnowflakeGenerator, fixedWorkerId, systemClock } from '@app/dist-core/snowflake';
 import {
   ManualClock,
   TEST_SAGA_OPTIONS,
@@ -346,6 +346,31 @@ describe('SagaOrchestrator on Postgres', () => {
       version: '0',
       currentStep: 'reserveStock',
     });
+  });
+
+  it('SagaRecovery drives due sagas in real time, and stops cleanly', async () => {
+    const saga = orchestrator({
+      clock: systemClock,
+      stepTimeoutMs: 150,
+      backoff: { baseMs: 50, maxMs: 50 },
+    });
+    const id = await placeOrder(saga);
+    const recovery = new SagaRecovery(saga, db, { intervalMs: 25 });
+    recovery.start();
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await saga.find(db.manager, id))?.status !== 'COMPENSATING') {
+        if (Date.now() > deadline) throw new Error('recovery never compensated the silent saga');
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    } finally {
+      await recovery.stop();
+    }
+    expect((await commandsOf(db, id)).map((c) => c.type)).toEqual([
+      'stock.reserve',
+      'stock.reserve',
+      'stock.release',
+    ]);
   });
 });
 

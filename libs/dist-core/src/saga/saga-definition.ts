@@ -1,6 +1,29 @@
 import type { EntityManager } from 'typeorm';
 import type { SagaInstance } from './saga-instance.js';
 
+/*
+ * The participant contract: what a service that receives saga commands must guarantee.
+ *
+ * 1. Reply with an envelope whose causationId is the command's id and whose payload is
+ *    { outcome: 'SUCCESS' | 'FAILURE', reason?, ...data }. The orchestrator accepts only the reply
+ *    to the command it awaits now; any other is ignored.
+ * 2. FAILURE is a definitive business answer (OUT_OF_STOCK) and means the step changed nothing.
+ *    A fault (database down) is not a FAILURE: let the handler throw, so the message is retried
+ *    or dead-lettered, and the saga's timeout covers it.
+ * 3. Idempotent by business key (correlationId, command type), not by message id. After a
+ *    timeout the orchestrator re-sends the same request as a NEW message (new id): the inbox
+ *    (keyed by message id) lets it through, so the participant must find its earlier outcome for
+ *    that order and step and answer it again, never act twice. A new id is on purpose: the
+ *    reply to the retry must be distinguishable from a late reply to the timed-out attempt, and
+ *    a message that was dead-lettered must still be retried.
+ * 4. A compensation succeeds whether or not its action ran ("null compensation": a step that
+ *    timed out is compensated although its action may never have arrived), is idempotent, and
+ *    leaves a marker so that the action arriving late for the same order does nothing and
+ *    answers FAILURE (anti-hanging), like dtm's barrier.
+ * 5. A compensation, and a step marked retriedUntilSuccess, must eventually succeed: they are
+ *    retried with backoff, and the saga is PARKED for an operator if they keep failing.
+ */
+
 /** A command to a participant, built from the saga's data. The engine adds id and correlation. */
 export interface SagaCommand {
   topic: string;
