@@ -121,6 +121,7 @@ export class OutboxRelay {
     let lastCleanup = 0;
     while (!this.stopped) {
       let more = false;
+      let pause = this.pollIntervalMs;
       try {
         const { claimed, published } = await this.publishBatch();
         // A full batch means a backlog: go again at once. A claim blocked by another relay's
@@ -133,8 +134,9 @@ export class OutboxRelay {
       } catch (error) {
         // Kafka or Postgres is away: the rows stay unsent, the next round tries again.
         this.log.warn(`Publishing failed: ${describeError(error)}`);
+        pause = Math.max(pause, 1000);
       }
-      if (!more && !this.stopped) await this.wakeSignal.wait(this.pollIntervalMs);
+      if (!more && !this.stopped) await this.wakeSignal.wait(pause);
     }
   }
 
