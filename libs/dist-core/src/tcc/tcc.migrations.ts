@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * each (gid, branch, op) can be inserted once. Rows are kept: a marker deleted too early would
  * let a very late Try through. Purging rows of long-finished transactions is an operator's job.
  */
-export class TccBarrier1764201600000 implements MigrationInterface {
-  name = 'TccBarrier1764201600000';
+export class TccBarrier1795740000400 implements MigrationInterface {
+  name = 'TccBarrier1795740000400';
 
   async up(runner: QueryRunner): Promise<void> {
     await runner.query(`
@@ -30,8 +30,8 @@ export class TccBarrier1764201600000 implements MigrationInterface {
  * The coordinator's global transaction log. Branch progress and history are jsonb inside the
  * row, so one compare-and-set on (gid, status, version) replaces the whole state at once.
  */
-export class TccTransactions1764201600001 implements MigrationInterface {
-  name = 'TccTransactions1764201600001';
+export class TccTransactions1795740000500 implements MigrationInterface {
+  name = 'TccTransactions1795740000500';
 
   async up(runner: QueryRunner): Promise<void> {
     await runner.query(`
@@ -66,7 +66,7 @@ export class TccTransactions1764201600001 implements MigrationInterface {
 }
 
 /** Add to a participant's DataSource (payment, inventory). */
-export const tccBarrierMigrations = [TccBarrier1764201600000];
+export const tccBarrierMigrations = [TccBarrier1795740000400];
 
 /** Add to the coordinator's DataSource (each order shard), beside the outbox's. */
-export const tccCoordinatorMigrations = [TccTransactions1764201600001];
+export const tccCoordinatorMigrations = [TccTransactions1795740000500];
