@@ -312,6 +312,35 @@ describe('shards:rebalance, 3 → 4 shards', () => {
     expect(report.keysScanned).toBeGreaterThan(SEEDED_ORDERS);
   });
 
+  it('moves a stray row written by an old-configuration process, unless its fence is stale', async () => {
+    const ring = newRouter.ring;
+    const id = (() => {
+      for (;;) {
+        const candidate = nextId();
+        if (ring.owner(candidate) === shardName(1)) return candidate;
+      }
+    })();
+    const wrongShard = newRouter.all()[0];
+    await insertOrder(wrongShard, id);
+
+    // The CLI's run claimed a Redlock fence ≥ 1 on shard-0: a holder with fence 0 is a stale one.
+    await expect(
+      rebalance({ from: OLD_URLS, to: NEW_URLS, tables: TABLES, fence: 0n }),
+    ).rejects.toThrow(/newer rebalance/);
+    const stillThere: unknown[] = await wrongShard.dataSource.query(
+      `SELECT 1 FROM ${ORDERS} WHERE id = $1`,
+      [id],
+    );
+    expect(stillThere).toHaveLength(1);
+
+    const report = await rebalance({ from: OLD_URLS, to: NEW_URLS, tables: TABLES });
+    expect(report.keysMoved).toBe(1);
+    expect(report.routes).toEqual({ [`${shardName(0)} → ${shardName(1)}`]: 1 });
+    const moved = await snapshot(newRouter, ring);
+    expect(moved.misplaced).toBe(0);
+    expect(moved.orderShards.get(id)).toEqual([shardName(1)]);
+  });
+
   it('merges the newest orders of every shard under a limit', async () => {
     const all: string[] = [];
     for (const shard of newRouter.all()) {
