@@ -379,7 +379,8 @@ async function waitForLockWait(): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const [{ n }] = await db.query(
       `SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        WHERE datname = current_database() AND wait_event_type = 'Lock'
+          AND query LIKE '%UPDATE saga_instances%version = version + 1%'`,
     );
     if (n > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -94,26 +94,19 @@ export function replyTransition<D>(
     return 'NOT_AWAITED';
   }
   const step = definition.steps[saga.stepIndex];
-  const kind: SagaCommandKind = saga.status === 'RUNNING' ? 'action' : 'compensation';
-  const outcome = {
-    step: step.name,
-    kind,
-    attempt: saga.attempt,
-    commandId: saga.awaitedCommandId,
-  };
+  const kind = kindOf(saga);
 
   if (reply.outcome === 'SUCCESS') {
     if (kind === 'compensation') {
-      const history = [{ ...outcome, outcome: 'COMPENSATED' as const, reason: null }];
+      const history = [line(saga, 'COMPENSATED', null)];
       return compensateFrom(definition, progressOf(saga), saga.stepIndex - 1, history, ctx);
     }
     const data = step.onSuccess ? step.onSuccess(saga.data, reply) : saga.data;
-    const history = [{ ...outcome, outcome: 'SUCCEEDED' as const, reason: null }];
-    return advance(definition, { ...progressOf(saga), data }, history, ctx);
+    return advance(definition, { ...progressOf(saga), data }, [line(saga, 'SUCCEEDED', null)], ctx);
   }
 
   const reason = reply.reason ?? `${step.name.toUpperCase()}_FAILED`;
-  const history = [{ ...outcome, outcome: 'FAILED' as const, reason }];
+  const history = [line(saga, 'FAILED', reason)];
   if (mustSucceed(step, kind)) {
     // A compensation, or a step past the pivot: a FAILURE is one more failed try, not an answer.
     return retryOrPark(definition, progressOf(saga), kind, reason, history, ctx);
@@ -140,46 +133,28 @@ export function dueTransition<D>(
 ): SagaTransition<D> | null {
   if (saga.status !== 'RUNNING' && saga.status !== 'COMPENSATING') return null;
   const step = definition.steps[saga.stepIndex];
-  const kind: SagaCommandKind = saga.status === 'RUNNING' ? 'action' : 'compensation';
+  const kind = kindOf(saga);
   const now = ctx.now;
 
   if (saga.status === 'RUNNING' && saga.sagaDeadline && saga.sagaDeadline.getTime() <= now) {
-    const history = [
-      {
-        step: step.name,
-        kind,
-        attempt: saga.attempt,
-        outcome: 'TIMED_OUT' as const,
-        reason: 'SAGA_DEADLINE',
-        commandId: saga.awaitedCommandId,
-      },
-    ];
     // The current step's outcome is unknown (its action may have run), so it is compensated too:
     // its compensation must be a no-op when the action never ran.
     return compensateFrom(
       definition,
       { ...progressOf(saga), failureReason: TIMEOUT_REASON },
       saga.stepIndex,
-      history,
+      [line(saga, 'TIMED_OUT', 'SAGA_DEADLINE')],
       ctx,
     );
   }
 
   if (saga.stepDeadline && saga.stepDeadline.getTime() <= now) {
-    const history = [
-      {
-        step: step.name,
-        kind,
-        attempt: saga.attempt,
-        outcome: 'TIMED_OUT' as const,
-        reason: null,
-        commandId: saga.awaitedCommandId,
-      },
-    ];
+    const history = [line(saga, 'TIMED_OUT', null)];
     if (mustSucceed(step, kind)) {
       return retryOrPark(definition, progressOf(saga), kind, TIMEOUT_REASON, history, ctx);
     }
     if (saga.attempt >= ctx.policy.maxStepAttempts) {
+      // No definitive answer after every attempt: as uncertain as the saga deadline.
       return compensateFrom(
         definition,
         { ...progressOf(saga), failureReason: TIMEOUT_REASON },
@@ -253,6 +228,26 @@ export function progressOf<D>(saga: SagaProgress<D>): SagaProgress<D> {
     failureReason: saga.failureReason,
     parkedFrom: saga.parkedFrom,
     parkedReason: saga.parkedReason,
+  };
+}
+
+function kindOf(saga: SagaProgress<unknown>): SagaCommandKind {
+  return saga.status === 'RUNNING' ? 'action' : 'compensation';
+}
+
+/** The history line for the outcome of the command the saga awaits (or last awaited). */
+function line(
+  saga: SagaInstance<unknown>,
+  outcome: SagaHistoryEntry['outcome'],
+  reason: string | null,
+): Omit<SagaHistoryEntry, 'at'> {
+  return {
+    step: saga.currentStep,
+    kind: kindOf(saga),
+    attempt: saga.attempt,
+    outcome,
+    reason,
+    commandId: saga.awaitedCommandId,
   };
 }
 
