@@ -348,6 +348,18 @@ describe('SagaOrchestrator on Postgres', () => {
     });
   });
 
+  it('refuses to start a saga or take a reply outside a transaction', async () => {
+    const saga = orchestrator();
+    const id = ids.nextId();
+    await expect(saga.start(db.manager, 'example-order', id, DATA)).rejects.toThrow(
+      /inside the caller's transaction/,
+    );
+    expect(await saga.find(db.manager, id)).toBeNull();
+    const placed = await placeOrder(saga);
+    const reply = replyTo(ids, placed, await lastCommand(db, placed), PRICES);
+    await expect(saga.handleReply(db.manager, reply)).rejects.toThrow(/inside the caller's/);
+  });
+
   it('SagaRecovery drives due sagas in real time, and stops cleanly', async () => {
     const saga = orchestrator({
       clock: systemClock,

@@ -76,6 +76,7 @@ export class SagaOrchestrator {
   private readonly logger = new Logger(SagaOrchestrator.name);
 
   constructor(
+    // `any`: sagas over different data types (a definition is invariant in its data type).
     definitions: SagaDefinition<any>[], // eslint-disable-line @typescript-eslint/no-explicit-any
     private readonly outbox: Pick<Outbox, 'enqueue'>,
     options: SagaOrchestratorOptions = {},
@@ -109,6 +110,7 @@ export class SagaOrchestrator {
     sagaId: string,
     data: D,
   ): Promise<SagaInstance<D>> {
+    requireTransaction(manager, 'start');
     const definition = this.definition(sagaType);
     const ctx = this.context();
     const transition = startTransition(definition, data, ctx);
@@ -143,6 +145,7 @@ export class SagaOrchestrator {
    * changed nothing; a reply that is not a reply at all throws (a poison message).
    */
   async handleReply(manager: EntityManager, envelope: Envelope): Promise<ReplyResult> {
+    requireTransaction(manager, 'handleReply');
     const reply = parseReply(envelope);
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
       const saga = await this.store.load(manager, envelope.correlationId);
@@ -308,6 +311,16 @@ export class SagaOrchestrator {
       this.logger.warn(`Saga ${saga.id} (${saga.sagaType}) PARKED: ${saga.parkedReason}`);
       await hooks.onParked?.(manager, saga);
     }
+  }
+}
+
+/**
+ * The saga row, its command and the caller's business change (or inbox row) are one unit; in
+ * autocommit each statement would commit alone and a crash between them would split it.
+ */
+function requireTransaction(manager: EntityManager, method: string): void {
+  if (!manager.queryRunner?.isTransactionActive) {
+    throw new Error(`SagaOrchestrator.${method} must run inside the caller's transaction`);
   }
 }
 
