@@ -14,6 +14,21 @@ export interface NodeCalls<R> {
 
 const PENDING: NodeReply<never> = { state: 'pending' };
 
+/** The node did not answer within the per-node timeout: slow or stalled, not known to be down. */
+export class NodeTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`Redis node did not answer within ${timeoutMs} ms`);
+    this.name = 'NodeTimeoutError';
+  }
+}
+
+/** Nodes known to be unreachable: they failed at once (refused, closed), not by timing out. */
+export function unreachableCount(replies: readonly NodeReply<unknown>[]): number {
+  return replies.filter(
+    (reply) => reply.state === 'failed' && !(reply.error instanceof NodeTimeoutError),
+  ).length;
+}
+
 /**
  * Sends `call` to every node at once under one deadline, and resolves `early` as soon as
  * `decided` says the outcome is known: a stalled node costs nothing while a quorum answers,
@@ -66,14 +81,18 @@ function callConnectedNodes<R>(
     else if (!earlyDone && decided(replies)) finishEarly();
   };
 
-  const deadline = setTimeout(() => {
-    const timedOut = new Error(`Redis node did not answer within ${timeoutMs} ms`);
+  const expire = () => {
+    if (remaining === 0) return;
+    const timedOut = new NodeTimeoutError(timeoutMs);
     replies.forEach((reply, index) => {
       if (reply.state === 'pending') replies[index] = { state: 'failed', error: timedOut };
     });
     remaining = 0;
     finishAll();
-  }, timeoutMs);
+  };
+  // setImmediate: after an event-loop stall the timer phase runs before pending socket reads;
+  // letting I/O go first keeps a reply that arrived in time from being counted as a timeout.
+  const deadline = setTimeout(() => setImmediate(expire), timeoutMs);
 
   clients.forEach((client, index) => {
     call(client).then(
@@ -91,7 +110,7 @@ function callConnectedNodes<R>(
 
 /**
  * A client still making its first connection (a service that has just started) is waited for,
- * bounded by its connect timeout, before the per-node deadline starts. After that first attempt
+ * up to FIRST_CONNECTION_WAIT_MS, before the per-node deadline starts. After that first attempt
  * (connected or refused) a client is never waited for: with the offline queue off, a command to
  * a node that is down fails at once, which is what lets a dead node cost nothing.
  */
@@ -104,19 +123,25 @@ function isFirstConnecting(client: Redis): boolean {
   return client.status === 'wait' || client.status === 'connecting' || client.status === 'connect';
 }
 
+/** Long enough for a connection on a healthy network, short enough that a frozen node cannot hang. */
+const FIRST_CONNECTION_WAIT_MS = 1000;
+
 function firstConnection(client: Redis): Promise<void> {
-  // One listener pair per client, however many calls wait on it.
+  // One wait per client, however many calls share it.
   let settled = firstConnections.get(client);
   if (settled === undefined) {
     settled = new Promise<void>((resolve) => {
       const done = () => {
-        // Connected or refused: either way, later calls no longer wait for this client.
+        // Connected, refused, or still silent (a frozen node accepts TCP but never answers the
+        // ready check): either way, later calls no longer wait for this client.
         firstAttemptDone.add(client);
+        clearTimeout(timer);
         client.off('ready', done);
         client.off('close', done);
         firstConnections.delete(client);
         resolve();
       };
+      const timer = setTimeout(done, FIRST_CONNECTION_WAIT_MS);
       client.once('ready', done);
       client.once('close', done);
     });

@@ -9,7 +9,7 @@ import {
   RedlockError,
   ResourceLockedError,
 } from './errors.js';
-import { callNodes, type NodeReply } from './node-calls.js';
+import { callNodes, unreachableCount, type NodeReply } from './node-calls.js';
 import {
   clockDriftMs,
   failureKind,
@@ -95,7 +95,11 @@ export class Redlock {
     if (this.options.nodeTimeoutMs === 0) throw new RangeError('Redlock nodeTimeoutMs must be > 0');
   }
 
-  /** Throws ResourceLockedError (held elsewhere after all retries) or QuorumUnavailableError. */
+  /**
+   * Throws ResourceLockedError when still held elsewhere after the retries, QuorumUnavailableError
+   * when a majority cannot answer: at once if its nodes are down, after the retries if they only
+   * timed out.
+   */
   async acquire(resources: string[], ttlMs: number, options: AcquireOptions = {}): Promise<Lock> {
     this.checkRequest(resources, ttlMs);
     const retryCount = options.retryCount ?? this.options.retryCount;
@@ -194,15 +198,19 @@ export class Redlock {
    * the background). Throws QuorumUnavailableError if no quorum answers: the ttl then frees it.
    */
   async release(lock: Lock): Promise<void> {
-    const calls = callNodes(
-      this.clients,
-      this.options.nodeTimeoutMs,
-      (client) => evalScript(client, RELEASE, lock.resources.map(lockKey), [lock.value]),
-      (replies) => answeredCount(replies) >= this.quorum,
-    );
-    const replies = await calls.early;
-    if (answeredCount(replies) < this.quorum) {
-      throw new QuorumUnavailableError(lock.resources, 'release not confirmed by a quorum');
+    // Compare-and-delete is idempotent, so one more attempt after timeouts is safe.
+    for (let attempt = 0; ; attempt++) {
+      const calls = callNodes(
+        this.clients,
+        this.options.nodeTimeoutMs,
+        (client) => evalScript(client, RELEASE, lock.resources.map(lockKey), [lock.value]),
+        (replies) => answeredCount(replies) >= this.quorum,
+      );
+      const replies = await calls.early;
+      if (answeredCount(replies) >= this.quorum) return;
+      if (attempt >= 1 || unreachableCount(replies) > this.clients.length - this.quorum) {
+        throw new QuorumUnavailableError(lock.resources, 'release not confirmed by a quorum');
+      }
     }
   }
 
@@ -279,16 +287,20 @@ export class Redlock {
 
     if (counts.granted < this.quorum) {
       this.releaseEverywhere(lockKeys, token);
-      return failureKind(counts, nodeCount) === 'locked'
-        ? { acquired: false, retryable: true, error: new ResourceLockedError(resources) }
-        : {
-            acquired: false,
-            retryable: false,
-            error: new QuorumUnavailableError(
-              resources,
-              `${counts.failed} of ${nodeCount} nodes failed`,
-            ),
-          };
+      if (failureKind(counts, nodeCount) === 'locked') {
+        return { acquired: false, retryable: true, error: new ResourceLockedError(resources) };
+      }
+      // If the nodes that are down (refused at once, not merely slow) leave no quorum, fail now
+      // rather than spend the retries on them; timeouts may be load or a pause, worth a retry.
+      const error = new QuorumUnavailableError(
+        resources,
+        `${counts.failed} of ${nodeCount} nodes failed`,
+      );
+      return {
+        acquired: false,
+        retryable: unreachableCount(replies) <= nodeCount - this.quorum,
+        error,
+      };
     }
 
     const counters = replies.map((reply) =>
