@@ -28,9 +28,10 @@ const ids = new SnowflakeGenerator(fixedWorkerId(903));
 
 let db: DataSource;
 
+// Explicit timeouts: Jest applies only a top-level testTimeout, not the integration project's.
 beforeAll(async () => {
   db = await openSagaSchema(SCHEMA);
-});
+}, 30_000);
 
 afterAll(async () => {
   await db?.destroy();

@@ -66,9 +66,10 @@ async function steps(saga: SagaOrchestrator, id: string): Promise<string[]> {
   return (await saga.history(db.manager, id)).map((h) => `${h.step}:${h.outcome}`);
 }
 
+// Explicit timeouts: Jest applies only a top-level testTimeout, not the integration project's.
 beforeAll(async () => {
   db = await openSagaSchema(SCHEMA);
-});
+}, 30_000);
 
 // Each test counts what `tick` moves, so it starts from empty tables and its own clock.
 beforeEach(async () => {
