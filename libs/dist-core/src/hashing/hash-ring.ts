@@ -49,6 +49,7 @@ export class HashRing {
   private readonly cacheKeys: Array<string | undefined>;
   private readonly cacheOwners: Uint16Array;
   private readonly cacheShift: number;
+  private readonly cacheEnabled: boolean;
 
   constructor(members: ReadonlyArray<string | RingMember>, options: HashRingOptions = {}) {
     const normalized = members.map((m) => (typeof m === 'string' ? { name: m, weight: 1 } : m));
@@ -60,9 +61,10 @@ export class HashRing {
     if (!Number.isInteger(cacheBits) || cacheBits < 0 || cacheBits > 20) {
       throw new Error(`HashRing cacheBits must be an integer in 0..20, got ${cacheBits}`);
     }
-    // 2^cacheBits sets of 2 ways; cacheBits 0 turns the cache off.
-    this.cacheShift = 32 - cacheBits;
-    const slots = cacheBits === 0 ? 0 : 2 << cacheBits;
+    // 2^cacheBits sets of 2 ways. cacheBits 0 turns the cache off: one set, never filled.
+    this.cacheEnabled = cacheBits > 0;
+    this.cacheShift = this.cacheEnabled ? 32 - cacheBits : 31;
+    const slots = this.cacheEnabled ? 2 << cacheBits : 4;
     this.cacheKeys = new Array<string | undefined>(slots).fill(undefined);
     this.cacheOwners = new Uint16Array(slots);
     if (!Number.isInteger(this.vnodes) || this.vnodes < 1) {
@@ -121,10 +123,10 @@ export class HashRing {
 
   /** Index (into `shards`) of the shard that owns `key`. */
   ownerIndex(key: string): number {
-    if (this.cacheShift === 32) return this.ownerOfHash(murmur3_32(key, this.seed));
     // Hot-key fast path: a 2-way set-associative cache indexed by a few sampled chars. A hit is
     // one or two string compares (pointer compares when callers reuse the string); a miss is two
     // array stores, so unlike an LRU or a Map it costs almost nothing when every key is new.
+    // Kept small so V8 inlines it into the caller; the miss path is a separate method.
     const n = key.length;
     const sample =
       imul(n, 0x9e3779b1) ^
@@ -136,10 +138,16 @@ export class HashRing {
     const keys = this.cacheKeys;
     if (keys[way0] === key) return this.cacheOwners[way0];
     if (keys[way0 + 1] === key) return this.cacheOwners[way0 + 1];
+    return this.ownerIndexMissed(key, way0);
+  }
+
+  private ownerIndexMissed(key: string, way0: number): number {
     const owner = this.ownerOfHash(murmur3_32(key, this.seed));
-    keys[way0 + 1] = keys[way0];
+    if (!this.cacheEnabled) return owner;
+    // The older entry of the set is evicted, the newer one moves to way 1.
+    this.cacheKeys[way0 + 1] = this.cacheKeys[way0];
     this.cacheOwners[way0 + 1] = this.cacheOwners[way0];
-    keys[way0] = key;
+    this.cacheKeys[way0] = key;
     this.cacheOwners[way0] = owner;
     return owner;
   }
