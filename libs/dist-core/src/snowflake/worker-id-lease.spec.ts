@@ -18,12 +18,13 @@ import { WorkerIdLease, pinnedWorkerIdFromEnv } from './worker-id-lease.js';
 // when it is lost, what release does) can be driven step by step. test/snowflake/ runs the
 // lease against real Redis nodes.
 
-type ExtendOutcome = 'ok' | Error;
+type ExtendOutcome = 'ok' | 'slow' | Error;
 
 class ScriptedRedlock {
   readonly held = new Set<string>();
   readonly attempts: string[] = [];
   readonly extensions: number[] = [];
+  readonly completedExtensions: number[] = [];
   extendOutcomes: ExtendOutcome[] = [];
 
   acquire(resources: string[], ttlMs: number, options?: { retryCount?: number }): Promise<Lock> {
@@ -44,8 +45,13 @@ class ScriptedRedlock {
       extend: (ttlMs: number) => {
         this.extensions.push(ttlMs);
         const outcome = this.extendOutcomes.shift() ?? 'ok';
-        if (outcome !== 'ok') return Promise.reject(outcome);
-        return Promise.resolve(this.lock(resources, Date.now() + ttlMs));
+        if (outcome instanceof Error) return Promise.reject(outcome);
+        const answer = () => {
+          this.completedExtensions.push(ttlMs);
+          return this.lock(resources, Date.now() + ttlMs);
+        };
+        if (outcome === 'ok') return Promise.resolve(answer());
+        return new Promise((resolve) => setTimeout(() => resolve(answer()), 100));
       },
       release: () => Promise.resolve(),
     };
@@ -223,6 +229,22 @@ describe('WorkerIdLease', () => {
     await lease.release();
     expect(redlock.extensions).toEqual([700]);
     expect(() => generator.nextId()).toThrow(/released/);
+  });
+
+  it('lets a renewal in flight finish before shortening the lock on release', async () => {
+    const redlock = new ScriptedRedlock();
+    const lease = await WorkerIdLease.claim(redlock.asRedlock(), {
+      ttlMs: 3_000,
+      renewEveryMs: 1_000,
+      maxClockSkewMs: 700,
+      pinnedWorkerId: 5,
+    });
+    redlock.extendOutcomes = ['slow'];
+    await jest.advanceTimersByTimeAsync(1_010); // the renewal is sent and not yet answered
+    const releasing = lease.release();
+    await jest.advanceTimersByTimeAsync(200);
+    await releasing;
+    expect(redlock.completedExtensions).toEqual([3_000, 700]);
   });
 
   it('refuses settings that leave no time to renew', async () => {

@@ -73,6 +73,7 @@ export class WorkerIdLease implements WorkerIdSource {
   private reason: string | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
+  private renewal: Promise<void> | undefined;
 
   private constructor(
     readonly workerId: number,
@@ -160,6 +161,8 @@ export class WorkerIdLease implements WorkerIdSource {
   async release(): Promise<void> {
     if (this.state !== 'held') return;
     this.stop('released', 'released');
+    // A renewal still in flight would otherwise land after the shortening and put the full ttl back.
+    await this.renewal;
     try {
       await this.lock.extend(Math.max(this.maxClockSkewMs, 10));
     } catch (error) {
@@ -173,11 +176,15 @@ export class WorkerIdLease implements WorkerIdSource {
     clearTimeout(this.expiryTimer);
     // Timers run on the monotonic clock: if the wall clock jumps back, validUntil (wall clock)
     // would look valid for longer than the lock is; the expiry timer still fires on time.
-    this.renewTimer = setTimeout(() => void this.renew(), renewInMs).unref();
+    this.renewTimer = setTimeout(() => this.startRenewal(), renewInMs).unref();
     this.expiryTimer = setTimeout(
       () => this.lose('not renewed before it expired'),
       Math.max(0, this.currentValidUntil - Date.now()),
     ).unref();
+  }
+
+  private startRenewal(): void {
+    this.renewal = this.renew().finally(() => (this.renewal = undefined));
   }
 
   private async renew(): Promise<void> {
@@ -201,7 +208,10 @@ export class WorkerIdLease implements WorkerIdSource {
         const remaining = this.currentValidUntil - Date.now();
         if (remaining > 0) {
           clearTimeout(this.renewTimer);
-          this.renewTimer = setTimeout(() => void this.renew(), Math.max(1, remaining / 4)).unref();
+          this.renewTimer = setTimeout(
+            () => this.startRenewal(),
+            Math.max(1, remaining / 4),
+          ).unref();
           return;
         }
       }
