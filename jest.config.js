@@ -14,6 +14,8 @@ const common = {
 };
 
 export default {
+  // Jest 30 reads testTimeout only here, not per project; unit tests finish far below it.
+  testTimeout: 60_000,
   projects: [
     {
       ...common,
@@ -24,7 +26,6 @@ export default {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testTimeout: 60_000,
     },
   ],
 };
