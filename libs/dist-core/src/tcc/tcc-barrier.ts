@@ -102,8 +102,10 @@ export class TccBarrier {
       }
       await runner.query('SAVEPOINT tcc_barrier_body');
       const result = await body(manager);
-      if (result.outcome !== 'SUCCESS')
+      // A failed Try keeps its row but no change, not even a partial one (Seata #6374).
+      if (result.outcome !== 'SUCCESS') {
         await runner.query('ROLLBACK TO SAVEPOINT tcc_barrier_body');
+      }
       await runQuery(
         runner,
         `UPDATE tcc_barrier SET try_result = $4 WHERE gid = $1 AND branch = $2 AND op = $3`,
