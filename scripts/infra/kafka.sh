@@ -102,6 +102,11 @@ show_kafka_logs() {
 
 kafka_start() {
   local outcome=started pid
+  mkdir -p "$KAFKA_DIR"
+  # One start at a time (two shells running infra:up at once must not start two brokers); the
+  # broker does not inherit the lock.
+  exec {lock}>"$KAFKA_DIR/start.lock"
+  flock "$lock"
   pid="$(live_pid "$KAFKA_PIDFILE" kafka.Kafka)"
 
   if port_open 9092 && kafka_answers 10; then
@@ -129,7 +134,7 @@ kafka_start() {
     # start script does.
     setsid nohup java -Xms512m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
       -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true "${KAFKA_JAVA_OPTS[@]}" \
-      kafka.Kafka "$KAFKA_PROPERTIES" >>"$KAFKA_LOGS/kafka.out" 2>&1 </dev/null &
+      kafka.Kafka "$KAFKA_PROPERTIES" >>"$KAFKA_LOGS/kafka.out" 2>&1 </dev/null {lock}>&- &
     pid=$!
     echo "$pid" >"$KAFKA_PIDFILE"
   fi

@@ -22,11 +22,25 @@ redis_answers() {
   [[ "$(redis-cli -h "$HOST" -p "$1" ping 2>/dev/null)" == PONG ]]
 }
 
+# Answering, or gone: not in between (starting up or shutting down).
+redis_settled() {
+  redis_answers "$1" || ! port_open "$1"
+}
+
 redis_start() {
   local port="$1" dir="$INFRA_DIR/redis/$1"
   local pidfile="$dir/redis.pid" log="$dir/redis.log" outcome=started
 
   command -v redis-cli >/dev/null || apt_install redis-tools
+  mkdir -p "$dir"
+  # Tests that stop and restart nodes may call this concurrently for the same port: one at a
+  # time, or the loser's failed start would overwrite the winner's pidfile. (The server itself
+  # must not inherit the lock, or it would hold it for its whole life.)
+  exec {lock}>"$dir/start.lock"
+  flock "$lock"
+
+  # A node that chaos tests are stopping or starting has its port open without answering yet.
+  if ! redis_settled "$port"; then wait_until 10 redis_settled "$port" || true; fi
   if redis_answers "$port"; then
     if [[ -n "$(live_pid "$pidfile" "redis-server")" ]]; then
       report "redis:$port" reused "(ours, pid $(<"$pidfile"))"
@@ -44,12 +58,11 @@ redis_start() {
     outcome=installed
   fi
 
-  mkdir -p "$dir"
   rm -f "$pidfile"
   # No persistence (--save '' --appendonly no): tests and demos want a clean node after a
   # restart, and a lock store must not resurrect old locks from disk anyway.
   redis-server --daemonize yes --bind "$HOST" --port "$port" --save '' --appendonly no \
-    --dir "$dir" --pidfile "$pidfile" --logfile "$log" >/dev/null
+    --dir "$dir" --pidfile "$pidfile" --logfile "$log" >/dev/null {lock}>&-
 
   if ! wait_until 10 redis_answers "$port"; then
     echo "infra: redis on $port did not answer PING within 10s" >&2
