@@ -32,6 +32,8 @@ usage() {
 }
 
 kafka_answers() {
+  [[ -d "$REPO_ROOT/node_modules/kafkajs" ]] ||
+    die "node_modules/kafkajs is missing (Kafka's readiness check uses it): run npm ci first"
   node "$INFRA_SCRIPTS_DIR/kafka-ready.mjs" --brokers "$KAFKA_BROKER" --timeout "$1" "${@:2}"
 }
 
@@ -44,9 +46,9 @@ jars_current() {
 
 # Kafka comes from Maven Central rather than Apache's download site, which dev and CI
 # machines cannot reach. Maven's default local repository (~/.m2) is used on purpose: CI
-# runs from a fresh clone each time, so a cache under .infra would re-download ~70 MB of
-# Kafka and plugin jars per run (~45 s measured), while ~/.m2 makes it a copy (~4 s). What
-# the broker runs from is the copy in $INFRA_DIR/kafka/libs.
+# runs from a fresh clone each time, so a Maven cache under .infra would download ~70 MB of
+# Kafka and plugin jars again on every run, while with ~/.m2 only the first run downloads and
+# later ones copy. What the broker runs from is the copy in $INFRA_DIR/kafka/libs.
 fetch_jars() {
   command -v java >/dev/null || apt_install default-jre-headless
   command -v mvn >/dev/null || apt_install maven
@@ -101,7 +103,7 @@ show_kafka_logs() {
 }
 
 kafka_start() {
-  local outcome=started pid
+  local outcome=started pid port
   mkdir -p "$KAFKA_DIR"
   # One start at a time (two shells running infra:up at once must not start two brokers); the
   # broker does not inherit the lock.
