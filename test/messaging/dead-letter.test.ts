@@ -1,6 +1,6 @@
 // Poison messages against the real Kafka: each kind goes to <topic>.dlq with its error, and
 // the message after it is processed normally, in order, by the same consumer.
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Module, type INestMicroservice } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import {
@@ -17,10 +17,6 @@ import {
 } from '@app/dist-core/kafka';
 import { produce, startConsumerApp, testEnvelope } from './support/consumer-app.js';
 import { connectKafka, eventually, runSuffix, TopicRecorder } from './support/kafka.js';
-
-// jest-circus reads only the root config's testTimeout, so the integration project's 60 s
-// never applies; these tests wait on Kafka groups and child processes for seconds.
-jest.setTimeout(60_000);
 
 const RUN = runSuffix();
 const TOPIC = `test-messaging.dlq.${RUN}`;

@@ -1,6 +1,6 @@
 // The idempotent inbox against the real Kafka and Postgres: a message delivered twice is
 // handled once; concurrent deliveries run the handler once; a failed handler leaves no trace.
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Module, type INestMicroservice } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import type { DataSource } from 'typeorm';
@@ -24,10 +24,6 @@ import {
 } from './support/consumer-app.js';
 import { connectKafka, eventually, runSuffix } from './support/kafka.js';
 import { openSchema } from './support/messaging-db.js';
-
-// jest-circus reads only the root config's testTimeout, so the integration project's 60 s
-// never applies; these tests wait on Kafka groups and child processes for seconds.
-jest.setTimeout(60_000);
 
 const RUN = runSuffix();
 const TOPIC = `test-messaging.inbox.${RUN}`;

@@ -1,7 +1,7 @@
 // SIGKILL between the local commit and the publish loses nothing: the message is a committed
 // row, and whichever relay runs next publishes it. SIGKILL after the publish and before the
 // row is marked sent publishes it twice, and the inbox handles it once.
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Module, type INestMicroservice } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { spawn } from 'node:child_process';
@@ -20,10 +20,6 @@ import { OutboxRelay } from '@app/dist-core/outbox';
 import { startConsumerApp } from './support/consumer-app.js';
 import { connectKafka, eventually, runSuffix, TopicRecorder } from './support/kafka.js';
 import { openSchema } from './support/messaging-db.js';
-
-// jest-circus reads only the root config's testTimeout, so the integration project's 60 s
-// never applies; these tests wait on Kafka groups and child processes for seconds.
-jest.setTimeout(60_000);
 
 const SCHEMA = 'crash';
 const RUN = runSuffix();

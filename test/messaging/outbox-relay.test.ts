@@ -1,7 +1,7 @@
 // The relay against the real Postgres and Kafka: several relays on one outbox publish every
 // row, in per-key order; NOTIFY wakes a relay that would otherwise sleep for a minute, also
 // after its LISTEN connection was killed; sent rows go after the retention period.
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ProducerBatch } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { Module } from '@nestjs/common';
@@ -11,10 +11,6 @@ import { Outbox, OutboxRelay, OutboxRelays, outboxRelaysProvider } from '@app/di
 import { fixedWorkerId, SnowflakeGenerator } from '@app/dist-core/snowflake';
 import { connectKafka, eventually, runSuffix, TopicRecorder } from './support/kafka.js';
 import { openSchema, schemaDataSource } from './support/messaging-db.js';
-
-// jest-circus reads only the root config's testTimeout, so the integration project's 60 s
-// never applies; these tests wait on Kafka groups and child processes for seconds.
-jest.setTimeout(60_000);
 
 const SCHEMA = 'relay';
 const RUN = runSuffix();
