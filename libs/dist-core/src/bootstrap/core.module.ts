@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import type { ConfigOf, EnvSchema } from '../config/index.js';
 import { KafkaClient } from '../kafka/index.js';
+import { outboxRelaysProvider } from '../outbox/index.js';
 import { HealthController } from './health.controller.js';
 import { InfrastructureShutdown } from './infrastructure-shutdown.js';
 import { PostgresDatabases } from './postgres-databases.js';
@@ -55,6 +56,7 @@ export class CoreModule {
             return kafka;
           },
         },
+        outboxRelaysProvider(PostgresDatabases),
         InfrastructureShutdown,
       ],
       exports: [SERVICE_CONFIG, SERVICE_NAME, PostgresDatabases, RedisNodes, KafkaClient],

@@ -1,5 +1,7 @@
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import { DataSource, type DataSourceOptions, type MigrationInterface } from 'typeorm';
 import { redactUrl } from '../config/index.js';
+import { inboxMigrations } from '../inbox/index.js';
+import { outboxMigrations } from '../outbox/index.js';
 import { waitFor } from './wait-for.js';
 
 /** One Postgres database a service uses: a shard of the orders, or its own database. */
@@ -8,7 +10,7 @@ export interface PostgresTarget {
   name: string;
   url: string;
   entities?: DataSourceOptions['entities'];
-  migrations?: DataSourceOptions['migrations'];
+  migrations?: (new () => MigrationInterface)[];
 }
 
 export interface PostgresOptions {
@@ -33,7 +35,8 @@ export class PostgresDatabases {
           type: 'postgres',
           url: target.url,
           entities: target.entities ?? [],
-          migrations: target.migrations ?? [],
+          // Every database of every service has its outbox and inbox beside its own tables.
+          migrations: [...outboxMigrations, ...inboxMigrations, ...(target.migrations ?? [])],
           migrationsRun: false,
           extra: { max: options.poolSize, connectionTimeoutMillis: 3000 },
         }),

@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { ConfigOf, EnvSchema } from '../config/index.js';
+import type { MessageCatalog } from '../kafka/index.js';
 import type { PostgresTarget } from './postgres-databases.js';
 
 /** What a service tells `bootstrapService`: everything else is the same for all three. */
@@ -14,6 +15,11 @@ export interface ServiceSpec<S extends EnvSchema = EnvSchema> {
   config: S;
   httpPort(config: ConfigOf<S>): number;
   postgres(config: ConfigOf<S>): PostgresTarget[];
+  /**
+   * The message contracts of what the service sends and receives: its handlers' topics are
+   * subscribed to, and every topic is created at start.
+   */
+  messages?: MessageCatalog;
 }
 
 export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
