@@ -42,7 +42,7 @@ redis_start() {
   # A node that chaos tests are stopping or starting has its port open without answering yet.
   if ! redis_settled "$port"; then wait_until 10 redis_settled "$port" || true; fi
   if redis_answers "$port"; then
-    if [[ -n "$(live_pid "$pidfile" "redis-server")" ]]; then
+    if [[ -n "$(live_pid "$pidfile" "redis-server $HOST:$port")" ]]; then
       report "redis:$port" reused "(ours, pid $(<"$pidfile"))"
     else
       report "redis:$port" reused "(not ours: infra:down leaves it alone)"
@@ -74,7 +74,7 @@ redis_start() {
 
 redis_stop() {
   local port="$1" pid
-  pid="$(live_pid "$INFRA_DIR/redis/$port/redis.pid" "redis-server")"
+  pid="$(live_pid "$INFRA_DIR/redis/$port/redis.pid" "redis-server $HOST:$port")"
   if [[ -z "$pid" ]]; then
     if redis_answers "$port"; then
       report "redis:$port" left "(not started by infra:up)"
