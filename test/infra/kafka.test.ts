@@ -41,14 +41,14 @@ describe('Kafka broker', () => {
       waitForLeaders: true,
     });
     expect(created).toBe(true);
-  }, 30_000);
+  });
 
   afterAll(async () => {
     await consumer?.disconnect();
     await producer?.disconnect();
     await admin?.deleteTopics({ topics: [topic] }).catch(() => undefined);
     await admin?.disconnect();
-  }, 30_000);
+  });
 
   it('delivers the exact key and value produced', async () => {
     const key = `order-${runId}`;
@@ -68,5 +68,5 @@ describe('Kafka broker', () => {
     await producer.send({ topic, messages: [{ key, value }], acks: -1 });
 
     await expect(received).resolves.toEqual({ key, value });
-  }, 30_000); // the first group join on a fresh broker also creates __consumer_offsets
+  });
 });
