@@ -3,6 +3,8 @@ import { TerminusModule } from '@nestjs/terminus';
 import type { ConfigOf, EnvSchema } from '../config/index.js';
 import { KafkaClient } from '../kafka/index.js';
 import { outboxRelaysProvider } from '../outbox/index.js';
+import { Redlock } from '../redlock/index.js';
+import { ServiceIds } from './service-ids.js';
 import { HealthController } from './health.controller.js';
 import { InfrastructureShutdown } from './infrastructure-shutdown.js';
 import { PostgresDatabases } from './postgres-databases.js';
@@ -47,6 +49,16 @@ export class CoreModule {
           useFactory: () => new RedisNodes(shared.REDIS_NODES),
         },
         {
+          provide: Redlock,
+          inject: [RedisNodes],
+          useFactory: (redis: RedisNodes) => new Redlock(redis.clients),
+        },
+        {
+          provide: ServiceIds,
+          inject: [Redlock],
+          useFactory: (redlock: Redlock) => ServiceIds.start(redlock, STARTUP_TIMEOUT_MS),
+        },
+        {
           provide: KafkaClient,
           useFactory: async () => {
             const kafka = new KafkaClient({ clientId: spec.name, brokers: shared.KAFKA_BROKERS });
@@ -59,7 +71,15 @@ export class CoreModule {
         outboxRelaysProvider(PostgresDatabases),
         InfrastructureShutdown,
       ],
-      exports: [SERVICE_CONFIG, SERVICE_NAME, PostgresDatabases, RedisNodes, KafkaClient],
+      exports: [
+        SERVICE_CONFIG,
+        SERVICE_NAME,
+        PostgresDatabases,
+        RedisNodes,
+        Redlock,
+        ServiceIds,
+        KafkaClient,
+      ],
     };
   }
 }

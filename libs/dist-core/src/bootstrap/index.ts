@@ -8,3 +8,4 @@ export { RedisNodes } from './redis-nodes.js';
 export { SERVICE_CONFIG, SERVICE_NAME } from './service-spec.js';
 export type { ServiceSpec } from './service-spec.js';
 export { describeValidationErrors, strictValidationPipe } from './validation.js';
+export { ServiceIds } from './service-ids.js';

@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { KafkaClient } from '../kafka/index.js';
 import { PostgresDatabases } from './postgres-databases.js';
 import { RedisNodes } from './redis-nodes.js';
+import { ServiceIds } from './service-ids.js';
 
 /**
  * Closes the shared connections in one explicit order. Nest closes the HTTP server and the
@@ -16,6 +17,7 @@ export class InfrastructureShutdown implements OnApplicationShutdown {
     private readonly kafka: KafkaClient,
     private readonly postgres: PostgresDatabases,
     private readonly redis: RedisNodes,
+    private readonly ids: ServiceIds,
   ) {}
 
   async onApplicationShutdown(signal?: string): Promise<void> {
@@ -23,6 +25,8 @@ export class InfrastructureShutdown implements OnApplicationShutdown {
       ['Kafka producer', () => this.kafka.disconnectProducer()],
       ['Kafka admin', () => this.kafka.disconnectAdmin()],
       ['Postgres pools', () => this.postgres.destroy()],
+      // The worker id is given back while Redis is still reachable.
+      ['Snowflake worker id lease', () => this.ids.release()],
       ['Redis clients', () => this.redis.quit()],
     ];
     for (const [what, close] of steps) {

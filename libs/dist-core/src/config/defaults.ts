@@ -21,6 +21,8 @@ export const DEFAULTS = {
 export const sharedConfig = {
   KAFKA_BROKERS: env.hostPorts(DEFAULTS.KAFKA_BROKERS),
   REDIS_NODES: env.redisUrls(DEFAULTS.REDIS_NODES),
+  /** Pins the Snowflake worker id (0-1023) for debugging; it is still leased. Unset: any free id. */
+  SNOWFLAKE_WORKER_ID: env.optionalInteger(0, 1023),
 };
 
 /** A URL fit for logs and health keys: the password replaced. */
