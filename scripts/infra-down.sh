@@ -7,7 +7,7 @@ set -euo pipefail
 INFRA="$(cd "$(dirname "${BASH_SOURCE[0]}")/infra" && pwd)"
 
 main() {
-  local started_at
+  local started_at port
   started_at="$(date +%s%3N)"
 
   # Reverse order of infra:up.

@@ -27,7 +27,7 @@ require_debian_root() {
 
 main() {
   require_debian_root
-  local started_at
+  local started_at port
   started_at="$(date +%s%3N)"
 
   bash "$INFRA/postgres.sh" start

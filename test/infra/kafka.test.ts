@@ -26,7 +26,8 @@ describe('Kafka broker', () => {
   beforeAll(async () => {
     admin = kafka.admin();
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    // Short session and heartbeat: the group forms in about a second instead of tens.
+    // Short fetch waits and frequent heartbeats: the message arrives a fraction of a second
+    // after it is produced, and the whole test takes about a second.
     consumer = kafka.consumer({
       groupId: `infra-test-${runId}`,
       sessionTimeout: 6000,
@@ -52,6 +53,7 @@ describe('Kafka broker', () => {
 
   it('delivers the exact key and value produced', async () => {
     const key = `order-${runId}`;
+    // Shaped like the services' messages; the non-ASCII note checks the UTF-8 round trip.
     const value = JSON.stringify({ id: '7291046718193451008', totalCents: 12345, note: 'zażółć' });
 
     await consumer.subscribe({ topic, fromBeginning: true });
