@@ -49,3 +49,5 @@ export {
   TccBarrier1795740000400,
   TccTransactions1795740000500,
 } from './tcc.migrations.js';
+// Participant side, for saga and TCC alike: inbox + barrier + reply in one local transaction.
+export { BarrierParticipant, type ReplyRoute } from './barrier-participant.js';
