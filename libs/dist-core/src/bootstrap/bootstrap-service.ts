@@ -39,7 +39,10 @@ export async function bootstrapService<S extends EnvSchema>(
 
   app.connectMicroservice(
     {
-      strategy: new KafkaConsumerServer(app.get(KafkaClient), { groupId: `${spec.name}-service` }),
+      strategy: new KafkaConsumerServer(app.get(KafkaClient), {
+        groupId: `${spec.name}-service`,
+        messages: spec.messages,
+      }),
     },
     { inheritAppConfig: true },
   );
