@@ -27,11 +27,21 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       // The library must not reach into an app, and nothing imports the lib by relative path.
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '(^|/)libs/dist-core/', message: 'Import the lib as @app/dist-core/<folder>.' }] },
+        {
+          patterns: [
+            {
+              regex: '(^|/)libs/dist-core/',
+              message: 'Import the lib as @app/dist-core/<folder>.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -40,7 +50,9 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '(^|/)apps/', message: 'libs/dist-core must not depend on an app.' }] },
+        {
+          patterns: [{ regex: '(^|/)apps/', message: 'libs/dist-core must not depend on an app.' }],
+        },
       ],
     },
   },

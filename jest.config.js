@@ -16,6 +16,9 @@ const common = {
 export default {
   // Jest 30 reads testTimeout only here, not per project; unit tests finish far below it.
   testTimeout: 60_000,
+  // One suite at a time: integration suites stop and start shared servers (a Redis node, Kafka)
+  // and would break each other's assumptions if they overlapped.
+  maxWorkers: 1,
   projects: [
     {
       ...common,
