@@ -1,4 +1,7 @@
 import { bootstrapService } from '@app/dist-core/bootstrap';
+import { orderFlowMessages } from '@app/dist-core/contracts';
+import { tccBarrierMigrations } from '@app/dist-core/tcc';
+import { accountsMigrations } from './accounts/accounts.migrations.js';
 import { paymentConfig } from './config.js';
 import { PaymentModule } from './payment.module.js';
 
@@ -8,5 +11,12 @@ await bootstrapService({
   module: PaymentModule,
   config: paymentConfig,
   httpPort: (config) => config.PAYMENT_PORT,
-  postgres: (config) => [{ name: 'payment', url: config.PAYMENT_DB_URL }],
+  postgres: (config) => [
+    {
+      name: 'payment',
+      url: config.PAYMENT_DB_URL,
+      migrations: [...tccBarrierMigrations, ...accountsMigrations],
+    },
+  ],
+  messages: orderFlowMessages,
 });

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AccountsModule } from './accounts/accounts.module.js';
 
 /** Customer accounts: available, frozen and spent cents. */
-@Module({})
+@Module({ imports: [AccountsModule] })
 export class PaymentModule {}

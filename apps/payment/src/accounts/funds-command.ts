@@ -1,0 +1,37 @@
+import type { FundsCommand } from '@app/dist-core/contracts';
+import { InvalidMessageError, type Envelope } from '@app/dist-core/kafka';
+import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE } from './account.js';
+
+const DECIMAL_ID = /^[1-9][0-9]{0,18}$/;
+const MAX_ID = 0x7fffffffffffffffn;
+
+/**
+ * A payment command's payload, checked: it can never succeed otherwise, so the caller's
+ * InvalidMessageError sends it to the dead-letter topic instead of retrying it. Fields beyond
+ * these are allowed (the TCC coordinator adds `gid` and `branch`).
+ */
+export function parseFundsCommand(envelope: Envelope): FundsCommand {
+  const payload = envelope.payload;
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw invalid(envelope, 'payload must be an object');
+  }
+  const { orderId, customerId, amountCents } = payload as Record<string, unknown>;
+  if (typeof orderId !== 'string' || !DECIMAL_ID.test(orderId) || BigInt(orderId) > MAX_ID) {
+    throw invalid(envelope, 'orderId must be a positive 64-bit decimal string');
+  }
+  // The barrier and the Kafka key use the correlation id: a payload naming another order is a bug.
+  if (orderId !== envelope.correlationId) {
+    throw invalid(envelope, `orderId ${orderId} is not the correlationId`);
+  }
+  if (typeof customerId !== 'string' || !CUSTOMER_ID_PATTERN.test(customerId)) {
+    throw invalid(envelope, `customerId must be ${CUSTOMER_ID_RULE}`);
+  }
+  if (typeof amountCents !== 'number' || !Number.isSafeInteger(amountCents) || amountCents < 0) {
+    throw invalid(envelope, 'amountCents must be an integer from 0 to 2^53 - 1');
+  }
+  return { orderId, customerId, amountCents };
+}
+
+function invalid(envelope: Envelope, reason: string): InvalidMessageError {
+  return new InvalidMessageError(`${envelope.type} ${envelope.id}: ${reason}`);
+}
