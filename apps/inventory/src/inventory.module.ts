@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ProductsModule } from './products/products.module.js';
 
 /** Products, prices and stock reservations. */
-@Module({})
+@Module({ imports: [ProductsModule] })
 export class InventoryModule {}

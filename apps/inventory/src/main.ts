@@ -1,6 +1,9 @@
 import { bootstrapService } from '@app/dist-core/bootstrap';
+import { orderFlowMessages } from '@app/dist-core/contracts';
+import { tccBarrierMigrations } from '@app/dist-core/tcc';
 import { inventoryConfig } from './config.js';
 import { InventoryModule } from './inventory.module.js';
+import { inventoryMigrations } from './products/inventory.migrations.js';
 
 await bootstrapService({
   name: 'inventory',
@@ -8,5 +11,12 @@ await bootstrapService({
   module: InventoryModule,
   config: inventoryConfig,
   httpPort: (config) => config.INVENTORY_PORT,
-  postgres: (config) => [{ name: 'inventory', url: config.INVENTORY_DB_URL }],
+  postgres: (config) => [
+    {
+      name: 'inventory',
+      url: config.INVENTORY_DB_URL,
+      migrations: [...tccBarrierMigrations, ...inventoryMigrations],
+    },
+  ],
+  messages: orderFlowMessages,
 });

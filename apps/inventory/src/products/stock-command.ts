@@ -1,0 +1,56 @@
+import type { OrderLine, StockCommand } from '@app/dist-core/contracts';
+import { InvalidMessageError, type Envelope } from '@app/dist-core/kafka';
+import { SKU_PATTERN, SKU_RULE } from './sku.js';
+
+/** CONTRACT.md's limits on an order's lines, enforced again here: a command is input too. */
+export const MAX_LINES = 100;
+export const MAX_LINE_QUANTITY = 10_000;
+
+const DECIMAL_ID = /^[1-9][0-9]{0,18}$/;
+const MAX_ID = 0x7fffffffffffffffn;
+
+/**
+ * The order a stock command is about. It must be the envelope's correlationId: the barrier is
+ * keyed by the correlationId and the reservations by the order id, and the two must agree.
+ */
+export function commandOrderId(envelope: Envelope<unknown>): string {
+  const payload = envelope.payload as Partial<Record<keyof StockCommand, unknown>>;
+  const { orderId } = payload;
+  if (typeof orderId !== 'string' || !DECIMAL_ID.test(orderId) || BigInt(orderId) > MAX_ID) {
+    throw new InvalidMessageError('orderId must be a positive 64-bit decimal string');
+  }
+  if (orderId !== envelope.correlationId) {
+    throw new InvalidMessageError(
+      `orderId ${orderId} differs from the correlationId ${envelope.correlationId}`,
+    );
+  }
+  return orderId;
+}
+
+/** The lines of a reserve (try) command: 1–100 distinct SKUs, each quantity 1–10000. */
+export function commandLines(envelope: Envelope<unknown>): OrderLine[] {
+  const { items } = envelope.payload as { items?: unknown };
+  if (!Array.isArray(items) || items.length < 1 || items.length > MAX_LINES) {
+    throw new InvalidMessageError(`items must be an array of 1-${MAX_LINES} lines`);
+  }
+  const seen = new Set<string>();
+  return items.map((item: unknown, index) => {
+    const { sku, quantity } = (item ?? {}) as { sku?: unknown; quantity?: unknown };
+    if (typeof sku !== 'string' || !SKU_PATTERN.test(sku)) {
+      throw new InvalidMessageError(`items.${index}.sku must be ${SKU_RULE}`);
+    }
+    if (seen.has(sku)) throw new InvalidMessageError(`items.${index}.sku ${sku} is repeated`);
+    seen.add(sku);
+    if (
+      typeof quantity !== 'number' ||
+      !Number.isInteger(quantity) ||
+      quantity < 1 ||
+      quantity > MAX_LINE_QUANTITY
+    ) {
+      throw new InvalidMessageError(
+        `items.${index}.quantity must be an integer from 1 to ${MAX_LINE_QUANTITY}`,
+      );
+    }
+    return { sku, quantity };
+  });
+}
