@@ -1,0 +1,85 @@
+import { describe, expect, it } from '@jest/globals';
+import { InvalidMessageError, type Envelope } from '@app/dist-core/kafka';
+import { commandLines, commandOrderId } from './stock-command.js';
+
+const ORDER_ID = '9223372036854775807';
+
+function command(payload: object, correlationId = ORDER_ID): Envelope<unknown> {
+  return {
+    id: '1',
+    type: 'inventory.tcc.try',
+    correlationId,
+    causationId: null,
+    createdAt: new Date().toISOString(),
+    payload,
+  };
+}
+
+function rejection(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidMessageError);
+    return (error as Error).message;
+  }
+  throw new Error('expected an InvalidMessageError');
+}
+
+describe('stock command payloads', () => {
+  it('accepts an order id equal to the correlation id, up to 2^63 - 1, kept as a string', () => {
+    expect(commandOrderId(command({ orderId: ORDER_ID }))).toBe(ORDER_ID);
+  });
+
+  it.each([
+    ['a number', 42],
+    ['zero', '0'],
+    ['a leading zero', '042'],
+    ['above 2^63 - 1', '9223372036854775808'],
+    ['missing', undefined],
+  ])('rejects an orderId that is %s', (_case, orderId) => {
+    expect(rejection(() => commandOrderId(command({ orderId }, '42')))).toContain('orderId');
+  });
+
+  it('rejects an orderId that is not the correlation id', () => {
+    expect(rejection(() => commandOrderId(command({ orderId: '41' }, '42')))).toContain(
+      'correlationId',
+    );
+  });
+
+  it('keeps valid lines in their order, as plain {sku, quantity}', () => {
+    const lines = [
+      { sku: 'b-2', quantity: 10_000 },
+      { sku: 'A.1_x', quantity: 1 },
+    ];
+    expect(commandLines(command({ orderId: ORDER_ID, items: lines }))).toEqual(lines);
+  });
+
+  it.each([
+    ['no items', undefined, 'items must be'],
+    ['an empty list', [], 'items must be'],
+    [
+      '101 lines',
+      Array.from({ length: 101 }, (_, i) => ({ sku: `s${i}`, quantity: 1 })),
+      'items must be',
+    ],
+    [
+      'a repeated sku',
+      [
+        { sku: 'a', quantity: 1 },
+        { sku: 'a', quantity: 2 },
+      ],
+      'items.1.sku a is repeated',
+    ],
+    ['an illegal sku', [{ sku: 'a/b', quantity: 1 }], 'items.0.sku'],
+    ['a 65-character sku', [{ sku: 'x'.repeat(65), quantity: 1 }], 'items.0.sku'],
+    ['a quantity as a string', [{ sku: 'a', quantity: '1' }], 'items.0.quantity'],
+    ['a zero quantity', [{ sku: 'a', quantity: 0 }], 'items.0.quantity'],
+    ['a fractional quantity', [{ sku: 'a', quantity: 1.5 }], 'items.0.quantity'],
+    ['a quantity above 10000', [{ sku: 'a', quantity: 10_001 }], 'items.0.quantity'],
+    ['a line that is not an object', [null], 'items.0.sku'],
+  ])('rejects %s', (_case, items, expected) => {
+    expect(rejection(() => commandLines(command({ orderId: ORDER_ID, items })))).toContain(
+      expected,
+    );
+  });
+});
