@@ -5,6 +5,18 @@ export const orderConfig = {
   ...sharedConfig,
   ORDER_PORT: env.port(DEFAULTS.ORDER_PORT),
   ORDER_DB_SHARDS: env.postgresUrls(DEFAULTS.ORDER_DB_SHARDS),
+  /**
+   * How long one command (a saga step, a compensation) waits for its reply before it is sent
+   * again. A forward step is sent at most 3 times.
+   */
+  ORDER_STEP_TIMEOUT_MS: env.integer(4_000, 1, 600_000),
+  /**
+   * From placing an order until a flow that has not got past its point of no return gives up
+   * and compensates with reason TIMEOUT: the saga's deadline until it reaches confirmStock, the
+   * TCC's deadline for its Trys. With the default, an order whose participants answer is
+   * terminal within 30 s: 15 s of trying, then compensations that each take a round trip.
+   */
+  ORDER_FLOW_TIMEOUT_MS: env.integer(15_000, 1, 600_000),
 };
 
 export type OrderConfig = ConfigOf<typeof orderConfig>;

@@ -1,6 +1,11 @@
 import { bootstrapService } from '@app/dist-core/bootstrap';
+import { orderFlowMessages } from '@app/dist-core/contracts';
+import { sagaMigrations } from '@app/dist-core/saga';
+import { tccCoordinatorMigrations } from '@app/dist-core/tcc';
 import { orderConfig } from './config.js';
 import { OrderModule } from './order.module.js';
+import { orderMigrations } from './orders/order.migrations.js';
+import { orderShardDatabase } from './shards/order-shards.js';
 
 await bootstrapService({
   name: 'order',
@@ -8,6 +13,13 @@ await bootstrapService({
   module: OrderModule,
   config: orderConfig,
   httpPort: (config) => config.ORDER_PORT,
+  // Every shard has the same tables: an order, its saga or TCC log and their outbox rows live
+  // together on the order's shard, so placing an order is one local transaction.
   postgres: (config) =>
-    config.ORDER_DB_SHARDS.map((url, shard) => ({ name: `orders_${shard}`, url })),
+    config.ORDER_DB_SHARDS.map((url, shard) => ({
+      name: orderShardDatabase(shard),
+      url,
+      migrations: [...orderMigrations, ...sagaMigrations, ...tccCoordinatorMigrations],
+    })),
+  messages: orderFlowMessages,
 });

@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
+import { AdminModule } from './admin/admin.module.js';
+import { FlowsModule } from './flows/flows.module.js';
+import { OrdersModule } from './orders/orders.module.js';
 
 /** Orders and their coordination (saga and TCC). */
-@Module({})
+@Module({ imports: [OrdersModule, FlowsModule, AdminModule] })
 export class OrderModule {}

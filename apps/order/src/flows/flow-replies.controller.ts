@@ -1,0 +1,80 @@
+import { Controller, Logger } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
+import type { EntityManager } from 'typeorm';
+import { orderFlowMessages, type ParticipantReply } from '@app/dist-core/contracts';
+import { handleOnce } from '@app/dist-core/inbox';
+import {
+  InvalidMessageError,
+  KafkaMessageContext,
+  OnMessage,
+  type Envelope,
+} from '@app/dist-core/kafka';
+import { SagaReplyError } from '@app/dist-core/saga';
+import { TccReplyError } from '@app/dist-core/tcc';
+import { PricingError } from '../orders/order.js';
+import { OrderShards } from '../shards/order-shards.js';
+import { OrderFlows } from './order-flows.js';
+
+/** The inbox's consumer name for the replies the order service takes. */
+const CONSUMER = 'order';
+
+/**
+ * Participants' replies, handed to the engine that sent the command. Each runs on the shard of
+ * the order (the envelope's correlation id) inside `handleOnce`: the inbox row, the flow's
+ * transition, its next command and the order's terminal status commit in one transaction, so
+ * a redelivered reply changes nothing. Late and stale replies are normal and only logged.
+ */
+@Controller()
+export class FlowRepliesController {
+  private readonly logger = new Logger(FlowRepliesController.name);
+
+  constructor(
+    private readonly shards: OrderShards,
+    private readonly flows: OrderFlows,
+  ) {}
+
+  @OnMessage(orderFlowMessages, 'saga.reply')
+  async sagaReply(
+    @Payload() envelope: Envelope<ParticipantReply>,
+    @Ctx() _context: KafkaMessageContext,
+  ): Promise<void> {
+    await this.apply(envelope, (manager) => this.flows.saga.handleReply(manager, envelope));
+  }
+
+  @OnMessage(orderFlowMessages, 'tcc.reply')
+  async tccReply(
+    @Payload() envelope: Envelope<ParticipantReply>,
+    @Ctx() _context: KafkaMessageContext,
+  ): Promise<void> {
+    await this.apply(envelope, (manager) => this.flows.tcc.handleReply(manager, envelope));
+  }
+
+  private async apply(
+    envelope: Envelope,
+    handle: (manager: EntityManager) => Promise<string>,
+  ): Promise<void> {
+    const { dataSource } = this.shards.forKey(envelope.correlationId);
+    let result = 'DUPLICATE';
+    try {
+      await handleOnce(dataSource, CONSUMER, envelope, async (manager) => {
+        result = await handle(manager);
+      });
+    } catch (error) {
+      // A reply that can never apply goes to the dead-letter topic at once; the flow's
+      // timeout then decides the order. Anything else (a database fault) is retried.
+      if (
+        error instanceof SagaReplyError ||
+        error instanceof TccReplyError ||
+        error instanceof PricingError
+      ) {
+        throw new InvalidMessageError(error.message);
+      }
+      throw error;
+    }
+    if (result !== 'APPLIED') {
+      this.logger.debug(
+        `${envelope.type} ${envelope.id} for order ${envelope.correlationId}: ${result}`,
+      );
+    }
+  }
+}

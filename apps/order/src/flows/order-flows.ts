@@ -1,0 +1,121 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { SERVICE_CONFIG, ServiceIds } from '@app/dist-core/bootstrap';
+import { Outbox } from '@app/dist-core/outbox';
+import { SagaOrchestrator, SagaRecovery, type SagaHistoryEntry } from '@app/dist-core/saga';
+import { TccCoordinator, type TccHistoryEntry } from '@app/dist-core/tcc';
+import type { OrderConfig } from '../config.js';
+import type { Order } from '../orders/order.js';
+import { OrderShards } from '../shards/order-shards.js';
+import { ORDER_SAGA, orderSaga, type OrderSagaData } from './saga/order.saga.js';
+import { orderTcc, type OrderTccInput } from './tcc/order.tcc.js';
+import { TccRecovery } from './tcc/tcc-recovery.js';
+
+/** One line of an order's `history`, the same shape for both strategies. */
+export interface OrderHistoryEntry {
+  /** A saga step (`reserveStock`, `reserveStock.compensation`) or a TCC branch op (`inventory.try`). */
+  step: string;
+  /** SUCCESS, FAILURE or TIMEOUT; a saga parked for an operator, and resumed, adds PARKED / RESUMED. */
+  outcome: string;
+  reason: string | null;
+  at: string;
+}
+
+const SAGA_OUTCOMES: Record<SagaHistoryEntry['outcome'], string> = {
+  SUCCEEDED: 'SUCCESS',
+  COMPENSATED: 'SUCCESS',
+  FAILED: 'FAILURE',
+  TIMED_OUT: 'TIMEOUT',
+  PARKED: 'PARKED',
+  RESUMED: 'RESUMED',
+};
+
+/**
+ * The two engines that carry an order, configured once: the SagaOrchestrator for `saga` orders,
+ * the TccCoordinator for `tcc` orders, both sending through the transactional outbox of the
+ * order's shard. It also runs their recovery pollers on every shard, from start-up until
+ * shutdown: timeouts and re-sends are rows with due times, and these loops act on them.
+ */
+@Injectable()
+export class OrderFlows implements OnApplicationBootstrap, OnModuleDestroy {
+  readonly saga: SagaOrchestrator;
+  readonly tcc: TccCoordinator<OrderTccInput>;
+  private readonly logger = new Logger(OrderFlows.name);
+  private recoveries: (SagaRecovery | TccRecovery)[] = [];
+
+  constructor(
+    ids: ServiceIds,
+    @Inject(SERVICE_CONFIG) config: OrderConfig,
+    private readonly shards: OrderShards,
+  ) {
+    const outbox = new Outbox(ids);
+    const stepTimeoutMs = config.ORDER_STEP_TIMEOUT_MS;
+    this.saga = new SagaOrchestrator([orderSaga], outbox, {
+      stepTimeoutMs,
+      sagaTimeoutMs: config.ORDER_FLOW_TIMEOUT_MS,
+    });
+    this.tcc = new TccCoordinator(orderTcc, outbox, {
+      tryTimeoutMs: config.ORDER_FLOW_TIMEOUT_MS,
+      // A Confirm or Cancel without an answer is re-sent about as often as a saga's command.
+      retryBaseMs: Math.ceil(stepTimeoutMs / 2),
+      retryMaxMs: stepTimeoutMs,
+    });
+  }
+
+  /**
+   * Starts the order's flow inside the caller's transaction, the one that inserts the order:
+   * the flow's row and its first command (in the outbox) commit with the order, or not at all.
+   */
+  async start(manager: EntityManager, order: Order): Promise<void> {
+    const { id: orderId, customerId } = order;
+    const items = order.items.map(({ sku, quantity }) => ({ sku, quantity }));
+    if (order.strategy === 'saga') {
+      const data: OrderSagaData = { orderId, customerId, items, priced: null };
+      await this.saga.start(manager, ORDER_SAGA, orderId, data);
+    } else {
+      await this.tcc.begin(manager, orderId, { orderId, customerId, items });
+    }
+  }
+
+  /** The steps the order's flow went through, oldest first. */
+  async history(manager: EntityManager, order: Order): Promise<OrderHistoryEntry[]> {
+    if (order.strategy === 'saga') {
+      return (await this.saga.history(manager, order.id)).map((entry) => ({
+        step: entry.kind === 'compensation' ? `${entry.step}.compensation` : entry.step,
+        outcome: SAGA_OUTCOMES[entry.outcome],
+        reason: entry.reason,
+        at: entry.at.toISOString(),
+      }));
+    }
+    const tx = await this.tcc.find(manager, order.id);
+    return (tx?.history ?? []).map((entry: TccHistoryEntry) => ({
+      step: entry.step,
+      outcome: entry.outcome,
+      reason: entry.reason ?? null,
+      at: entry.at,
+    }));
+  }
+
+  onApplicationBootstrap(): void {
+    for (const { dataSource } of this.shards.all()) {
+      this.recoveries.push(
+        new SagaRecovery(this.saga, dataSource),
+        new TccRecovery(this.tcc as TccCoordinator<unknown>, dataSource),
+      );
+    }
+    for (const recovery of this.recoveries) recovery.start();
+    this.logger.log(`Saga and TCC recovery running on ${this.shards.all().length} shards`);
+  }
+
+  /** Before the pools close (InfrastructureShutdown runs at onApplicationShutdown, later). */
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all(this.recoveries.map((recovery) => recovery.stop()));
+    this.recoveries = [];
+  }
+}

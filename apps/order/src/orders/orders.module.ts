@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { FlowsModule } from '../flows/flows.module.js';
+import { ShardsModule } from '../shards/shards.module.js';
+import { OrdersController } from './orders.controller.js';
+import { OrdersService } from './orders.service.js';
+
+/** The orders REST API: placing (idempotently), reading, listing. */
+@Module({
+  imports: [ShardsModule, FlowsModule],
+  controllers: [OrdersController],
+  providers: [OrdersService],
+})
+export class OrdersModule {}

@@ -1,0 +1,121 @@
+import { Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { ServiceIds } from '@app/dist-core/bootstrap';
+import { OrderFlows } from '../flows/order-flows.js';
+import { OrderShards } from '../shards/order-shards.js';
+import type { OrderView } from './dto/order.view.js';
+import { claimIdempotencyKey, requestHash } from './idempotency-keys.js';
+import { unpriced, type Order, type OrderRequest } from './order.js';
+import { findOrder, insertOrder, listOrdersOfCustomer } from './order.store.js';
+
+@Injectable()
+export class OrdersService {
+  constructor(
+    private readonly ids: ServiceIds,
+    private readonly shards: OrderShards,
+    private readonly flows: OrderFlows,
+  ) {}
+
+  /**
+   * Places an order and starts its flow without waiting for it. With an idempotency key, the
+   * key first names the order's id (see idempotency-keys.ts), and the order is created under
+   * that id unless it exists already.
+   */
+  async place(request: OrderRequest, idempotencyKey: string | null): Promise<OrderView> {
+    if (idempotencyKey === null) return this.ensureOrder(this.ids.nextId(), request, null);
+    const hash = requestHash(request);
+    const claim = await claimIdempotencyKey(
+      this.shards.forKey(idempotencyKey).dataSource,
+      idempotencyKey,
+      hash,
+      this.ids.nextId(),
+    );
+    if (claim.requestHash !== hash) {
+      throw new UnprocessableEntityException(
+        'Idempotency-Key was already used with a different request body',
+      );
+    }
+    return this.ensureOrder(claim.orderId, request, { key: idempotencyKey, requestHash: hash });
+  }
+
+  async get(id: string): Promise<OrderView> {
+    const { dataSource } = this.shards.forKey(id);
+    const order = await findOrder(dataSource.manager, id);
+    if (!order) throw new NotFoundException(`No order ${id}`);
+    return this.view(dataSource.manager, order);
+  }
+
+  /** A customer's newest orders across every shard. */
+  async listByCustomer(customerId: string, limit: number): Promise<OrderView[]> {
+    const newestFirst = (a: { order: Order }, b: { order: Order }) => {
+      const x = BigInt(a.order.id);
+      const y = BigInt(b.order.id);
+      return x > y ? -1 : x < y ? 1 : 0;
+    };
+    const found = await this.shards.scatterGather(
+      async ({ dataSource }) =>
+        (await listOrdersOfCustomer(dataSource.manager, customerId, limit)).map((order) => ({
+          order,
+          manager: dataSource.manager,
+        })),
+      { compare: newestFirst, limit },
+    );
+    return Promise.all(found.map(({ order, manager }) => this.view(manager, order)));
+  }
+
+  /**
+   * Creates the order `id` on its shard and starts its flow — one local transaction — unless
+   * an order with that id exists (an idempotent replay), in which case it reads that one.
+   */
+  private async ensureOrder(
+    id: string,
+    request: OrderRequest,
+    idempotency: { key: string; requestHash: string } | null,
+  ): Promise<OrderView> {
+    const { dataSource } = this.shards.forKey(id);
+    const now = new Date();
+    const order: Order = {
+      id,
+      customerId: request.customerId,
+      strategy: request.strategy,
+      status: 'PENDING',
+      reason: null,
+      items: unpriced(request.items),
+      totalCents: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const created = await dataSource.transaction(async (manager) => {
+      if (!(await insertOrder(manager, order, idempotency))) return false;
+      await this.flows.start(manager, order);
+      return true;
+    });
+    if (created) return toView(order, []);
+    const existing = await findOrder(dataSource.manager, id);
+    if (!existing) throw new Error(`Order ${id} conflicted on insert but cannot be read`);
+    return this.view(dataSource.manager, existing);
+  }
+
+  private async view(manager: EntityManager, order: Order): Promise<OrderView> {
+    return toView(order, await this.flows.history(manager, order));
+  }
+}
+
+function toView(order: Order, history: OrderView['history']): OrderView {
+  return {
+    id: order.id,
+    customerId: order.customerId,
+    strategy: order.strategy,
+    status: order.status,
+    reason: order.reason,
+    items: order.items.map(({ sku, quantity, unitPriceCents }) => ({
+      sku,
+      quantity,
+      unitPriceCents,
+    })),
+    totalCents: order.totalCents,
+    createdAt: order.createdAt.toISOString(),
+    updatedAt: order.updatedAt.toISOString(),
+    history,
+  };
+}
