@@ -11,7 +11,7 @@ export interface HashRingOptions {
   vnodes?: number;
   /** Hash seed. Every process routing the same keys must use the same seed (and the same names). */
   seed?: number;
-  /** log2 of the hot-key cache's sets of 2 entries (default 10: 2,048 keys); 0 disables it. */
+  /** log2 of the recent-key table's sets of 2 (default 10: 2,048 keys, and as many hot ones); 0: no caching. */
   cacheBits?: number;
 }
 
@@ -46,8 +46,9 @@ export class HashRing {
   private readonly bucketStart: Uint32Array;
   private readonly bucketShift: number;
   private readonly weights: ReadonlyMap<string, number>;
-  private readonly cacheKeys: Array<string | undefined>;
-  private readonly cacheOwners: Uint16Array;
+  private readonly hotKeys = new Map<string, number>();
+  private readonly recentKeys: string[];
+  private readonly recentOwners: Uint16Array;
   private readonly cacheShift: number;
   private readonly cacheEnabled: boolean;
 
@@ -61,12 +62,12 @@ export class HashRing {
     if (!Number.isInteger(cacheBits) || cacheBits < 0 || cacheBits > 20) {
       throw new Error(`HashRing cacheBits must be an integer in 0..20, got ${cacheBits}`);
     }
-    // 2^cacheBits sets of 2 ways. cacheBits 0 turns the cache off: one set, never filled.
+    // 2^cacheBits sets of 2 ways, and at most as many hot keys. cacheBits 0 turns caching off.
     this.cacheEnabled = cacheBits > 0;
     this.cacheShift = this.cacheEnabled ? 32 - cacheBits : 31;
     const slots = this.cacheEnabled ? 2 << cacheBits : 4;
-    this.cacheKeys = new Array<string | undefined>(slots).fill(undefined);
-    this.cacheOwners = new Uint16Array(slots);
+    this.recentKeys = new Array<string>(slots);
+    this.recentOwners = new Uint16Array(slots);
     if (!Number.isInteger(this.vnodes) || this.vnodes < 1) {
       throw new Error(`HashRing vnodes must be a positive integer, got ${this.vnodes}`);
     }
@@ -114,6 +115,12 @@ export class HashRing {
       this.bucketStart[b] = i;
     }
     this.bucketStart[buckets] = this.points.length;
+
+    // Empty cache slots hold '' with the true owner of '' rather than undefined: a lookup of ''
+    // is then still right, and the hit test compares string with string only, which V8 keeps
+    // on its fast path (undefined in the slots made every later comparison generic).
+    this.recentKeys.fill('');
+    this.recentOwners.fill(this.ownerOfHash(murmur3_32('', this.seed)));
   }
 
   /** Name of the shard that owns `key`. */
@@ -123,10 +130,20 @@ export class HashRing {
 
   /** Index (into `shards`) of the shard that owns `key`. */
   ownerIndex(key: string): number {
-    // Hot-key fast path: a 2-way set-associative cache indexed by a few sampled chars. A hit is
-    // one or two string compares (pointer compares when callers reuse the string); a miss is two
-    // array stores, so unlike an LRU or a Map it costs almost nothing when every key is new.
-    // Kept small so V8 inlines it into the caller; the miss path is a separate method.
+    // Hot keys: a Map lookup uses the hash V8 keeps in the string itself, the cheapest way to
+    // recognise a string seen before (cheaper than reading its chars to hash them again).
+    const hot = this.hotKeys.get(key);
+    if (hot !== undefined) return hot;
+    return this.ownerIndexCold(key);
+  }
+
+  /**
+   * Keys reach the hot Map only when seen twice while still in a small 2-way set-associative
+   * table (indexed by a few sampled chars). A stream of distinct keys, the ring's main load,
+   * then costs two array stores per lookup, never a Map insertion (which would make it several
+   * times slower, as an LRU does).
+   */
+  private ownerIndexCold(key: string): number {
     const n = key.length;
     const sample =
       imul(n, 0x9e3779b1) ^
@@ -135,20 +152,24 @@ export class HashRing {
       (key.charCodeAt(n - 3) << 14) ^
       (key.charCodeAt(n >>> 1) << 21);
     const way0 = (imul(sample, 0x85ebca6b) >>> this.cacheShift) << 1;
-    const keys = this.cacheKeys;
-    if (keys[way0] === key) return this.cacheOwners[way0];
-    if (keys[way0 + 1] === key) return this.cacheOwners[way0 + 1];
-    return this.ownerIndexMissed(key, way0);
-  }
-
-  private ownerIndexMissed(key: string, way0: number): number {
-    const owner = this.ownerOfHash(murmur3_32(key, this.seed));
-    if (!this.cacheEnabled) return owner;
-    // The older entry of the set is evicted, the newer one moves to way 1.
-    this.cacheKeys[way0 + 1] = this.cacheKeys[way0];
-    this.cacheOwners[way0 + 1] = this.cacheOwners[way0];
-    this.cacheKeys[way0] = key;
-    this.cacheOwners[way0] = owner;
+    const keys = this.recentKeys;
+    let owner: number;
+    if (keys[way0] === key) owner = this.recentOwners[way0];
+    else if (keys[way0 + 1] === key) owner = this.recentOwners[way0 + 1];
+    else {
+      owner = this.ownerOfHash(murmur3_32(key, this.seed));
+      if (!this.cacheEnabled) return owner;
+      // The older entry of the set is evicted, the newer one moves to way 1.
+      keys[way0 + 1] = keys[way0];
+      this.recentOwners[way0 + 1] = this.recentOwners[way0];
+      keys[way0] = key;
+      this.recentOwners[way0] = owner;
+      return owner;
+    }
+    // Seen twice: promote. A full Map is emptied rather than kept in LRU order: the hot keys of
+    // the moment come back within two lookups, and nothing is paid per hit.
+    if (this.hotKeys.size >= this.recentKeys.length) this.hotKeys.clear();
+    this.hotKeys.set(key, owner);
     return owner;
   }
 
