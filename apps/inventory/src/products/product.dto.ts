@@ -15,6 +15,7 @@ export class CreateProductDto {
   name: string;
 
   @ApiProperty({
+    type: 'integer',
     example: 4999,
     minimum: 0,
     maximum: MAX_CENTS,
@@ -25,7 +26,13 @@ export class CreateProductDto {
   @Max(MAX_CENTS)
   priceCents: number;
 
-  @ApiProperty({ example: 50, minimum: 0, maximum: MAX_UNITS, description: 'Units in stock' })
+  @ApiProperty({
+    type: 'integer',
+    example: 50,
+    minimum: 0,
+    maximum: MAX_UNITS,
+    description: 'Units in stock',
+  })
   @IsInt()
   @Min(0)
   @Max(MAX_UNITS)
@@ -33,7 +40,13 @@ export class CreateProductDto {
 }
 
 export class RestockDto {
-  @ApiProperty({ example: 25, minimum: 1, maximum: MAX_UNITS, description: 'Units to add' })
+  @ApiProperty({
+    type: 'integer',
+    example: 25,
+    minimum: 1,
+    maximum: MAX_UNITS,
+    description: 'Units to add',
+  })
   @IsInt()
   @Min(1)
   @Max(MAX_UNITS)
@@ -55,15 +68,15 @@ export class ProductDto {
   @ApiProperty({ example: 'Mechanical keyboard' })
   name: string;
 
-  @ApiProperty({ example: 4999 })
+  @ApiProperty({ type: 'integer', example: 4999 })
   priceCents: number;
 
-  @ApiProperty({ example: 47, description: 'Units free to reserve' })
+  @ApiProperty({ type: 'integer', example: 47, description: 'Units free to reserve' })
   available: number;
 
-  @ApiProperty({ example: 2, description: 'Units held by orders in progress' })
+  @ApiProperty({ type: 'integer', example: 2, description: 'Units held by orders in progress' })
   reserved: number;
 
-  @ApiProperty({ example: 1, description: 'Units of completed orders' })
+  @ApiProperty({ type: 'integer', example: 1, description: 'Units of completed orders' })
   sold: number;
 }

@@ -18,7 +18,7 @@ export class ProductsController {
 
   @Post()
   @ApiOperation({ summary: 'Creates a product with its price and initial stock' })
-  @ApiCreatedResponse({ type: ProductDto })
+  @ApiCreatedResponse({ type: ProductDto, description: 'The new product' })
   @ApiBadRequestResponse({ description: 'A field is missing, of the wrong type or out of range' })
   @ApiConflictResponse({ description: 'A product with this SKU exists' })
   create(@Body() body: CreateProductDto): Promise<ProductDto> {
@@ -27,7 +27,7 @@ export class ProductsController {
 
   @Get(':sku')
   @ApiOperation({ summary: 'A product with its price and stock figures' })
-  @ApiOkResponse({ type: ProductDto })
+  @ApiOkResponse({ type: ProductDto, description: 'The product' })
   @ApiBadRequestResponse({ description: 'The SKU has illegal characters or length' })
   @ApiNotFoundResponse({ description: 'No product has this SKU' })
   get(@Param() params: SkuParams): Promise<ProductDto> {
@@ -37,7 +37,7 @@ export class ProductsController {
   @Post(':sku/restock')
   @HttpCode(200)
   @ApiOperation({ summary: 'Adds units to the available stock' })
-  @ApiOkResponse({ type: ProductDto })
+  @ApiOkResponse({ type: ProductDto, description: 'The product' })
   @ApiBadRequestResponse({ description: 'The SKU or the quantity is invalid' })
   @ApiNotFoundResponse({ description: 'No product has this SKU' })
   @ApiConflictResponse({ description: 'The stock would exceed 2^53 - 1 units' })
