@@ -7,7 +7,7 @@ export interface RingMember {
 }
 
 export interface HashRingOptions {
-  /** Virtual nodes per unit of weight. Ketama's 160 keeps max/mean load near 1.1 for ≤ 10 shards. */
+  /** Virtual nodes per unit of weight (Ketama's 160: max/mean load ≈ 1.06 / 1.09 / 1.12 for 3 / 5 / 10 shards). */
   vnodes?: number;
   /** Hash seed. Every process routing the same keys must use the same seed (and the same names). */
   seed?: number;
@@ -32,8 +32,10 @@ export const DEFAULT_CACHE_BITS = 10;
  * collision) are ordered by shard name, so the owner of every key is a pure function of the set of
  * (name, weight) pairs, the vnode count and the seed.
  *
- * Lookup: one murmur3 of the key and a binary search in a sorted Uint32Array (160 × 10 shards:
- * 11 probes), owners kept in a parallel Uint16Array so the hot path touches two flat arrays.
+ * Lookup: one murmur3 of the key and a binary search in a sorted Uint32Array, narrowed by a
+ * bucket index to the ~1 point sharing the hash's top bits; owners sit in a parallel Uint16Array.
+ * Keys looked up repeatedly are answered from a small cache (ownerIndex), since a ring is
+ * immutable and an answer never goes stale.
  */
 export class HashRing {
   /** Shard names in the order given (owner indexes refer to this order). */
