@@ -37,10 +37,6 @@ const MAX_TOTAL_UNITS = Number.MAX_SAFE_INTEGER;
  * Every rule about stock, in one place. Each change is ONE conditional UPDATE per product, so
  * "never negative" is decided by the row the statement locks and not by an earlier read.
  *
- * Why no Redlock for stock: a single conditional UPDATE is atomic on its row and commits with
- * the barrier and outbox rows; a distributed lock would add a round trip and a lease that can
- * expire mid-transaction, and guard nothing the row lock does not.
- *
  * Products are always updated in ascending SKU order, so two orders sharing SKUs take their row
  * locks in the same order and never deadlock.
  */
@@ -86,6 +82,7 @@ export class StockLedger {
   ): Promise<ReserveResult> {
     const unitPrices = new Map<string, number>();
     for (const line of inLockOrder(lines)) {
+      // No Redlock for stock: one conditional UPDATE is atomic on its row, inside the barrier tx.
       const rows = await updateReturning<{ price_cents: string }>(
         manager,
         `UPDATE products
