@@ -6,12 +6,12 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsOptional,
   IsString,
   Matches,
   Max,
   Min,
   ValidateBy,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { ORDER_STRATEGIES, type OrderStrategy } from '../order.js';
@@ -81,7 +81,8 @@ export class CreateOrderDto {
   items!: OrderLineDto[];
 
   @ApiPropertyOptional({ enum: ORDER_STRATEGIES, default: 'saga', example: 'saga' })
-  @IsOptional()
+  // Absent means saga; null is a wrong type, not absence (which @IsOptional would let through).
+  @ValidateIf((body: { strategy?: unknown }) => body.strategy !== undefined)
   @IsIn(ORDER_STRATEGIES)
   strategy?: OrderStrategy;
 }
