@@ -1,70 +1,77 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
-import { callNodes, type NodeReply } from './node-calls.js';
+import { NodeTimeoutError, callNodes, unreachableCount, type NodeReply } from './node-calls.js';
+import type { Vote } from './quorum.js';
 
 // callNodes only reads `status` of a client and hands it to `call`: plain objects stand in for
 // connected nodes, and `call` decides how each "node" answers. No Redis behaviour is imitated.
 const nodes = (count: number) =>
   Array.from({ length: count }, (_, index) => ({ status: 'ready', index }) as unknown as Redis);
 const indexOf = (client: Redis) => (client as unknown as { index: number }).index;
-const answered = (replies: readonly NodeReply<unknown>[]) =>
-  replies.filter((reply) => reply.state === 'answered').length;
+const answeredVote = (reply: NodeReply<unknown>): Vote =>
+  reply.state === 'answered' ? 'granted' : reply.state;
 const never = new Promise<never>(() => undefined);
 
 describe('callNodes', () => {
-  it('resolves early once the decision holds, without waiting for a stalled node', async () => {
+  it('resolves as soon as the decision holds, without waiting for a stalled node', async () => {
     const start = performance.now();
-    const calls = callNodes(
-      nodes(3),
-      1000,
-      (client) => (indexOf(client) === 2 ? never : Promise.resolve('ok')),
-      (replies) => answered(replies) >= 2,
-    );
-    const early = await calls.early;
+    const { replies, votes } = await callNodes({
+      clients: nodes(3),
+      timeoutMs: 1000,
+      call: (client) => (indexOf(client) === 2 ? never : Promise.resolve('ok')),
+      vote: answeredVote,
+      decided: (votes) => votes.granted >= 2,
+    });
     expect(performance.now() - start).toBeLessThan(200);
-    expect(early.map((reply) => reply.state)).toEqual(['answered', 'answered', 'pending']);
+    expect(replies.map((reply) => reply.state)).toEqual(['answered', 'answered', 'pending']);
+    expect(votes).toEqual({ granted: 2, refused: 0, failed: 0, pending: 1 });
   });
 
-  it('counts a node that misses the deadline as failed', async () => {
-    const calls = callNodes(
-      nodes(3),
-      30,
-      (client) => (indexOf(client) === 0 ? Promise.resolve('ok') : never),
-      (replies) => answered(replies) >= 2,
-    );
-    const all = await calls.all;
-    expect(all.map((reply) => reply.state)).toEqual(['answered', 'failed', 'failed']);
-    expect(await calls.early).toEqual(all);
+  it('counts a node that misses the deadline as a timeout, not as unreachable', async () => {
+    const { replies, votes } = await callNodes({
+      clients: nodes(3),
+      timeoutMs: 30,
+      call: (client) => (indexOf(client) === 0 ? Promise.resolve('ok') : never),
+      vote: answeredVote,
+      decided: (votes) => votes.granted >= 2,
+    });
+    expect(replies.map((reply) => reply.state)).toEqual(['answered', 'failed', 'failed']);
+    expect(votes).toEqual({ granted: 1, refused: 0, failed: 2, pending: 0 });
+    expect((replies[1] as { error: Error }).error).toBeInstanceOf(NodeTimeoutError);
+    expect(unreachableCount(replies)).toBe(0);
   });
 
-  it('records a rejected command as a failure of that node only', async () => {
-    const calls = callNodes(
-      nodes(3),
-      1000,
-      (client) =>
+  it('records a rejected command as an unreachable node, that node only', async () => {
+    const { replies } = await callNodes({
+      clients: nodes(3),
+      timeoutMs: 1000,
+      call: (client) =>
         indexOf(client) === 1
           ? Promise.reject(new Error('connection refused'))
           : Promise.resolve(1),
-      () => false,
-    );
-    const all = await calls.all;
-    expect(all[1]).toEqual({ state: 'failed', error: new Error('connection refused') });
-    expect(answered(all)).toBe(2);
+      vote: answeredVote,
+      decided: () => false,
+    });
+    expect(replies[1]).toEqual({ state: 'failed', error: new Error('connection refused') });
+    expect(unreachableCount(replies)).toBe(1);
   });
 
-  it('keeps the early snapshot unchanged by later replies', async () => {
+  it('hands a reply that arrives after the decision to onLateReply, leaving the outcome as it was', async () => {
     let answerLate!: (value: string) => void;
     const late = new Promise<string>((resolve) => (answerLate = resolve));
-    const calls = callNodes(
-      nodes(2),
-      1000,
-      (client) => (indexOf(client) === 0 ? Promise.resolve('first') : late),
-      (replies) => answered(replies) >= 1,
-    );
-    const early = await calls.early;
+    const lateReplies: [number, NodeReply<string>][] = [];
+    const outcome = await callNodes({
+      clients: nodes(2),
+      timeoutMs: 1000,
+      call: (client) => (indexOf(client) === 0 ? Promise.resolve('first') : late),
+      vote: answeredVote,
+      decided: (votes) => votes.granted >= 1,
+      onLateReply: (index, reply) => lateReplies.push([index, reply]),
+    });
     answerLate('second');
-    const all = await calls.all;
-    expect(early[1]).toEqual({ state: 'pending' });
-    expect(all[1]).toEqual({ state: 'answered', value: 'second' });
+    await late;
+    await Promise.resolve();
+    expect(outcome.replies[1]).toEqual({ state: 'pending' });
+    expect(lateReplies).toEqual([[1, { state: 'answered', value: 'second' }]]);
   });
 });

@@ -83,7 +83,7 @@ describe('deciding an attempt', () => {
 
 describe('maxFence', () => {
   it('is exact beyond 2^53', () => {
-    expect(maxFence(['9007199254740993', '9007199254740992', '17'])).toBe(9007199254740993n);
+    expect(maxFence([9007199254740992n, 9007199254740993n, 17n])).toBe(9007199254740993n);
   });
 
   it('refuses an empty quorum', () => {

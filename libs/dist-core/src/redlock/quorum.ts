@@ -73,13 +73,10 @@ export function failureKind(counts: Tally, nodeCount: number): AttemptFailure {
   return counts.failed > nodeCount - quorumSize(nodeCount) ? 'unavailable' : 'locked';
 }
 
-/** The largest fence among the granting nodes' counters (decimal strings, exact as bigint). */
-export function maxFence(counters: readonly string[]): bigint {
+/** The largest fence among the granting nodes' counters. */
+export function maxFence(counters: readonly bigint[]): bigint {
   if (counters.length === 0) throw new RangeError('maxFence of no counters');
-  let max = BigInt(counters[0]);
-  for (const counter of counters.slice(1)) {
-    const value = BigInt(counter);
-    if (value > max) max = value;
-  }
+  let max = counters[0];
+  for (const counter of counters) if (counter > max) max = counter;
   return max;
 }

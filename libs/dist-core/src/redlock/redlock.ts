@@ -17,11 +17,19 @@ import {
   maxFence,
   quorumSize,
   retryDelayMs,
-  tally,
   validityMs,
   type Vote,
 } from './quorum.js';
-import { ACQUIRE, EXTEND, RAISE_FENCE, RELEASE, evalScript, fenceKey, lockKey } from './scripts.js';
+import {
+  ACQUIRE,
+  EXTEND,
+  RAISE_FENCE,
+  RELEASE,
+  evalScript,
+  fenceKey,
+  fenceOf,
+  lockKey,
+} from './scripts.js';
 
 export interface RedlockOptions {
   /** Further attempts after the first when a resource is held (default 10). */
@@ -198,16 +206,18 @@ export class Redlock {
    * the background). Throws QuorumUnavailableError if no quorum answers: the ttl then frees it.
    */
   async release(lock: Lock): Promise<void> {
+    const keys = lock.resources.map(lockKey);
+    const args = [lock.value];
     // Compare-and-delete is idempotent, so one more attempt after timeouts is safe.
     for (let attempt = 0; ; attempt++) {
-      const calls = callNodes(
-        this.clients,
-        this.options.nodeTimeoutMs,
-        (client) => evalScript(client, RELEASE, lock.resources.map(lockKey), [lock.value]),
-        (replies) => answeredCount(replies) >= this.quorum,
-      );
-      const replies = await calls.early;
-      if (answeredCount(replies) >= this.quorum) return;
+      const { replies, votes } = await callNodes({
+        clients: this.clients,
+        timeoutMs: this.options.nodeTimeoutMs,
+        call: (client) => evalScript(client, RELEASE, keys, args),
+        vote: answeredVote,
+        decided: (votes) => votes.granted >= this.quorum,
+      });
+      if (votes.granted >= this.quorum) return;
       if (attempt >= 1 || unreachableCount(replies) > this.clients.length - this.quorum) {
         throw new QuorumUnavailableError(lock.resources, 'release not confirmed by a quorum');
       }
@@ -226,15 +236,14 @@ export class Redlock {
 
     const startedAt = Date.now();
     const start = performance.now();
-    const vote = (reply: NodeReply<unknown>): Vote =>
-      reply.state === 'answered' ? (reply.value === 1 ? 'granted' : 'refused') : reply.state;
-    const calls = callNodes(
-      this.clients,
-      this.options.nodeTimeoutMs,
-      (client) => evalScript(client, EXTEND, lock.resources.map(lockKey), [lock.value, ttlMs]),
-      (replies) => isDecided(tally(replies.map(vote)), this.clients.length),
-    );
-    const counts = tally((await calls.early).map(vote));
+    const keys = lock.resources.map(lockKey);
+    const { votes: counts } = await callNodes({
+      clients: this.clients,
+      timeoutMs: this.options.nodeTimeoutMs,
+      call: (client) => evalScript(client, EXTEND, keys, [lock.value, ttlMs]),
+      vote: oneMeansGranted,
+      decided: (votes) => isDecided(votes, this.clients.length),
+    });
     if (counts.granted < this.quorum) {
       if (failureKind(counts, this.clients.length) === 'unavailable') {
         throw new QuorumUnavailableError(
@@ -276,25 +285,35 @@ export class Redlock {
     const start = performance.now();
     const nodeCount = this.clients.length;
 
-    const calls = callNodes(
-      this.clients,
-      this.options.nodeTimeoutMs,
-      (client) => evalScript(client, ACQUIRE, keys, [token, ttlMs, resources.length]),
-      (replies) => isDecided(tally(replies.map(acquireVote)), nodeCount),
-    );
-    const replies = await calls.early;
-    const counts = tally(replies.map(acquireVote));
+    // Grants that arrive after the quorum decided (a slow node catching up): once the fence is
+    // known, raise their counters to it in the background, so the nodes stay in step and the
+    // next acquisition needs no raise.
+    const lateGrants: [number, bigint][] = [];
+    let raiseLate: ((index: number, counter: bigint) => void) | undefined = undefined;
+    const { replies, votes } = await callNodes({
+      clients: this.clients,
+      timeoutMs: this.options.nodeTimeoutMs,
+      call: (client) => evalScript(client, ACQUIRE, keys, [token, ttlMs, resources.length]),
+      vote: acquireVote,
+      decided: (votes) => isDecided(votes, nodeCount),
+      onLateReply: (index, reply) => {
+        const counter = reply.state === 'answered' ? fenceOf(reply.value) : null;
+        if (counter === null) return;
+        if (raiseLate) raiseLate(index, counter);
+        else lateGrants.push([index, counter]);
+      },
+    });
 
-    if (counts.granted < this.quorum) {
+    if (votes.granted < this.quorum) {
       this.releaseEverywhere(lockKeys, token);
-      if (failureKind(counts, nodeCount) === 'locked') {
+      if (failureKind(votes, nodeCount) === 'locked') {
         return { acquired: false, retryable: true, error: new ResourceLockedError(resources) };
       }
       // If the nodes that are down (refused at once, not merely slow) leave no quorum, fail now
       // rather than spend the retries on them; timeouts may be load or a pause, worth a retry.
       const error = new QuorumUnavailableError(
         resources,
-        `${counts.failed} of ${nodeCount} nodes failed`,
+        `${votes.failed} of ${nodeCount} nodes failed`,
       );
       return {
         acquired: false,
@@ -304,10 +323,10 @@ export class Redlock {
     }
 
     const counters = replies.map((reply) =>
-      acquireVote(reply) === 'granted' ? (reply as Granted).value : null,
+      reply.state === 'answered' ? fenceOf(reply.value) : null,
     );
-    const fence = maxFence(counters.filter((counter): counter is string => counter !== null));
-    if (!(await this.raiseFenceOnQuorum(counters, fence, keys, token, resources.length))) {
+    const fence = maxFence(counters.filter((counter): counter is bigint => counter !== null));
+    if (!(await this.fenceHeldByQuorum(counters, fence, keys, token, resources.length))) {
       this.releaseEverywhere(lockKeys, token);
       const error = new QuorumUnavailableError(
         resources,
@@ -327,23 +346,12 @@ export class Redlock {
       return { acquired: false, retryable: true, error };
     }
 
-    // Nodes that granted after the quorum decided: bring their counters up to the fence in the
-    // background, so that the next acquisition finds the nodes in step and needs no raise.
-    void calls.all.then((all) => {
-      all.forEach((reply, index) => {
-        if (
-          counters[index] === null &&
-          acquireVote(reply) === 'granted' &&
-          BigInt((reply as Granted).value) < fence
-        ) {
-          void evalScript(this.clients[index], RAISE_FENCE, keys, [
-            token,
-            fence.toString(),
-            resources.length,
-          ]).catch(() => undefined);
-        }
-      });
-    });
+    raiseLate = (index, counter) => {
+      if (counter >= fence) return;
+      const args = [token, fence.toString(), resources.length];
+      evalScript(this.clients[index], RAISE_FENCE, keys, args).catch(() => undefined);
+    };
+    for (const [index, counter] of lateGrants) raiseLate(index, counter);
 
     const lifetime = ttlMs - clockDriftMs(ttlMs, this.options.driftFactor);
     return {
@@ -356,31 +364,33 @@ export class Redlock {
    * Makes the fence safe to hand out: a quorum of the nodes that granted this lock must have a
    * counter ≥ fence before anyone uses it. Any later holder's quorum shares a node with this one,
    * and that node's counter only grows, so the later fence is larger (README.md, "Fencing").
-   * Usually every granting node already returned the same counter and nothing is sent.
+   * Usually every granting node returned the same counter and nothing needs to be sent.
    */
-  private async raiseFenceOnQuorum(
-    counters: readonly (string | null)[],
+  private fenceHeldByQuorum(
+    counters: readonly (bigint | null)[],
     fence: bigint,
     keys: readonly string[],
     token: string,
     resourceCount: number,
-  ): Promise<boolean> {
-    const atFence = counters.filter(
-      (counter) => counter !== null && BigInt(counter) === fence,
-    ).length;
+  ): boolean | Promise<boolean> {
+    const behind: Redis[] = [];
+    let atFence = 0;
+    counters.forEach((counter, index) => {
+      if (counter === null) return;
+      if (counter === fence) atFence++;
+      else behind.push(this.clients[index]);
+    });
     if (atFence >= this.quorum) return true;
-    const behind = this.clients.filter(
-      (_, index) => counters[index] !== null && BigInt(counters[index]) < fence,
-    );
-    const confirmed = (replies: readonly NodeReply<unknown>[]) =>
-      atFence + replies.filter((reply) => reply.state === 'answered' && reply.value === 1).length;
-    const calls = callNodes(
-      behind,
-      this.options.nodeTimeoutMs,
-      (client) => evalScript(client, RAISE_FENCE, keys, [token, fence.toString(), resourceCount]),
-      (replies) => confirmed(replies) >= this.quorum,
-    );
-    return confirmed(await calls.early) >= this.quorum;
+    const raise = callNodes({
+      clients: behind,
+      timeoutMs: this.options.nodeTimeoutMs,
+      call: (client) =>
+        evalScript(client, RAISE_FENCE, keys, [token, fence.toString(), resourceCount]),
+      // 1: raised, and this node still holds the lock for the token.
+      vote: oneMeansGranted,
+      decided: (votes) => atFence + votes.granted >= this.quorum,
+    });
+    return raise.then(({ votes }) => atFence + votes.granted >= this.quorum);
   }
 
   /**
@@ -388,12 +398,13 @@ export class Redlock {
    * acquire script, so even a node that answers late deletes only what this attempt set.
    */
   private releaseEverywhere(lockKeys: readonly string[], token: string): void {
-    callNodes(
-      this.clients,
-      this.options.nodeTimeoutMs,
-      (client) => evalScript(client, RELEASE, lockKeys, [token]),
-      () => false,
-    );
+    void callNodes({
+      clients: this.clients,
+      timeoutMs: this.options.nodeTimeoutMs,
+      call: (client) => evalScript(client, RELEASE, lockKeys, [token]),
+      vote: answeredVote,
+      decided: () => false,
+    });
   }
 
   private checkRequest(resources: readonly string[], ttlMs: number): void {
@@ -403,8 +414,9 @@ export class Redlock {
     if (resources.some((resource) => typeof resource !== 'string' || resource === '')) {
       throw new RangeError('Redlock resources must be non-empty strings');
     }
-    if (new Set(resources).size !== resources.length)
+    if (resources.length > 1 && new Set(resources).size !== resources.length) {
       throw new RangeError('Redlock resources must be distinct');
+    }
     if (!Number.isSafeInteger(ttlMs) || validityMs(ttlMs, 0, this.options.driftFactor) <= 0) {
       throw new RangeError(
         `Redlock ttl must be an integer number of ms larger than its drift, got ${ttlMs}`,
@@ -413,15 +425,21 @@ export class Redlock {
   }
 }
 
-type Granted = { readonly state: 'answered'; readonly value: string };
-
+/** ACQUIRE answers the fence when it set the keys, nil when a resource is held. */
 function acquireVote(reply: NodeReply<unknown>): Vote {
   if (reply.state !== 'answered') return reply.state;
-  return typeof reply.value === 'string' ? 'granted' : 'refused';
+  return reply.value === null ? 'refused' : 'granted';
 }
 
-function answeredCount(replies: readonly NodeReply<unknown>[]): number {
-  return replies.filter((reply) => reply.state === 'answered').length;
+/** EXTEND and RAISE_FENCE answer 1 for yes, 0 for no. */
+function oneMeansGranted(reply: NodeReply<unknown>): Vote {
+  if (reply.state !== 'answered') return reply.state;
+  return reply.value === 1 ? 'granted' : 'refused';
+}
+
+/** For RELEASE any answer counts: the key is gone from that node, or was never ours there. */
+function answeredVote(reply: NodeReply<unknown>): Vote {
+  return reply.state === 'answered' ? 'granted' : reply.state;
 }
 
 /** The lock object Redlock hands out: immutable; extend() returns a new one. */
