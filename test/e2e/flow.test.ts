@@ -10,11 +10,11 @@ const RUN = runSuffix();
 // Own ports, so that other suites' services on the default test ports do not collide.
 const PORTS = { order: '13020', payment: '13021', inventory: '13022' };
 // Short enough to test TIMEOUT quickly, long enough for an unloaded round trip many times over.
-const FLOW_TIMEOUT_MS = 5_000;
+const FLOW_TIMEOUT_MS = 8_000;
 const ORDER_ENV = {
   ORDER_PORT: PORTS.order,
   ORDER_FLOW_TIMEOUT_MS: String(FLOW_TIMEOUT_MS),
-  ORDER_STEP_TIMEOUT_MS: '1500',
+  ORDER_STEP_TIMEOUT_MS: '3000',
 };
 const STRATEGIES = ['saga', 'tcc'] as const;
 type Strategy = (typeof STRATEGIES)[number];

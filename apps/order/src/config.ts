@@ -6,10 +6,13 @@ export const orderConfig = {
   ORDER_PORT: env.port(DEFAULTS.ORDER_PORT),
   ORDER_DB_SHARDS: env.postgresUrls(DEFAULTS.ORDER_DB_SHARDS),
   /**
-   * How long one command (a saga step, a compensation) waits for its reply before it is sent
-   * again. A forward step is sent at most 3 times.
+   * How long one command (a saga step, a compensation, a TCC Confirm or Cancel) waits for its
+   * reply before it is sent again. A forward saga step is sent at most 3 times. Re-sends only
+   * help when a message was lost, which the outbox and the inbox make rare, while under load
+   * each one adds work for a participant that is merely slow: so about half the flow timeout,
+   * one re-send before the deadline, rather than many short ones.
    */
-  ORDER_STEP_TIMEOUT_MS: env.integer(4_000, 1, 600_000),
+  ORDER_STEP_TIMEOUT_MS: env.integer(7_000, 1, 600_000),
   /**
    * From placing an order until a flow that has not got past its point of no return gives up
    * and compensates with reason TIMEOUT: the saga's deadline until it reaches confirmStock, the

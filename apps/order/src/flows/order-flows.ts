@@ -62,9 +62,10 @@ export class OrderFlows implements OnApplicationBootstrap, OnModuleDestroy {
     });
     this.tcc = new TccCoordinator(orderTcc, outbox, {
       tryTimeoutMs: config.ORDER_FLOW_TIMEOUT_MS,
-      // A Confirm or Cancel without an answer is re-sent about as often as a saga's command.
-      retryBaseMs: Math.ceil(stepTimeoutMs / 2),
-      retryMaxMs: stepTimeoutMs,
+      // A Confirm or Cancel without an answer is re-sent after half to one step timeout (equal
+      // jitter), then backs off to twice that: as patient as a saga's command.
+      retryBaseMs: stepTimeoutMs,
+      retryMaxMs: 2 * stepTimeoutMs,
     });
   }
 
