@@ -1,0 +1,114 @@
+import { describe, expect, it } from '@jest/globals';
+import { InMemorySagaRunner, type SentCommand } from '@app/dist-core/saga/testing';
+import { orderSaga, type OrderSagaData } from './order.saga.js';
+
+const ORDER_ID = '914165721940434944';
+const data: OrderSagaData = {
+  orderId: ORDER_ID,
+  customerId: 'c-1',
+  items: [
+    { sku: 'A', quantity: 2 },
+    { sku: 'B', quantity: 1 },
+  ],
+  priced: null,
+};
+const PRICES: Record<string, number> = { A: 1250, B: 399 };
+
+const priced = (command: SentCommand) => ({
+  outcome: 'SUCCESS' as const,
+  items: (command.payload as OrderSagaData).items.map((line) => ({
+    ...line,
+    unitPriceCents: PRICES[line.sku],
+  })),
+});
+const ok = () => ({ outcome: 'SUCCESS' as const });
+
+function runner() {
+  return new InMemorySagaRunner(orderSaga)
+    .participant('inventory.saga.reserve', priced)
+    .participant('inventory.saga.confirm', ok)
+    .participant('inventory.saga.release', ok)
+    .participant('payment.saga.charge', ok)
+    .participant('payment.saga.refund', ok);
+}
+
+describe('the order saga', () => {
+  it('reserves, charges the total inventory priced, confirms', () => {
+    const run = runner();
+    run.start(ORDER_ID, data);
+    run.run();
+    expect(run.commandTypes(ORDER_ID)).toEqual([
+      'inventory.saga.reserve',
+      'payment.saga.charge',
+      'inventory.saga.confirm',
+    ]);
+    const charge = run.sent.find((c) => c.type === 'payment.saga.charge')!;
+    expect(charge.topic).toBe('payment.commands');
+    expect(charge.payload).toEqual({ orderId: ORDER_ID, customerId: 'c-1', amountCents: 2899 });
+    const saga = run.instance(ORDER_ID);
+    expect(saga.status).toBe('COMPLETED');
+    expect(saga.data.priced).toEqual({
+      items: [
+        { sku: 'A', quantity: 2, unitPriceCents: 1250 },
+        { sku: 'B', quantity: 1, unitPriceCents: 399 },
+      ],
+      totalCents: 2899,
+    });
+  });
+
+  it('asks nothing more after a failed reservation', () => {
+    const run = runner().participant('inventory.saga.reserve', () => ({
+      outcome: 'FAILURE',
+      reason: 'OUT_OF_STOCK',
+    }));
+    run.start(ORDER_ID, data);
+    run.run();
+    expect(run.commandTypes(ORDER_ID)).toEqual(['inventory.saga.reserve']);
+    expect(run.instance(ORDER_ID)).toMatchObject({
+      status: 'COMPENSATED',
+      failureReason: 'OUT_OF_STOCK',
+    });
+  });
+
+  it('releases the stock when the payment fails', () => {
+    const run = runner().participant('payment.saga.charge', () => ({
+      outcome: 'FAILURE',
+      reason: 'INSUFFICIENT_FUNDS',
+    }));
+    run.start(ORDER_ID, data);
+    run.run();
+    expect(run.commandTypes(ORDER_ID)).toEqual([
+      'inventory.saga.reserve',
+      'payment.saga.charge',
+      'inventory.saga.release',
+    ]);
+    expect(run.instance(ORDER_ID)).toMatchObject({
+      status: 'COMPENSATED',
+      failureReason: 'INSUFFICIENT_FUNDS',
+    });
+  });
+
+  it('refunds, then releases, in reverse order when the payment never answers', () => {
+    const run = runner().participant('payment.saga.charge', () => 'NO_REPLY');
+    run.start(ORDER_ID, data);
+    run.run();
+    const types = run.commandTypes(ORDER_ID);
+    expect(types.slice(-2)).toEqual(['payment.saga.refund', 'inventory.saga.release']);
+    expect(run.instance(ORDER_ID)).toMatchObject({
+      status: 'COMPENSATED',
+      failureReason: 'TIMEOUT',
+    });
+  });
+
+  it('never undoes a paid order: confirmStock is retried until it succeeds', () => {
+    let confirms = 0;
+    const run = runner().participant('inventory.saga.confirm', () =>
+      ++confirms < 3 ? 'NO_REPLY' : { outcome: 'SUCCESS' },
+    );
+    run.start(ORDER_ID, data);
+    run.run();
+    expect(run.commandTypes(ORDER_ID)).not.toContain('payment.saga.refund');
+    expect(run.instance(ORDER_ID).status).toBe('COMPLETED');
+    expect(confirms).toBe(3);
+  });
+});
