@@ -49,7 +49,7 @@ export class OrderLineDto {
   @Matches(NAME_PATTERN, { message: `$property ${NAME_RULE}` })
   sku!: string;
 
-  @ApiProperty({ example: 2, minimum: 1, maximum: MAX_QUANTITY })
+  @ApiProperty({ type: 'integer', example: 2, minimum: 1, maximum: MAX_QUANTITY })
   @IsInt()
   @Min(1)
   @Max(MAX_QUANTITY)

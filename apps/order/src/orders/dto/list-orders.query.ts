@@ -12,7 +12,13 @@ export class ListOrdersQuery {
   @Matches(NAME_PATTERN, { message: `$property ${NAME_RULE}` })
   customerId!: string;
 
-  @ApiPropertyOptional({ example: 20, minimum: 1, maximum: MAX_LIST_LIMIT, default: 20 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 20,
+    minimum: 1,
+    maximum: MAX_LIST_LIMIT,
+    default: 20,
+  })
   @IsOptional()
   // Query values are strings and the global pipe never coerces: only plain digits become a
   // number here, so "1e2", "20abc" or " 5" fail @IsInt rather than being guessed at.

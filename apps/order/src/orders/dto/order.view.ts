@@ -6,11 +6,11 @@ export class OrderItemView {
   @ApiProperty({ example: 'SKU-COFFEE-1KG' })
   sku!: string;
 
-  @ApiProperty({ example: 2 })
+  @ApiProperty({ type: 'integer', example: 2 })
   quantity!: number;
 
   @ApiProperty({
-    type: Number,
+    type: 'integer',
     nullable: true,
     example: 1250,
     description: "Inventory's price when the order was placed; null until inventory priced it",
@@ -63,7 +63,7 @@ export class OrderView {
   items!: OrderItemView[];
 
   @ApiProperty({
-    type: Number,
+    type: 'integer',
     nullable: true,
     example: 2500,
     description: 'Σ quantity × unitPriceCents; null until priced',
@@ -93,7 +93,7 @@ export class OrderListView {
 }
 
 export class ErrorView {
-  @ApiProperty({ example: 400 })
+  @ApiProperty({ type: 'integer', example: 400 })
   statusCode!: number;
 
   @ApiProperty({ example: 'Bad Request' })
