@@ -1,14 +1,9 @@
 import { Controller, Logger } from '@nestjs/common';
-import { Ctx, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
 import type { EntityManager } from 'typeorm';
 import { orderFlowMessages, type ParticipantReply } from '@app/dist-core/contracts';
 import { handleOnce } from '@app/dist-core/inbox';
-import {
-  InvalidMessageError,
-  KafkaMessageContext,
-  OnMessage,
-  type Envelope,
-} from '@app/dist-core/kafka';
+import { InvalidMessageError, OnMessage, type Envelope } from '@app/dist-core/kafka';
 import { SagaReplyError } from '@app/dist-core/saga';
 import { TccReplyError } from '@app/dist-core/tcc';
 import { PricingError } from '../orders/order.js';
@@ -34,18 +29,12 @@ export class FlowRepliesController {
   ) {}
 
   @OnMessage(orderFlowMessages, 'saga.reply')
-  async sagaReply(
-    @Payload() envelope: Envelope<ParticipantReply>,
-    @Ctx() _context: KafkaMessageContext,
-  ): Promise<void> {
+  async sagaReply(@Payload() envelope: Envelope<ParticipantReply>): Promise<void> {
     await this.apply(envelope, (manager) => this.flows.saga.handleReply(manager, envelope));
   }
 
   @OnMessage(orderFlowMessages, 'tcc.reply')
-  async tccReply(
-    @Payload() envelope: Envelope<ParticipantReply>,
-    @Ctx() _context: KafkaMessageContext,
-  ): Promise<void> {
+  async tccReply(@Payload() envelope: Envelope<ParticipantReply>): Promise<void> {
     await this.apply(envelope, (manager) => this.flows.tcc.handleReply(manager, envelope));
   }
 
