@@ -1,7 +1,8 @@
 /**
  * `npm run bench:core`: the three primitives of libs/dist-core against their named npm peers,
  * each measured in this run, side by side. Prints one table (ours, peer, ratio, goal, met?) and
- * writes bench/results/core.json. Run on a quiet machine: the figures are throughput and latency.
+ * writes bench/results/core.json. It measures the compiled library (dist/, built first), as a
+ * service runs it: tsx-compiled source is wrapped and would look slower. Run on a quiet machine.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
