@@ -271,6 +271,10 @@ describe('shards:rebalance, 3 → 4 shards', () => {
           TABLES.map((t) => `${t.table}:${t.shardKey}`).join(','),
           '--batch',
           '50',
+          // This run's own fence sequence: the shared Redis nodes are restarted without
+          // persistence by other suites, which resets the default resource's counters.
+          '--lock-resource',
+          `shards:rebalance:test:${SUFFIX}`,
         ],
         { env: { ...process.env, NODE_OPTIONS: '' }, timeout: 50_000 },
       );

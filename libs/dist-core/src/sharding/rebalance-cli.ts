@@ -3,6 +3,7 @@
 //
 //   node libs/dist-core/dist/sharding/rebalance-cli.js \
 //     [--from <urls>] [--to <urls>] [--tables orders:id,order_items:order_id] [--batch 500]
+//     [--lock-resource shards:rebalance]
 //
 // --from defaults to ORDER_DB_SHARDS_PREVIOUS, --to to ORDER_DB_SHARDS, --tables to
 // ORDER_SHARDED_TABLES (table:shard_key_column, parents first). The Redlock quorum is REDIS_NODES.
@@ -38,6 +39,9 @@ async function main(): Promise<void> {
       to: { type: 'string' },
       tables: { type: 'string' },
       batch: { type: 'string' },
+      // Fences only grow while the Redis nodes keep their counters (no persistence by default):
+      // a separate resource gives a separate fence sequence, e.g. for a test run.
+      'lock-resource': { type: 'string' },
     },
     strict: true,
   });
@@ -65,7 +69,8 @@ async function main(): Promise<void> {
     { nodeTimeoutMs: 250 },
   );
   try {
-    const report = await redlock.using([REBALANCE_LOCK_RESOURCE], LOCK_TTL_MS, (signal, lock) =>
+    const lockResource = values['lock-resource'] ?? REBALANCE_LOCK_RESOURCE;
+    const report = await redlock.using([lockResource], LOCK_TTL_MS, (signal, lock) =>
       rebalance({
         from,
         to,
@@ -73,6 +78,7 @@ async function main(): Promise<void> {
         batchSize,
         signal,
         fence: lock.fence,
+        lockResource,
         log: (line) => console.log(line),
       }),
     );

@@ -37,6 +37,8 @@ export interface RebalanceOptions {
    * rebalancer that lost its lock (paused past the ttl) cannot delete once a newer one has run.
    */
   fence?: bigint;
+  /** The Redlock resource the fence belongs to. Default REBALANCE_LOCK_RESOURCE. */
+  lockResource?: string;
   log?: (line: string) => void;
   /** Called after a batch's copy committed and before its delete: where a crash leaves rows on both. */
   afterCopy?: (batch: { from: string; to: string; keys: string[] }) => Promise<void> | void;
@@ -260,7 +262,7 @@ async function moveBatch(
     if (options.fence !== undefined) {
       const current = await claimFence(
         sourceClient,
-        REBALANCE_LOCK_RESOURCE,
+        options.lockResource ?? REBALANCE_LOCK_RESOURCE,
         options.fence,
         REBALANCE_FENCE_TABLE,
       );
