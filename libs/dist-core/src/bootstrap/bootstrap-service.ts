@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig, type ConfigOf, type EnvSchema } from '../config/index.js';
-import { KafkaClient, KafkaConsumerServer } from '../kafka/index.js';
+import { ConsumerGroupStatus, KafkaClient, KafkaConsumerServer } from '../kafka/index.js';
 import { CoreModule } from './core.module.js';
 import { HttpErrorFilter } from './http-error.filter.js';
 import { jsonBodyMiddleware } from './json-body.js';
@@ -42,6 +42,7 @@ export async function bootstrapService<S extends EnvSchema>(
       strategy: new KafkaConsumerServer(app.get(KafkaClient), {
         groupId: `${spec.name}-service`,
         messages: spec.messages,
+        status: app.get(ConsumerGroupStatus),
       }),
     },
     { inheritAppConfig: true },

@@ -1,7 +1,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import type { ConfigOf, EnvSchema } from '../config/index.js';
-import { KafkaClient } from '../kafka/index.js';
+import { ConsumerGroupStatus, KafkaClient } from '../kafka/index.js';
 import { outboxRelaysProvider } from '../outbox/index.js';
 import { Redlock } from '../redlock/index.js';
 import { ServiceIds } from './service-ids.js';
@@ -68,6 +68,7 @@ export class CoreModule {
             return kafka;
           },
         },
+        ConsumerGroupStatus,
         outboxRelaysProvider(PostgresDatabases),
         InfrastructureShutdown,
       ],

@@ -1,7 +1,7 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { KafkaClient } from '../kafka/index.js';
+import { ConsumerGroupStatus, KafkaClient } from '../kafka/index.js';
 import { PostgresDatabases } from './postgres-databases.js';
 import { RedisNodes } from './redis-nodes.js';
 
@@ -9,7 +9,8 @@ const PROBE_TIMEOUT_MS = 1500;
 
 /**
  * GET /health: every dependency of this service, each probed with a timeout — every Postgres
- * database (every order shard), Kafka, every Redis node of the Redlock quorum. 200 when all
+ * database (every order shard), Kafka and this process's membership of its consumer group,
+ * every Redis node of the Redlock quorum. 200 when all
  * answer; 503 whose message names each one that does not.
  */
 @ApiTags('health')
@@ -21,6 +22,7 @@ export class HealthController {
     private readonly postgres: PostgresDatabases,
     private readonly redis: RedisNodes,
     private readonly kafka: KafkaClient,
+    private readonly consumer: ConsumerGroupStatus,
   ) {}
 
   @Get()
@@ -34,6 +36,10 @@ export class HealthController {
         }),
       ),
       this.probe('kafka', () => this.kafka.ping()),
+      this.probe('kafka:consumer', async () => {
+        if (!this.consumer.ready) throw new Error(this.consumer.describe());
+        return { group: this.consumer.describe() };
+      }),
       ...this.redis.clients.map((client, index) =>
         this.probe(`redis:${this.redis.label(index)}`, async () => {
           await client.ping();

@@ -32,3 +32,4 @@ export {
   startSpan,
 } from './trace-context.js';
 export type { TraceContext } from './trace-context.js';
+export { ConsumerGroupStatus } from './consumer-group-status.js';

@@ -5,6 +5,7 @@ import { isObservable, lastValueFrom } from 'rxjs';
 import { defineMessages, type MessageCatalog } from './contracts.js';
 import { deadLetterMessage, deadLetterTopic, describeError, headerText } from './dead-letter.js';
 import { decodeEnvelope, TRACEPARENT_HEADER, type Envelope } from './envelope.js';
+import type { ConsumerGroupStatus } from './consumer-group-status.js';
 import type { KafkaClient } from './kafka-client.js';
 import { KafkaMessageContext } from './kafka-message.context.js';
 import { InvalidMessageError, UnknownMessageTypeError } from './message-errors.js';
@@ -25,6 +26,8 @@ export interface KafkaConsumerServerOptions {
   maxAttempts?: number;
   /** Wait before the 2nd run; doubles each time, capped at 2 s (default 100 ms). */
   retryBackoffMs?: number;
+  /** Tracks group membership for the health check. */
+  status?: ConsumerGroupStatus;
 }
 
 /**
@@ -81,7 +84,10 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
   private async start(): Promise<void> {
     this.closing = false;
     const topics = this.subscribedTopics();
-    if (topics.length === 0) return;
+    if (topics.length === 0) {
+      this.options.status?.markIdle();
+      return;
+    }
     // Every topic is created explicitly with its dead-letter topic before anyone subscribes
     // or publishes; the producer never auto-creates one with broker defaults.
     const numPartitions = this.options.partitionsPerTopic ?? 3;
@@ -96,6 +102,7 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
+    this.options.status?.watch(consumer);
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({

@@ -1,0 +1,40 @@
+import type { Consumer } from 'kafkajs';
+
+/**
+ * Whether this process's consumer is a member of its group, for GET /health. A service whose
+ * HTTP side is up but whose consumer has not joined yet (or crashed) accepts requests it cannot
+ * carry on: commands and replies would wait in Kafka. Readiness must say so.
+ */
+export class ConsumerGroupStatus {
+  private state: 'not started' | 'joining' | 'joined' | 'stopped' | 'idle' = 'not started';
+  private detail = '';
+
+  /** Up once the consumer joined its group, or when the service subscribes to nothing. */
+  get ready(): boolean {
+    return this.state === 'joined' || this.state === 'idle';
+  }
+
+  describe(): string {
+    return this.detail ? `${this.state}: ${this.detail}` : this.state;
+  }
+
+  /** The service has no handlers: nothing to join. */
+  markIdle(): void {
+    this.state = 'idle';
+  }
+
+  watch(consumer: Consumer): void {
+    this.state = 'joining';
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.state = 'joined';
+      this.detail = `${payload.groupId} as ${payload.memberId}`;
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.state = payload.restart ? 'joining' : 'stopped';
+      this.detail = payload.error.message;
+    });
+    consumer.on(consumer.events.STOP, () => {
+      this.state = 'stopped';
+    });
+  }
+}
