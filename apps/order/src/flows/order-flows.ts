@@ -9,13 +9,12 @@ import type { EntityManager } from 'typeorm';
 import { SERVICE_CONFIG, ServiceIds } from '@app/dist-core/bootstrap';
 import { Outbox } from '@app/dist-core/outbox';
 import { SagaOrchestrator, SagaRecovery, type SagaHistoryEntry } from '@app/dist-core/saga';
-import { TccCoordinator, type TccHistoryEntry } from '@app/dist-core/tcc';
+import { TccCoordinator, TccRecovery, type TccHistoryEntry } from '@app/dist-core/tcc';
 import type { OrderConfig } from '../config.js';
 import type { Order } from '../orders/order.js';
 import { OrderShards } from '../shards/order-shards.js';
 import { ORDER_SAGA, orderSaga, type OrderSagaData } from './saga/order.saga.js';
 import { orderTcc, type OrderTccInput } from './tcc/order.tcc.js';
-import { TccRecovery } from './tcc/tcc-recovery.js';
 
 /** One line of an order's `history`, the same shape for both strategies. */
 export interface OrderHistoryEntry {

@@ -51,3 +51,4 @@ export {
 } from './tcc.migrations.js';
 // Participant side, for saga and TCC alike: inbox + barrier + reply in one local transaction.
 export { BarrierParticipant, type ReplyRoute } from './barrier-participant.js';
+export { TccRecovery } from './tcc-recovery.js';

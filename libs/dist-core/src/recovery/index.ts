@@ -1,0 +1,2 @@
+export { RecoveryLoop } from './recovery-loop.js';
+export type { RecoveryLoopOptions } from './recovery-loop.js';
