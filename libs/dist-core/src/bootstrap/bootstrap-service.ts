@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { Logger, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig, type ConfigOf, type EnvSchema } from '../config/index.js';
@@ -51,6 +52,12 @@ export async function bootstrapService<S extends EnvSchema>(
 
   const port = spec.httpPort(config);
   await app.listen(port);
+  // Node closes an idle keep-alive connection after 5 s, the moment a client (or a load
+  // balancer) may be reusing it: that request fails with "socket closed". Idle connections are
+  // kept far longer than clients keep them, so the client is always the one that closes.
+  const server = app.getHttpServer() as Server;
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   new Logger(spec.name).log(`Listening on :${port} (Swagger at /docs, health at /health)`);
   return app;
 }
