@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { DataSource } from 'typeorm';
+import { ensureTestDatabase } from '../../support/test-database.js';
 import { inboxMigrations } from '@app/dist-core/inbox';
 import { outboxMigrations } from '@app/dist-core/outbox';
 
@@ -7,29 +8,12 @@ import { outboxMigrations } from '@app/dist-core/outbox';
 export const TEST_DATABASE = 'test_messaging';
 export const TEST_DATABASE_URL = `postgres://app:app@127.0.0.1:5432/${TEST_DATABASE}`;
 
-async function ensureDatabase(): Promise<void> {
-  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-  await admin.connect();
-  try {
-    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [
-      TEST_DATABASE,
-    ]);
-    if (rowCount === 0) await admin.query(`CREATE DATABASE ${TEST_DATABASE} OWNER app`);
-  } catch (error) {
-    // Another test file created it between our check and our CREATE.
-    const code = (error as { code?: string }).code;
-    if (code !== '42P04' && code !== '23505') throw error;
-  } finally {
-    await admin.end();
-  }
-}
-
 /**
  * A DataSource on a fresh schema (dropped and recreated) with the outbox and inbox tables,
  * so test files running in parallel never see each other's rows.
  */
 export async function openSchema(schema: string, poolSize = 3): Promise<DataSource> {
-  await ensureDatabase();
+  await ensureTestDatabase(TEST_DATABASE);
   const setup = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await setup.connect();
   await setup.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

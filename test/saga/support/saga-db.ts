@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { DataSource } from 'typeorm';
+import { ensureTestDatabase } from '../../support/test-database.js';
 import type { Envelope } from '@app/dist-core/kafka';
 import { handleOnce, inboxMigrations } from '@app/dist-core/inbox';
 import { outboxMigrations } from '@app/dist-core/outbox';
@@ -17,23 +18,6 @@ import type { Clock, SnowflakeGenerator } from '@app/dist-core/snowflake';
 const TEST_DATABASE = 'test_saga';
 const TEST_DATABASE_URL = `postgres://app:app@127.0.0.1:5432/${TEST_DATABASE}`;
 
-async function ensureDatabase(): Promise<void> {
-  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-  await admin.connect();
-  try {
-    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [
-      TEST_DATABASE,
-    ]);
-    if (rowCount === 0) await admin.query(`CREATE DATABASE ${TEST_DATABASE} OWNER app`);
-  } catch (error) {
-    // Another test file created it between our check and our CREATE.
-    const code = (error as { code?: string }).code;
-    if (code !== '42P04' && code !== '23505') throw error;
-  } finally {
-    await admin.end();
-  }
-}
-
 /** A pool on one schema of the test database (a second "process" opens another). */
 export function sagaDataSource(schema: string, poolSize = 4): DataSource {
   return new DataSource({
@@ -49,7 +33,7 @@ export function sagaDataSource(schema: string, poolSize = 4): DataSource {
  * plus `example_orders`: the business row the saga's hooks finish in their own transaction.
  */
 export async function openSagaSchema(schema: string, poolSize = 4): Promise<DataSource> {
-  await ensureDatabase();
+  await ensureTestDatabase(TEST_DATABASE);
   const setup = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await setup.connect();
   await setup.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
