@@ -21,3 +21,16 @@ export async function ensureTestDatabase(name: string): Promise<string> {
   }
   return `postgres://app:app@127.0.0.1:5432/${name}`;
 }
+
+/** An empty schema of a suite's own database (dropped and recreated), so test files never share rows. */
+export async function freshTestSchema(database: string, schema: string): Promise<void> {
+  const url = await ensureTestDatabase(database);
+  const setup = new pg.Client({ connectionString: url });
+  await setup.connect();
+  try {
+    await setup.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await setup.query(`CREATE SCHEMA ${schema}`);
+  } finally {
+    await setup.end();
+  }
+}

@@ -1,6 +1,5 @@
-import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { ensureTestDatabase } from '../../support/test-database.js';
+import { freshTestSchema } from '../../support/test-database.js';
 import { inboxMigrations } from '@app/dist-core/inbox';
 import { outboxMigrations } from '@app/dist-core/outbox';
 
@@ -13,12 +12,7 @@ export const TEST_DATABASE_URL = `postgres://app:app@127.0.0.1:5432/${TEST_DATAB
  * so test files running in parallel never see each other's rows.
  */
 export async function openSchema(schema: string, poolSize = 3): Promise<DataSource> {
-  await ensureTestDatabase(TEST_DATABASE);
-  const setup = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await setup.connect();
-  await setup.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await setup.query(`CREATE SCHEMA ${schema}`);
-  await setup.end();
+  await freshTestSchema(TEST_DATABASE, schema);
   const dataSource = schemaDataSource(schema, poolSize);
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });

@@ -1,6 +1,5 @@
-import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { ensureTestDatabase } from '../../support/test-database.js';
+import { freshTestSchema } from '../../support/test-database.js';
 import type { Envelope } from '@app/dist-core/kafka';
 import { handleOnce, inboxMigrations } from '@app/dist-core/inbox';
 import { outboxMigrations } from '@app/dist-core/outbox';
@@ -33,12 +32,7 @@ export function sagaDataSource(schema: string, poolSize = 4): DataSource {
  * plus `example_orders`: the business row the saga's hooks finish in their own transaction.
  */
 export async function openSagaSchema(schema: string, poolSize = 4): Promise<DataSource> {
-  await ensureTestDatabase(TEST_DATABASE);
-  const setup = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await setup.connect();
-  await setup.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await setup.query(`CREATE SCHEMA ${schema}`);
-  await setup.end();
+  await freshTestSchema(TEST_DATABASE, schema);
   const dataSource = sagaDataSource(schema, poolSize);
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
