@@ -8,11 +8,15 @@ export interface ExitStatus {
   signal: NodeJS.Signals | null;
 }
 
-/** Test ports, away from CONTRACT.md's 3000-3002 so a running `start:all` does not collide. */
+/**
+ * Test ports, away from CONTRACT.md's 3000-3002 so a running `start:all` does not collide.
+ * TEST_PORT_BASE moves them, so two checkouts can run their suites side by side.
+ */
+const TEST_PORT_BASE = Number(process.env.TEST_PORT_BASE ?? 13000);
 export const TEST_PORTS: Record<ServiceName, number> = {
-  order: 13000,
-  payment: 13001,
-  inventory: 13002,
+  order: TEST_PORT_BASE,
+  payment: TEST_PORT_BASE + 1,
+  inventory: TEST_PORT_BASE + 2,
 };
 const PORT_VARIABLE: Record<ServiceName, string> = {
   order: 'ORDER_PORT',
