@@ -56,5 +56,10 @@ export default tseslint.config(
       ],
     },
   },
+  // The /ui page's script runs in the browser, as a module served by the order service.
+  {
+    files: ['apps/*/src/ui/assets/**/*.js'],
+    languageOptions: { globals: { ...globals.browser }, sourceType: 'module' },
+  },
   ...appBoundaries,
 );

@@ -2,7 +2,8 @@ import { Module } from '@nestjs/common';
 import { AdminModule } from './admin/admin.module.js';
 import { FlowsModule } from './flows/flows.module.js';
 import { OrdersModule } from './orders/orders.module.js';
+import { UiModule } from './ui/ui.module.js';
 
-/** Orders and their coordination (saga and TCC). */
-@Module({ imports: [OrdersModule, FlowsModule, AdminModule] })
+/** Orders and their coordination (saga and TCC), the operator's endpoints and the /ui page. */
+@Module({ imports: [OrdersModule, FlowsModule, AdminModule, UiModule] })
 export class OrderModule {}

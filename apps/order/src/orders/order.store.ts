@@ -84,6 +84,14 @@ export async function listOrdersOfCustomer(
   return rows.map(toOrder);
 }
 
+/** The newest orders on this shard, whoever placed them (the primary key is the index). */
+export async function listRecentOrders(manager: EntityManager, limit: number): Promise<Order[]> {
+  const rows = (await manager.query(`SELECT ${COLUMNS} FROM orders ORDER BY id DESC LIMIT $1`, [
+    limit,
+  ])) as OrderRow[];
+  return rows.map(toOrder);
+}
+
 /**
  * Ends a PENDING order, in the transaction of the flow's last transition. Compare-and-set on
  * status = PENDING: a terminal status never changes again, whatever arrives late. Returns false

@@ -9,5 +9,6 @@ import { OrdersService } from './orders.service.js';
   imports: [ShardsModule, FlowsModule],
   controllers: [OrdersController],
   providers: [OrdersService],
+  exports: [OrdersService],
 })
 export class OrdersModule {}

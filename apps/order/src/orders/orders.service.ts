@@ -6,7 +6,7 @@ import { OrderShards } from '../shards/order-shards.js';
 import type { OrderView } from './dto/order.view.js';
 import { claimIdempotencyKey, requestHash } from './idempotency-keys.js';
 import { unpriced, type Order, type OrderRequest } from './order.js';
-import { findOrder, insertOrder, listOrdersOfCustomer } from './order.store.js';
+import { findOrder, insertOrder, listOrdersOfCustomer, listRecentOrders } from './order.store.js';
 
 @Injectable()
 export class OrdersService {
@@ -46,7 +46,23 @@ export class OrdersService {
   }
 
   /** A customer's newest orders across every shard. */
-  async listByCustomer(customerId: string, limit: number): Promise<OrderView[]> {
+  listByCustomer(customerId: string, limit: number): Promise<OrderView[]> {
+    return this.newestAcrossShards(
+      (manager) => listOrdersOfCustomer(manager, customerId, limit),
+      limit,
+    );
+  }
+
+  /** The newest orders of every customer, across every shard (the operator's view, /ui). */
+  listRecent(limit: number): Promise<OrderView[]> {
+    return this.newestAcrossShards((manager) => listRecentOrders(manager, limit), limit);
+  }
+
+  /** Each shard's newest `limit` orders, merged by id: Snowflake ids grow with time. */
+  private async newestAcrossShards(
+    query: (manager: EntityManager) => Promise<Order[]>,
+    limit: number,
+  ): Promise<OrderView[]> {
     const newestFirst = (a: { order: Order }, b: { order: Order }) => {
       const x = BigInt(a.order.id);
       const y = BigInt(b.order.id);
@@ -54,7 +70,7 @@ export class OrdersService {
     };
     const found = await this.shards.scatterGather(
       async ({ dataSource }) =>
-        (await listOrdersOfCustomer(dataSource.manager, customerId, limit)).map((order) => ({
+        (await query(dataSource.manager)).map((order) => ({
           order,
           manager: dataSource.manager,
         })),

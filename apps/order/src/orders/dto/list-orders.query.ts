@@ -6,12 +6,8 @@ import { NAME_PATTERN, NAME_RULE } from './create-order.dto.js';
 export const DEFAULT_LIST_LIMIT = 20;
 export const MAX_LIST_LIMIT = 100;
 
-export class ListOrdersQuery {
-  @ApiProperty({ example: 'customer-42', pattern: NAME_PATTERN.source })
-  @IsString()
-  @Matches(NAME_PATTERN, { message: `$property ${NAME_RULE}` })
-  customerId!: string;
-
+/** `?limit=`: how many orders a list returns (1-100, 20 by default). */
+export class ListLimitQuery {
   @ApiPropertyOptional({
     type: 'integer',
     example: 20,
@@ -29,4 +25,11 @@ export class ListOrdersQuery {
   @Min(1)
   @Max(MAX_LIST_LIMIT)
   limit?: number;
+}
+
+export class ListOrdersQuery extends ListLimitQuery {
+  @ApiProperty({ example: 'customer-42', pattern: NAME_PATTERN.source })
+  @IsString()
+  @Matches(NAME_PATTERN, { message: `$property ${NAME_RULE}` })
+  customerId!: string;
 }

@@ -1,0 +1,53 @@
+import { readFile } from 'node:fs/promises';
+import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
+
+/**
+ * The operator's page at /ui: static HTML, one vanilla JS module and a stylesheet, all served
+ * from here (no CDN, no framework) and reading only the REST API — the same calls a script
+ * would make. Only the files named below are served, so no request can walk the file system.
+ */
+const ASSETS: Record<string, string> = {
+  'index.html': 'text/html; charset=utf-8',
+  'app.js': 'text/javascript; charset=utf-8',
+  'styles.css': 'text/css; charset=utf-8',
+};
+
+/**
+ * Beside this module: apps/order/src/ui/assets when run from source, dist/apps/order/ui/assets
+ * after `npm run build` (tsc does not copy non-TS files; the build script does).
+ */
+const ASSET_DIR = new URL('./assets/', import.meta.url);
+
+@ApiExcludeController()
+@Controller('ui')
+export class UiController {
+  private readonly cache = new Map<string, Buffer>();
+
+  @Get()
+  index(@Res() response: Response): Promise<void> {
+    return this.send(response, 'index.html');
+  }
+
+  @Get(':file')
+  asset(@Param('file') file: string, @Res() response: Response): Promise<void> {
+    if (!Object.hasOwn(ASSETS, file) || file === 'index.html') {
+      throw new NotFoundException(`No UI file ${file}`);
+    }
+    return this.send(response, file);
+  }
+
+  private async send(response: Response, file: string): Promise<void> {
+    let body = this.cache.get(file);
+    if (!body) {
+      try {
+        body = await readFile(new URL(file, ASSET_DIR));
+      } catch {
+        throw new NotFoundException(`UI file ${file} is missing: run \`npm run build\``);
+      }
+      this.cache.set(file, body);
+    }
+    response.status(200).type(ASSETS[file]).setHeader('cache-control', 'no-cache').send(body);
+  }
+}

@@ -1,0 +1,220 @@
+// The /ui page in a real headless Chromium (Debian's package, `npm run browser:install`), driven
+// by playwright-core, against the three built services on the real Kafka, Postgres and Redis:
+// orders placed through the API are found in the page's recent list or by URL, their timeline
+// follows them from PENDING to COMPLETED or CANCELLED, compensations shown apart from the steps.
+// Screenshots go to test-artifacts/ (git-ignored).
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { runSuffix } from '../messaging/support/kafka.js';
+import { startService, type RunningService } from '../support/services.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = resolve('test-artifacts');
+const RUN = runSuffix();
+
+interface Order {
+  id: string;
+  status: string;
+  reason: string | null;
+}
+
+describe('the /ui page in headless Chromium', () => {
+  let order: RunningService;
+  let payment: RunningService;
+  let inventory: RunningService;
+  let browser: Browser;
+  let page: Page;
+  let coffee: string;
+  let scarce: string;
+  let rich: string;
+  let poor: string;
+
+  const call = async <T>(service: RunningService, method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${service.url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await response.json()) as T;
+    if (response.status >= 400) {
+      throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+    }
+    return json;
+  };
+
+  const place = (strategy: 'saga' | 'tcc', customerId: string, sku: string, quantity: number) =>
+    call<Order>(order, 'POST', '/orders', { customerId, items: [{ sku, quantity }], strategy });
+
+  const screenshot = async (name: string) => {
+    const path = `${ARTIFACTS}/${name}.png`;
+    await page.screenshot({ path, fullPage: true });
+    console.log(`screenshot: ${path}`);
+  };
+
+  /** The timeline's rows as `step service outcome`, in the order the page shows them. */
+  const rows = (table: string) =>
+    page
+      .locator(`${table} tbody tr.step`)
+      .evaluateAll((trs) =>
+        trs.map((tr) =>
+          [
+            tr.getAttribute('data-step'),
+            tr.querySelector('.service')?.textContent,
+            tr.getAttribute('data-outcome'),
+          ].join(' '),
+        ),
+      );
+
+  const waitForStatus = (status: string) =>
+    page.locator(`#order-status [data-status="${status}"]`).waitFor({ timeout: 30_000 });
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    order = startService('order');
+    payment = startService('payment');
+    inventory = startService('inventory');
+    await Promise.all([order, payment, inventory].map((s) => s.waitForHealth(200)));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox'],
+      headless: true,
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+
+    coffee = `ui-${RUN}-coffee`;
+    scarce = `ui-${RUN}-scarce`;
+    await call(inventory, 'POST', '/products', {
+      sku: coffee,
+      name: 'Coffee',
+      priceCents: 1250,
+      stock: 100,
+    });
+    await call(inventory, 'POST', '/products', {
+      sku: scarce,
+      name: 'Scarce',
+      priceCents: 999,
+      stock: 1,
+    });
+    rich = `ui-${RUN}-rich`;
+    poor = `ui-${RUN}-poor`;
+    await call(payment, 'POST', '/accounts', { customerId: rich, balanceCents: 1_000_000 });
+    await call(payment, 'POST', '/accounts', { customerId: poor, balanceCents: 100 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([order, payment, inventory].map((s) => s?.stop()));
+  });
+
+  it('serves the page and its assets, and 404s anything else under /ui', async () => {
+    const html = await fetch(`${order.url}/ui`);
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-type')).toMatch(/^text\/html/);
+    const script = await fetch(`${order.url}/ui/app.js`);
+    expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
+    for (const path of ['/ui/nope.js', '/ui/..%2Fui.controller.js', '/ui/index.html']) {
+      expect((await fetch(`${order.url}${path}`)).status).toBe(404);
+    }
+  });
+
+  it("shows a saga order in its customer's recent list, and its timeline to COMPLETED", async () => {
+    const placed = await place('saga', rich, coffee, 2);
+    await page.goto(`${order.url}/ui`);
+    // Filtered by customer: other suites' orders on the same databases cannot push ours out.
+    await page.locator('#customer input[name=customer]').fill(rich);
+    await page.locator('#customer button').click();
+    expect(new URL(page.url()).searchParams.get('customer')).toBe(rich);
+    const link = page.locator(`#recent-orders tr[data-order-id="${placed.id}"] a.order-link`);
+    // The id as the API wrote it: a 64-bit decimal, never rounded through a JS number.
+    expect(await link.textContent({ timeout: 10_000 })).toBe(placed.id);
+    await link.click();
+    expect(new URL(page.url()).searchParams.get('order')).toBe(placed.id);
+    expect(await page.locator('#order-id').textContent()).toBe(placed.id);
+
+    await waitForStatus('COMPLETED');
+    expect(await rows('#steps')).toEqual([
+      'reserveStock inventory SUCCESS',
+      'takePayment payment SUCCESS',
+      'confirmStock inventory SUCCESS',
+    ]);
+    expect(await page.locator('#order-total').textContent()).toBe('25.00');
+    expect(await page.locator('#compensations').isHidden()).toBe(true);
+    await screenshot('ui-saga-completed');
+
+    // The recent list catches up with the settled order on its next refresh.
+    await page
+      .locator(`#recent-orders tr[data-order-id="${placed.id}"] [data-status="COMPLETED"]`)
+      .waitFor({ timeout: 10_000 });
+  });
+
+  it('lists the newest orders of all customers for the page, newest first', async () => {
+    const placed = await place('saga', rich, coffee, 1);
+    const { items } = await call<{ items: Order[] }>(order, 'GET', '/admin/orders?limit=100');
+    expect(items.length).toBeGreaterThan(0);
+    expect(items.length).toBeLessThanOrEqual(100);
+    const ids = items.map((o) => BigInt(o.id));
+    expect(ids).toEqual([...ids].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0)));
+    // Ours is listed unless 100 newer orders (other suites share the databases) pushed it out.
+    const oldestListed = ids.at(-1)!;
+    if (oldestListed <= BigInt(placed.id)) expect(items.map((o) => o.id)).toContain(placed.id);
+    else expect(items).toHaveLength(100);
+    const bad = await fetch(`${order.url}/admin/orders?limit=0`);
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toContain('limit');
+  });
+
+  it('follows a TCC order opened by URL to COMPLETED, each branch try and confirm', async () => {
+    const placed = await place('tcc', rich, coffee, 1);
+    await page.goto(`${order.url}/ui?order=${placed.id}`);
+    await waitForStatus('COMPLETED');
+    const steps = await rows('#steps');
+    // The Trys run in order (payment needs the priced total); the Confirms go out together.
+    expect(steps.slice(0, 2)).toEqual([
+      'inventory.try inventory SUCCESS',
+      'payment.try payment SUCCESS',
+    ]);
+    expect(steps.slice(2).sort()).toEqual([
+      'inventory.confirm inventory SUCCESS',
+      'payment.confirm payment SUCCESS',
+    ]);
+    expect(await page.locator('#compensations').isHidden()).toBe(true);
+    await screenshot('ui-tcc-completed');
+  });
+
+  it('sets the compensation of a too-poor saga order apart from its steps', async () => {
+    const placed = await place('saga', poor, coffee, 1);
+    await page.goto(`${order.url}/ui?order=${placed.id}`);
+    await waitForStatus('CANCELLED');
+    expect(await page.locator('#order-reason').textContent()).toBe('INSUFFICIENT_FUNDS');
+    expect(await rows('#steps')).toEqual([
+      'reserveStock inventory SUCCESS',
+      'takePayment payment FAILURE',
+    ]);
+    expect(await page.locator('#compensations').isVisible()).toBe(true);
+    expect(await rows('#compensations')).toEqual(['reserveStock.compensation inventory SUCCESS']);
+    await screenshot('ui-saga-compensated');
+  });
+
+  it('shows an out-of-stock TCC order CANCELLED with its failed Try', async () => {
+    const placed = await place('tcc', rich, scarce, 5);
+    await page.goto(`${order.url}/ui?order=${placed.id}`);
+    await waitForStatus('CANCELLED');
+    expect(await page.locator('#order-reason').textContent()).toBe('OUT_OF_STOCK');
+    expect(await rows('#steps')).toContain('inventory.try inventory FAILURE');
+    const undo = await rows('#compensations');
+    expect(undo.every((row) => row.includes('.cancel '))).toBe(true);
+    await screenshot('ui-tcc-out-of-stock');
+  });
+
+  it('names the problem for an unknown or malformed order id', async () => {
+    await page.goto(`${order.url}/ui?order=1`);
+    await page.locator('#timeline-error').waitFor({ state: 'visible' });
+    expect(await page.locator('#timeline-error').textContent()).toMatch(/^404: No order 1/);
+    await page.locator('#lookup input[name=id]').fill('12abc');
+    await page.locator('#lookup button').click();
+    await page.locator('#timeline-error', { hasText: '400' }).waitFor();
+    expect(await page.locator('#timeline-error').textContent()).toMatch(/id must be a positive/);
+  });
+});
