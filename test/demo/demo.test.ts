@@ -61,7 +61,8 @@ describe('npm run demo', () => {
     order = startService('order');
     payment = startService('payment');
     inventory = startService('inventory');
-    await Promise.all([order, payment, inventory].map((s) => s.waitForHealth(200)));
+    // Generous: on a loaded 2-core machine a start-up has been seen to take over 60 s.
+    await Promise.all([order, payment, inventory].map((s) => s.waitForHealth(200, 100_000)));
   }, 120_000);
 
   afterAll(async () => {

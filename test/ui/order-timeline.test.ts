@@ -6,7 +6,12 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { DEFAULTS } from '@app/dist-core/config';
+import { HashRing } from '@app/dist-core/hashing';
+import { shardName } from '@app/dist-core/sharding';
+import { composeSnowflakeId, MAX_WORKER_ID } from '@app/dist-core/snowflake';
 import { runSuffix } from '../messaging/support/kafka.js';
 import { startService, type RunningService } from '../support/services.js';
 
@@ -18,6 +23,66 @@ interface Order {
   id: string;
   status: string;
   reason: string | null;
+}
+
+/**
+ * A saga order PARKED in its compensation, written as the engine leaves one: the order PENDING,
+ * the saga PARKED (from COMPENSATING, at reserveStock) with its history. Producing one for real
+ * needs inventory to stay silent for ten sends of the release, which a test cannot arrange while
+ * other checkouts' inventory instances share the consumer group. Everything after the fixture is
+ * real: the admin list, the Retry button, the engine resuming, inventory answering the release
+ * (a null compensation: nothing was reserved), the order settling.
+ */
+async function parkedSagaOrder(customerId: string, sku: string): Promise<string> {
+  // A service would have to hold worker id MAX_WORKER_ID and issue this very sequence in this
+  // millisecond to collide; the INSERT would then fail loudly rather than mix two orders.
+  const id = composeSnowflakeId({
+    timestampMs: Date.now(),
+    workerId: MAX_WORKER_ID,
+    sequence: Math.floor(Math.random() * 4096),
+  });
+  const shardUrls = DEFAULTS.ORDER_DB_SHARDS.split(',');
+  // The order service's routing: HashRing over `shard-i` (apps/order/src/shards/order-shards.ts).
+  const ring = new HashRing(shardUrls.map((_, i) => shardName(i)));
+  const db = new pg.Client({ connectionString: shardUrls[ring.ownerIndex(id)] });
+  await db.connect();
+  try {
+    const now = new Date();
+    const reason = 'compensation reserveStock failed 10 times (last: TIMEOUT)';
+    await db.query('BEGIN');
+    await db.query(
+      `INSERT INTO orders (id, customer_id, strategy, status, reason, items, created_at, updated_at)
+       VALUES ($1, $2, 'saga', 'PENDING', NULL, $3::jsonb, $4, $4)`,
+      [id, customerId, JSON.stringify([{ sku, quantity: 1, unitPriceCents: null }]), now],
+    );
+    await db.query(
+      `INSERT INTO saga_instances (id, saga_type, status, current_step, attempt, data, version,
+         failure_reason, parked_from, parked_reason, created_at, updated_at)
+       VALUES ($1, 'order', 'PARKED', 'reserveStock', 10, $2::jsonb, 14, 'INSUFFICIENT_FUNDS',
+         'COMPENSATING', $3, $4, $4)`,
+      [
+        id,
+        JSON.stringify({ orderId: id, customerId, items: [{ sku, quantity: 1 }], priced: null }),
+        reason,
+        now,
+      ],
+    );
+    for (const [step, kind, attempt, outcome, why] of [
+      ['reserveStock', 'action', 1, 'SUCCEEDED', null],
+      ['takePayment', 'action', 1, 'FAILED', 'INSUFFICIENT_FUNDS'],
+      ['reserveStock', 'compensation', 10, 'PARKED', reason],
+    ]) {
+      await db.query(
+        `INSERT INTO saga_steps (saga_id, step, kind, attempt, outcome, reason, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [id, step, kind, attempt, outcome, why, now],
+      );
+    }
+    await db.query('COMMIT');
+  } finally {
+    await db.end();
+  }
+  return id;
 }
 
 describe('the /ui page in headless Chromium', () => {
@@ -76,7 +141,8 @@ describe('the /ui page in headless Chromium', () => {
     order = startService('order');
     payment = startService('payment');
     inventory = startService('inventory');
-    await Promise.all([order, payment, inventory].map((s) => s.waitForHealth(200)));
+    // Generous: on a loaded 2-core machine a start-up has been seen to take over 60 s.
+    await Promise.all([order, payment, inventory].map((s) => s.waitForHealth(200, 100_000)));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox'],
@@ -207,6 +273,36 @@ describe('the /ui page in headless Chromium', () => {
     const undo = await rows('#compensations');
     expect(undo.every((row) => row.includes('.cancel '))).toBe(true);
     await screenshot('ui-tcc-out-of-stock');
+  });
+
+  it('lists a parked saga, and its Retry button resumes it until the order settles', async () => {
+    const id = await parkedSagaOrder(poor, coffee);
+    await page.goto(`${order.url}/ui`);
+    const row = page.locator(`#parked-sagas tr[data-saga-id="${id}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.locator('td').allTextContents()).toEqual(
+      expect.arrayContaining([id, 'PARKED', 'reserveStock']),
+    );
+    await screenshot('ui-parked-saga');
+
+    await row.locator('button.retry').click();
+    await page.locator('#parked-message', { hasText: `Saga ${id} resumed` }).waitFor();
+    expect(await page.locator('#parked-message').textContent()).toBe(
+      `Saga ${id} resumed: now COMPENSATING at reserveStock.`,
+    );
+    await page.goto(`${order.url}/ui?order=${id}`);
+    await waitForStatus('CANCELLED');
+    expect(await page.locator('#order-reason').textContent()).toBe('INSUFFICIENT_FUNDS');
+    expect(await rows('#compensations')).toEqual([
+      'reserveStock.compensation inventory PARKED',
+      'reserveStock.compensation inventory RESUMED',
+      'reserveStock.compensation inventory SUCCESS',
+    ]);
+    // Settled: no longer parked, and a second retry is refused by the admin API.
+    expect(await page.locator(`#parked-sagas tr[data-saga-id="${id}"]`).count()).toBe(0);
+    const again = await fetch(`${order.url}/admin/sagas/${id}/retry`, { method: 'POST' });
+    expect(again.status).toBe(409);
+    await screenshot('ui-parked-saga-retried');
   });
 
   it('names the problem for an unknown or malformed order id', async () => {
