@@ -2,6 +2,12 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import type { ConfigOf, EnvSchema } from '../config/index.js';
 import { ConsumerGroupStatus, KafkaClient } from '../kafka/index.js';
+import {
+  consumerAssignmentCollector,
+  MetricsController,
+  outboxBacklogCollector,
+  ServiceMetrics,
+} from '../metrics/index.js';
 import { outboxRelaysProvider } from '../outbox/index.js';
 import { Redlock } from '../redlock/index.js';
 import { ServiceIds } from './service-ids.js';
@@ -19,7 +25,8 @@ type SharedConfig = { KAFKA_BROKERS: string[]; REDIS_NODES: string[] };
 
 /**
  * What every service has, provided once: its validated configuration, its Postgres
- * databases, the Redis nodes, the Kafka client, GET /health, and the ordered shutdown.
+ * databases, the Redis nodes, the Kafka client, GET /health, GET /metrics, and the ordered
+ * shutdown.
  */
 @Global()
 @Module({})
@@ -29,7 +36,7 @@ export class CoreModule {
     return {
       module: CoreModule,
       imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [
         { provide: SERVICE_CONFIG, useValue: config },
         { provide: SERVICE_NAME, useValue: spec.name },
@@ -69,6 +76,16 @@ export class CoreModule {
           },
         },
         ConsumerGroupStatus,
+        {
+          provide: ServiceMetrics,
+          inject: [PostgresDatabases, ConsumerGroupStatus],
+          useFactory: (databases: PostgresDatabases, consumer: ConsumerGroupStatus) => {
+            const metrics = new ServiceMetrics(spec.name);
+            metrics.onScrape('outbox backlog', outboxBacklogCollector(databases));
+            metrics.onScrape('consumer assignment', consumerAssignmentCollector(consumer));
+            return metrics;
+          },
+        },
         outboxRelaysProvider(PostgresDatabases),
         InfrastructureShutdown,
       ],
@@ -80,6 +97,7 @@ export class CoreModule {
         Redlock,
         ServiceIds,
         KafkaClient,
+        ServiceMetrics,
       ],
     };
   }

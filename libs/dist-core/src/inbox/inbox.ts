@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Envelope } from '../kafka/index.js';
+import { inboxDuplicatesSkipped } from '../metrics/catalog.js';
 
 /**
  * Records that `consumer` has taken message `messageId`, in the caller's transaction:
@@ -34,7 +35,10 @@ export async function handleOnce(
   fn: (manager: EntityManager) => Promise<void>,
 ): Promise<'handled' | 'duplicate'> {
   return dataSource.transaction(async (manager) => {
-    if (!(await recordInbox(manager, consumer, envelope.id))) return 'duplicate';
+    if (!(await recordInbox(manager, consumer, envelope.id))) {
+      inboxDuplicatesSkipped.inc({ consumer });
+      return 'duplicate';
+    }
     await fn(manager);
     return 'handled';
   });

@@ -8,10 +8,16 @@ import type { Consumer } from 'kafkajs';
 export class ConsumerGroupStatus {
   private state: 'not started' | 'joining' | 'joined' | 'stopped' | 'idle' = 'not started';
   private detail = '';
+  private partitions: Record<string, number[]> = {};
 
   /** Up once the consumer joined its group, or when the service subscribes to nothing. */
   get ready(): boolean {
     return this.state === 'joined' || this.state === 'idle';
+  }
+
+  /** The partitions of each topic this process consumes since its last join (for metrics). */
+  get assignment(): Readonly<Record<string, readonly number[]>> {
+    return this.partitions;
   }
 
   describe(): string {
@@ -28,13 +34,16 @@ export class ConsumerGroupStatus {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.state = 'joined';
       this.detail = `${payload.groupId} as ${payload.memberId}`;
+      this.partitions = payload.memberAssignment;
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.state = payload.restart ? 'joining' : 'stopped';
       this.detail = payload.error.message;
+      this.partitions = {};
     });
     consumer.on(consumer.events.STOP, () => {
       this.state = 'stopped';
+      this.partitions = {};
     });
   }
 }

@@ -4,11 +4,17 @@ import type { Consumer, EachMessagePayload } from 'kafkajs';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { defineMessages, type MessageCatalog } from './contracts.js';
 import { deadLetterMessage, deadLetterTopic, describeError, headerText } from './dead-letter.js';
-import { decodeEnvelope, TRACEPARENT_HEADER, type Envelope } from './envelope.js';
+import {
+  decodeEnvelope,
+  MalformedEnvelopeError,
+  TRACEPARENT_HEADER,
+  type Envelope,
+} from './envelope.js';
 import type { ConsumerGroupStatus } from './consumer-group-status.js';
 import type { KafkaClient } from './kafka-client.js';
 import { KafkaMessageContext } from './kafka-message.context.js';
 import { InvalidMessageError, UnknownMessageTypeError } from './message-errors.js';
+import { deadLetters } from '../metrics/catalog.js';
 import { parseTraceparent, runInTraceContext, startSpan } from './trace-context.js';
 
 export interface KafkaConsumerServerOptions {
@@ -192,6 +198,7 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
         }),
       ],
     });
+    deadLetters.inc({ topic, reason: deadLetterReason(error) });
     this.log.error(
       `${topic}[${partition}]@${message.offset} → ${dlq} after ${attempts} attempt(s): ${describeError(error)}`,
     );
@@ -215,6 +222,14 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
 /** Failures no retry can fix: the handler said so, or a validation pipe rejected the payload. */
 function isInvalidMessage(error: unknown): boolean {
   return error instanceof InvalidMessageError || error instanceof BadRequestException;
+}
+
+/** The metric's `reason`: a few fixed values, never the error's text (unbounded labels). */
+function deadLetterReason(error: unknown): string {
+  if (error instanceof MalformedEnvelopeError) return 'malformed';
+  if (error instanceof UnknownMessageTypeError) return 'unknown_type';
+  if (isInvalidMessage(error)) return 'invalid';
+  return 'retries_exhausted';
 }
 
 function sleep(ms: number): Promise<void> {

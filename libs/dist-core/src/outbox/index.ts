@@ -5,3 +5,5 @@ export { OutboxRelay } from './outbox-relay.js';
 export type { OutboxRelayOptions } from './outbox-relay.js';
 export { OutboxRelays, outboxRelaysProvider } from './outbox-relays.js';
 export { outboxMigrations, CreateOutbox1795740000100 } from './outbox.migrations.js';
+export { readOutboxBacklog } from './outbox-backlog.js';
+export type { OutboxBacklog } from './outbox-backlog.js';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { observeAcquire } from './acquire-metrics.js';
 import { closeRedisClients } from './clients.js';
 import {
   LockLostError,
@@ -109,6 +110,22 @@ export class Redlock {
    * timed out.
    */
   async acquire(resources: string[], ttlMs: number, options: AcquireOptions = {}): Promise<Lock> {
+    const started = performance.now();
+    try {
+      const lock = await this.acquireWithRetries(resources, ttlMs, options);
+      observeAcquire(started, performance.now());
+      return lock;
+    } catch (error) {
+      observeAcquire(started, performance.now(), error);
+      throw error;
+    }
+  }
+
+  private async acquireWithRetries(
+    resources: string[],
+    ttlMs: number,
+    options: AcquireOptions,
+  ): Promise<Lock> {
     this.checkRequest(resources, ttlMs);
     const retryCount = options.retryCount ?? this.options.retryCount;
     const owned = [...resources];

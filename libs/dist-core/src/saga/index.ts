@@ -38,3 +38,4 @@ export { SagaRecovery } from './saga-recovery.js';
 export type { SagaRecoveryOptions } from './saga-recovery.js';
 export { UnknownSagaStepError } from './saga-store.js';
 export { sagaMigrations, CreateSagaTables1795787670941 } from './saga.migrations.js';
+export { countParkedSagas } from './saga-metrics.js';

@@ -17,6 +17,7 @@ import {
   type SagaTransition,
 } from './saga-machine.js';
 import { DEFAULT_SAGA_POLICY, type SagaPolicy } from './saga-policy.js';
+import { observeSagaSteps } from './saga-metrics.js';
 import { SagaStore } from './saga-store.js';
 
 export interface SagaOrchestratorOptions extends Partial<SagaPolicy> {
@@ -302,6 +303,7 @@ export class SagaOrchestrator {
       saga.awaitedCommandId = envelope.id;
     }
     await this.store.appendHistory(manager, saga.id, transition.history, now);
+    observeSagaSteps(transition.history, now.getTime());
     const hooks = definition.hooks;
     if (transition.terminal === 'COMPLETED') await hooks.onCompleted?.(manager, saga);
     if (transition.terminal === 'COMPENSATED') {

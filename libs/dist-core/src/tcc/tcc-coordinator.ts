@@ -20,6 +20,7 @@ import {
   type MachineContext,
   type TccTransition,
 } from './tcc-machine.js';
+import { observeTccSteps } from './tcc-metrics.js';
 import { TccStore } from './tcc-store.js';
 import { transactionOf } from './transactional-query.js';
 
@@ -209,6 +210,7 @@ export class TccCoordinator<I> {
     const now = new Date(nowMs);
     const version = await this.store.compareAndSet(manager, tx, transition.next, now);
     if (version === null) return false;
+    observeTccSteps(tx, transition.next, nowMs);
     const after: TccTransaction<I> = {
       ...tx,
       ...transition.next,
