@@ -10,6 +10,8 @@ import { paymentConfig } from '../../apps/payment/src/config.js';
 
 interface ComposeService {
   image?: string;
+  profiles?: string[];
+  volumes?: string[];
   build?: unknown;
   command?: string[];
   environment?: Record<string, string | number>;
@@ -30,6 +32,18 @@ const APPS: [string, EnvSchema, string, number][] = [
   ['inventory', inventoryConfig, 'INVENTORY_PORT', 3002],
 ];
 
+const OBSERVABILITY = ['jaeger', 'prometheus', 'grafana'];
+
+/**
+ * The service's own configuration: OTEL_* variables are read by the OpenTelemetry SDK, not by
+ * the service's schema, and name an optional sink (Jaeger runs only under its profile).
+ */
+function ownEnvironment(service: ComposeService): Record<string, string | number> {
+  return Object.fromEntries(
+    Object.entries(service.environment ?? {}).filter(([name]) => !name.startsWith('OTEL_')),
+  );
+}
+
 /** Host names the service's configuration points at: brokers, Redis nodes, databases. */
 function hostsIn(value: string | number): string[] {
   return String(value)
@@ -42,7 +56,7 @@ describe('docker-compose.yml', () => {
   it.each(APPS)(
     '%s sets every variable of its configuration schema, and each value is valid',
     (name, schema) => {
-      const environment = services[name].environment ?? {};
+      const environment = ownEnvironment(services[name]);
       // Every variable whose default points at the native infrastructure (127.0.0.1) must be
       // set: inside a container that address is the container itself. Tuning knobs may default.
       const required = Object.entries(schema).filter(([, field]) =>
@@ -74,7 +88,7 @@ describe('docker-compose.yml', () => {
 
   it.each(APPS)('%s depends, healthy, on every server its configuration names', (name) => {
     const service = services[name];
-    const hosts = Object.values(service.environment ?? {}).flatMap(hostsIn);
+    const hosts = Object.values(ownEnvironment(service)).flatMap(hostsIn);
     expect(hosts.length).toBeGreaterThan(0);
     for (const host of hosts) {
       expect(services[host]).toBeDefined();
@@ -88,7 +102,7 @@ describe('docker-compose.yml', () => {
         expect(services[dependency]).toBeDefined();
       expect(service.healthcheck?.test.length).toBeGreaterThan(0);
       expect(service.mem_limit).toMatch(/^\d+[mg]$/);
-      if (!service.build) expect(service.image).toMatch(/^[\w./-]+:\d+(\.\d+)+[\w.-]*$/);
+      if (!service.build) expect(service.image).toMatch(/^[\w./-]+:v?\d+(\.\d+)+[\w.-]*$/);
       expect(name).toMatch(/^[a-z0-9-]+$/);
     }
   });
@@ -102,5 +116,116 @@ describe('docker-compose.yml', () => {
   it('runs three independent Redis nodes', () => {
     const nodes = String(services.order.environment?.REDIS_NODES).split(',');
     expect(new Set(nodes.map((url) => new URL(url).hostname)).size).toBe(3);
+  });
+
+  describe('the observability profile', () => {
+    const deploy = 'deploy/observability';
+
+    it('runs Jaeger, Prometheus and Grafana only under the profile, the rest always', () => {
+      for (const [name, service] of Object.entries(services)) {
+        expect({ name, profiles: service.profiles }).toEqual({
+          name,
+          profiles: OBSERVABILITY.includes(name) ? ['observability'] : undefined,
+        });
+      }
+      // Nothing started by default may wait for a service that only the profile starts.
+      for (const [name, service] of Object.entries(services)) {
+        if (OBSERVABILITY.includes(name)) continue;
+        for (const dependency of Object.keys(service.depends_on ?? {}))
+          expect(OBSERVABILITY).not.toContain(dependency);
+      }
+    });
+
+    it('publishes Jaeger 16686 and 4318, Prometheus 9090 and Grafana on 3003, clear of 3000-3002', () => {
+      expect(services.jaeger.ports).toEqual(['16686:16686', '4318:4318']);
+      expect(services.prometheus.ports).toEqual(['9090:9090']);
+      expect(services.grafana.ports).toEqual(['3003:3000']);
+      const hostPorts = Object.values(services).flatMap((s) =>
+        (s.ports ?? []).map((p) => p.split(':')[0]),
+      );
+      expect(new Set(hostPorts).size).toBe(hostPorts.length);
+    });
+
+    it.each(APPS)('%s exports its traces to Jaeger over OTLP/HTTP', (name) => {
+      expect(services[name].environment?.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://jaeger:4318');
+    });
+
+    it("mounts a Prometheus configuration that scrapes each service's /metrics", () => {
+      expect(services.prometheus.volumes).toEqual([
+        `./${deploy}/prometheus.yml:/etc/prometheus/prometheus.yml:ro`,
+      ]);
+      const config = parse(readFileSync(`${deploy}/prometheus.yml`, 'utf8')) as {
+        scrape_configs: { metrics_path?: string; static_configs: { targets: string[] }[] }[];
+      };
+      const targets = config.scrape_configs.flatMap((job) =>
+        job.static_configs.flatMap((c) => c.targets.map((t) => `${t}${job.metrics_path}`)),
+      );
+      expect(targets.sort()).toEqual(
+        APPS.map(([name, , , port]) => `${name}:${port}/metrics`).sort(),
+      );
+    });
+
+    it('provisions Grafana with the Prometheus datasource and the dashboard', () => {
+      const [provisioning, dashboards] = services.grafana.volumes ?? [];
+      expect(provisioning).toBe(`./${deploy}/grafana/provisioning:/etc/grafana/provisioning:ro`);
+      expect(dashboards).toBe(`./${deploy}/grafana/dashboards:/var/lib/grafana/dashboards:ro`);
+      const datasources = parse(
+        readFileSync(`${deploy}/grafana/provisioning/datasources/prometheus.yml`, 'utf8'),
+      ) as { datasources: { uid: string; type: string; url: string }[] };
+      expect(datasources.datasources).toEqual([
+        expect.objectContaining({
+          uid: 'prometheus',
+          type: 'prometheus',
+          url: 'http://prometheus:9090',
+        }),
+      ]);
+      const providers = parse(
+        readFileSync(`${deploy}/grafana/provisioning/dashboards/dashboards.yml`, 'utf8'),
+      ) as { providers: { options: { path: string } }[] };
+      expect(providers.providers.map((p) => p.options.path)).toEqual([
+        '/var/lib/grafana/dashboards',
+      ]);
+    });
+
+    it('has a valid dashboard with the panels the issue asks for', () => {
+      const dashboard = JSON.parse(
+        readFileSync(`${deploy}/grafana/dashboards/orders.json`, 'utf8'),
+      ) as {
+        uid: string;
+        panels: {
+          id: number;
+          type: string;
+          title: string;
+          datasource?: { uid: string };
+          targets?: { expr: string }[];
+        }[];
+      };
+      expect(services.grafana.environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH).toBe(
+        '/var/lib/grafana/dashboards/orders.json',
+      );
+      const ids = dashboard.panels.map((p) => p.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      const queries = dashboard.panels.filter((p) => p.type !== 'row');
+      for (const panel of queries) {
+        expect(panel.datasource?.uid).toBe('prometheus');
+        expect(panel.targets?.length).toBeGreaterThan(0);
+      }
+      const exprOf = (title: RegExp) =>
+        queries
+          .filter((p) => title.test(p.title))
+          .flatMap((p) => p.targets!.map((t) => t.expr))
+          .join('\n');
+      // What each panel must show (the metric names are checked against a running service in
+      // test/metrics/metrics.test.ts).
+      expect(exprOf(/^Orders by strategy and status$/)).toMatch(
+        /by \(strategy, status\).*orders\{/,
+      );
+      expect(exprOf(/^Step latency/)).toMatch(
+        /histogram_quantile\(.*flow_step_duration_seconds_bucket\{/,
+      );
+      expect(exprOf(/^Outbox lag/)).toMatch(/outbox_oldest_unsent_age_seconds\{/);
+      expect(exprOf(/^Dead letters/)).toMatch(/kafka_dead_letters_total\{/);
+      expect(exprOf(/^PARKED sagas$/)).toMatch(/sagas_parked\{/);
+    });
   });
 });

@@ -68,10 +68,16 @@ function familyOf(name: string, families: Map<string, string>): string | undefin
   return undefined;
 }
 
+/**
+ * As Prometheus reads a value (Go's ParseFloat): NaN and Inf in any case. prom-client writes
+ * NaN as `Nan` (an event-loop mean with no sample since the last scrape), which Prometheus takes.
+ */
 function parseValue(text: string, line: string): number {
-  if (text === '+Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
+  const special = /^([+-]?)(inf|infinity|nan)$/i.exec(text);
+  if (special) {
+    if (special[2].toLowerCase() === 'nan') return NaN;
+    return special[1] === '-' ? -Infinity : Infinity;
+  }
   const value = Number(text);
   if (Number.isNaN(value)) throw new Error(`Malformed value in: ${line}`);
   return value;
