@@ -8,6 +8,8 @@ const MAX_PLAUSIBLE_AGE_MS = 24 * 3_600_000;
  * Records one step outcome. The latency comes from the command's id: it is a Snowflake, so it
  * carries the millisecond the command was created, whichever instance created it and however
  * many transitions the flow made since (a TCC's phase two sends to every branch at once).
+ * The engines call this after their compare-and-set won, inside the transaction: one that then
+ * rolls back (a database fault) is counted all the same; a lost race is not counted.
  */
 export function observeFlowStep(
   flow: 'saga' | 'tcc',
