@@ -7,7 +7,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import type { NextFunction, Request, Response } from 'express';
 import { parseTraceparent, toSpanContext } from '../kafka/trace-context.js';
-import { tracer } from './tracing.js';
+import { tracer } from './tracer.js';
 
 /** Polled by orchestrators and tests many times a second: spans of them would drown the rest. */
 const UNTRACED_PATHS = new Set(['/health']);

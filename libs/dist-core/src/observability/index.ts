@@ -10,5 +10,6 @@ export {
 export type { ConsumedMessage, PublishedRow } from './kafka-spans.js';
 export { createLogger, LOG_LEVELS, PinoLoggerService, withLogFields } from './logger.js';
 export type { LogLevel } from './logger.js';
-export { shutdownTracing, startTracing, tracer, TRACER_NAME } from './tracing.js';
+export { tracer, TRACER_NAME } from './tracer.js';
+export { shutdownTracing, startTracing } from './tracing.js';
 export type { Tracing } from './tracing.js';

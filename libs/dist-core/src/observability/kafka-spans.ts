@@ -10,7 +10,7 @@ import {
 import { TRACEPARENT_HEADER, type Envelope } from '../kafka/envelope.js';
 import { formatTraceparent, parseTraceparent, toSpanContext } from '../kafka/trace-context.js';
 import { withLogFields } from './logger.js';
-import { tracer } from './tracing.js';
+import { tracer } from './tracer.js';
 
 // OpenTelemetry's messaging conventions are still "incubating": their names are copied here,
 // as the semantic-conventions package advises, rather than imported from a moving entry point.

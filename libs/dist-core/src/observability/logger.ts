@@ -39,7 +39,13 @@ function contextFields(): Record<string, unknown> {
  * (`orderId`), so a log search for one order or one trace finds every line of it in every
  * service.
  */
-export function createLogger(service: string, level: LogLevel = 'info'): Logger {
+export function createLogger(
+  service: string,
+  level: LogLevel = 'info',
+  // Synchronous: a service stops by re-raising SIGTERM, which would drop buffered lines
+  // (the last ones, about the shutdown).
+  destination: pino.DestinationStream = pino.destination({ dest: 1, sync: true }),
+): Logger {
   return pino(
     {
       level,
@@ -49,9 +55,7 @@ export function createLogger(service: string, level: LogLevel = 'info'): Logger 
       formatters: { level: (label) => ({ level: label }) },
       mixin: contextFields,
     },
-    // Synchronous: a service stops by re-raising SIGTERM, which would drop buffered lines
-    // (the last ones, about the shutdown).
-    pino.destination({ dest: 1, sync: true }),
+    destination,
   );
 }
 

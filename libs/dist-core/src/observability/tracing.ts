@@ -1,4 +1,3 @@
-import { trace, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import {
   defaultResource,
@@ -8,13 +7,6 @@ import {
 } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-
-/** The instrumentation scope of every span the library starts. */
-export const TRACER_NAME = '@app/dist-core';
-
-export function tracer(): Tracer {
-  return trace.getTracer(TRACER_NAME);
-}
 
 export interface Tracing {
   /** Where spans go (OTLP/HTTP), or null when nothing is exported. */

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { activeTraceparent, type Envelope } from '../kafka/index.js';
-import { withLinkedTrace } from '../observability/index.js';
+import { withLinkedTrace } from '../observability/kafka-spans.js';
 import type { Outbox } from '../outbox/index.js';
 import { systemClock, type Clock } from '../snowflake/index.js';
 import {
