@@ -40,9 +40,9 @@ export async function bootstrapService<S extends EnvSchema>(
   class ServiceRootModule {}
 
   // Before the app exists: its modules' start-up already logs, and relays already send.
-  startTracing(spec.name);
   const { LOG_LEVEL } = config as unknown as { LOG_LEVEL: LogLevel };
   const logger = new PinoLoggerService(createLogger(spec.name, LOG_LEVEL));
+  startTracing(spec.name, { logger });
 
   const app = await NestFactory.create(ServiceRootModule, { bodyParser: false, logger });
   app.use(httpTracingMiddleware());

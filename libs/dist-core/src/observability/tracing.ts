@@ -1,3 +1,5 @@
+import type { LoggerService } from '@nestjs/common';
+import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import {
   defaultResource,
@@ -34,8 +36,15 @@ let installed: Tracing | undefined;
  * needs a loader hook (`--import`) before the app starts, and a reader should see where each
  * span begins.
  */
-export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): Tracing {
+export function startTracing(
+  serviceName: string,
+  options: { logger?: LoggerService; env?: NodeJS.ProcessEnv } = {},
+): Tracing {
   if (installed) return installed;
+  const { logger, env = process.env } = options;
+  // The SDK reports its own trouble (a collector that refuses or does not answer: spans lost)
+  // only through `diag`, which is silent unless given a logger.
+  if (logger) diag.setLogger(sdkDiagnostics(logger), DiagLogLevel.WARN);
   const endpoint = exportEndpoint(env);
   const provider = new NodeTracerProvider({
     resource: defaultResource()
@@ -60,4 +69,19 @@ function exportEndpoint(env: NodeJS.ProcessEnv): string | null {
   if (traces) return traces;
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
   return base ? `${base.replace(/\/$/, '')}/v1/traces` : null;
+}
+
+function sdkDiagnostics(logger: LoggerService): DiagLogger {
+  const write =
+    (level: 'error' | 'warn') =>
+    (message: string, ...args: unknown[]) =>
+      logger[level](`OpenTelemetry: ${[message, ...args.map(String)].join(' ')}`, 'Tracing');
+  const ignore = () => undefined;
+  return {
+    error: write('error'),
+    warn: write('warn'),
+    info: ignore,
+    debug: ignore,
+    verbose: ignore,
+  };
 }
