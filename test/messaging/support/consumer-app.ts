@@ -9,18 +9,21 @@ import {
   type KafkaClient,
   type KafkaConsumerServerOptions,
 } from '@app/dist-core/kafka';
+import { startTracing } from '@app/dist-core/observability';
 import { fixedWorkerId, SnowflakeGenerator } from '@app/dist-core/snowflake';
 
 /**
  * A Nest microservice whose only transport is the KafkaConsumerServer under test, with the
  * global exception filter every service installs (bootstrapService shares it with the
- * microservice through inheritAppConfig).
+ * microservice through inheritAppConfig) and the tracing SDK every service starts: without it
+ * no span is ever active, and what a handler enqueues would start a new trace.
  */
 export async function startConsumerApp(
   module: Type<unknown>,
   kafka: KafkaClient,
   options: KafkaConsumerServerOptions,
 ): Promise<INestMicroservice> {
+  startTracing('messaging-test');
   const app = await NestFactory.createMicroservice(module, {
     strategy: new KafkaConsumerServer(kafka, options),
     logger: ['error', 'warn'],

@@ -61,9 +61,10 @@ export class FlowRepliesController {
       throw error;
     }
     if (result !== 'APPLIED') {
-      this.logger.debug(
-        `${envelope.type} ${envelope.id} for order ${envelope.correlationId}: ${result}`,
-      );
+      this.logger.debug({
+        msg: `${envelope.type} ${envelope.id} for order ${envelope.correlationId}: ${result}`,
+        orderId: envelope.correlationId,
+      });
     }
   }
 }

@@ -1,4 +1,9 @@
-import { Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  NotFoundException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { ServiceIds } from '@app/dist-core/bootstrap';
 import { OrderFlows } from '../flows/order-flows.js';
@@ -10,6 +15,8 @@ import { findOrder, insertOrder, listOrdersOfCustomer, listRecentOrders } from '
 
 @Injectable()
 export class OrdersService {
+  private readonly logger = new Logger(OrdersService.name);
+
   constructor(
     private readonly ids: ServiceIds,
     private readonly shards: OrderShards,
@@ -106,7 +113,10 @@ export class OrdersService {
       await this.flows.start(manager, order);
       return true;
     });
-    if (created) return toView(order, []);
+    if (created) {
+      this.logger.log({ msg: `Order placed (${order.strategy})`, orderId: id });
+      return toView(order, []);
+    }
     const existing = await findOrder(dataSource.manager, id);
     if (!existing) throw new Error(`Order ${id} conflicted on insert but cannot be read`);
     return this.view(dataSource.manager, existing);

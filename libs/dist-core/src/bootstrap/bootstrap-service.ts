@@ -4,6 +4,13 @@ import { Logger, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig, type ConfigOf, type EnvSchema } from '../config/index.js';
 import { ConsumerGroupStatus, KafkaClient, KafkaConsumerServer } from '../kafka/index.js';
+import {
+  createLogger,
+  httpTracingMiddleware,
+  PinoLoggerService,
+  startTracing,
+  type LogLevel,
+} from '../observability/index.js';
 import { CoreModule } from './core.module.js';
 import { HttpErrorFilter } from './http-error.filter.js';
 import { jsonBodyMiddleware } from './json-body.js';
@@ -13,7 +20,8 @@ import { strictValidationPipe } from './validation.js';
 
 /**
  * The one start-up path of every service (its main.ts is a single call): configuration,
- * HTTP conventions, health, Swagger, the Kafka consumer, graceful shutdown.
+ * tracing and JSON logs, HTTP conventions, health, Swagger, the Kafka consumer, graceful
+ * shutdown.
  */
 export async function bootstrapService<S extends EnvSchema>(
   spec: ServiceSpec<S>,
@@ -31,7 +39,13 @@ export async function bootstrapService<S extends EnvSchema>(
   @Module({ imports: [CoreModule.forService(spec, config), spec.module] })
   class ServiceRootModule {}
 
-  const app = await NestFactory.create(ServiceRootModule, { bodyParser: false });
+  // Before the app exists: its modules' start-up already logs, and relays already send.
+  const { LOG_LEVEL } = config as unknown as { LOG_LEVEL: LogLevel };
+  const logger = new PinoLoggerService(createLogger(spec.name, LOG_LEVEL));
+  startTracing(spec.name, { logger });
+
+  const app = await NestFactory.create(ServiceRootModule, { bodyParser: false, logger });
+  app.use(httpTracingMiddleware());
   app.use(jsonBodyMiddleware());
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());

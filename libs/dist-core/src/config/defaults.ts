@@ -1,3 +1,4 @@
+import { LOG_LEVELS } from '../observability/logger.js';
 import { env } from './env-schema.js';
 
 /**
@@ -23,6 +24,8 @@ export const sharedConfig = {
   REDIS_NODES: env.redisUrls(DEFAULTS.REDIS_NODES),
   /** Pins the Snowflake worker id (0-1023) for debugging; it is still leased. Unset: any free id. */
   SNOWFLAKE_WORKER_ID: env.optionalInteger(0, 1023),
+  /** The least severe level written to stdout (JSON lines). */
+  LOG_LEVEL: env.oneOf(LOG_LEVELS, 'info'),
 };
 
 /** A URL fit for logs and health keys: the password replaced. */

@@ -117,6 +117,14 @@ export const env = {
       ),
     ),
 
+  /** One of a fixed set of words, e.g. LOG_LEVEL. */
+  oneOf: <T extends string>(values: readonly T[], defaultValue: T) =>
+    field(defaultValue, (t) => {
+      if (!(values as readonly string[]).includes(t))
+        throw new Error(`must be one of ${values.join(', ')}`);
+      return t as T;
+    }),
+
   postgresUrl: (defaultText: string) => field(defaultText, (t) => parseUrl(t, POSTGRES)),
 
   postgresUrls: (defaultText: string) =>

@@ -24,12 +24,12 @@ export {
 } from './dead-letter.js';
 export type { DeadLetter, DeadLetterReason } from './dead-letter.js';
 export {
+  activeTraceparent,
   currentTraceContext,
   formatTraceparent,
   outgoingTraceparent,
   parseTraceparent,
-  runInTraceContext,
-  startSpan,
+  toSpanContext,
 } from './trace-context.js';
 export type { TraceContext } from './trace-context.js';
 export { ConsumerGroupStatus } from './consumer-group-status.js';

@@ -15,7 +15,7 @@ import type { KafkaClient } from './kafka-client.js';
 import { KafkaMessageContext } from './kafka-message.context.js';
 import { InvalidMessageError, UnknownMessageTypeError } from './message-errors.js';
 import { deadLetters } from '../metrics/catalog.js';
-import { parseTraceparent, runInTraceContext, startSpan } from './trace-context.js';
+import { failActiveSpan, recordFailure, withConsumeSpan } from '../observability/kafka-spans.js';
 
 export interface KafkaConsumerServerOptions {
   groupId: string;
@@ -140,14 +140,28 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     }
 
     const headers = message.headers ?? {};
-    // The handler is a new operation in the sender's trace; what it enqueues carries it.
-    const span = startSpan(parseTraceparent(headerText(headers, TRACEPARENT_HEADER)));
     const context = new KafkaMessageContext(topic, partition, message.offset, headers, 1);
+    // The handler continues the sender's trace, in a span that what it enqueues carries.
+    const traceparent = headerText(headers, TRACEPARENT_HEADER);
+    const { groupId } = this.options;
+    const consumed = { topic, partition, offset: message.offset, groupId, envelope, traceparent };
+    return withConsumeSpan(consumed, () => this.handle(payload, handler, envelope, context));
+  }
+
+  /** Runs the handler until it succeeds, fails for good (dead letter) or the server closes. */
+  private async handle(
+    payload: EachMessagePayload,
+    handler: MessageHandler,
+    envelope: Envelope,
+    context: KafkaMessageContext,
+  ): Promise<void> {
     for (;;) {
       try {
-        await runInTraceContext(span, () => this.invoke(handler, envelope, context));
+        await this.invoke(handler, envelope, context);
+        this.log.debug(`${envelope.type} ${envelope.id} handled`);
         return;
       } catch (error) {
+        recordFailure(error);
         if (isInvalidMessage(error) || context.attempt >= this.maxAttempts) {
           return this.deadLetter(payload, error, context.attempt);
         }
@@ -199,6 +213,7 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
       ],
     });
     deadLetters.inc({ topic, reason: deadLetterReason(error) });
+    failActiveSpan(`dead-lettered to ${dlq}`);
     this.log.error(
       `${topic}[${partition}]@${message.offset} → ${dlq} after ${attempts} attempt(s): ${describeError(error)}`,
     );

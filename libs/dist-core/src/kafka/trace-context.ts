@@ -1,11 +1,11 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
+import { context, isSpanContextValid, trace, type SpanContext } from '@opentelemetry/api';
 
 /**
  * W3C Trace Context (https://www.w3.org/TR/trace-context/) carried in each message's
  * `traceparent` header, so one order's commands and replies form one trace across services.
- * There are no spans to export here; the point is that the ids travel, so any tracer added
- * later joins the same trace.
+ * The current operation is OpenTelemetry's active span (observability/ starts the spans and
+ * installs the SDK); this file only turns it into the header and back.
  */
 export interface TraceContext {
   traceId: string;
@@ -28,27 +28,44 @@ export function formatTraceparent(context: TraceContext): string {
   return `00-${context.traceId}-${context.spanId}-${context.flags}`;
 }
 
-/** A new operation: a child of `parent` (same trace, new span id), or the root of a new trace. */
-export function startSpan(parent?: TraceContext): TraceContext {
+/** A traceparent as OpenTelemetry's remote parent (or link target). */
+export function toSpanContext(context: TraceContext): SpanContext {
   return {
-    traceId: parent?.traceId ?? randomBytes(16).toString('hex'),
-    spanId: randomBytes(8).toString('hex'),
-    flags: parent?.flags ?? '01',
+    traceId: context.traceId,
+    spanId: context.spanId,
+    traceFlags: parseInt(context.flags, 16),
+    isRemote: true,
   };
 }
 
-const current = new AsyncLocalStorage<TraceContext>();
-
+/** The active span's ids, if a span is active. */
 export function currentTraceContext(): TraceContext | undefined {
-  return current.getStore();
+  const span = trace.getSpanContext(context.active());
+  if (!span || !isSpanContextValid(span)) return undefined;
+  return {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    flags: span.traceFlags.toString(16).padStart(2, '0'),
+  };
 }
 
-/** Runs `fn` as the operation `context`: messages it enqueues carry it as their parent. */
-export function runInTraceContext<T>(context: TraceContext, fn: () => T): T {
-  return current.run(context, fn);
+/** The active span as a traceparent, or null outside any span. */
+export function activeTraceparent(): string | null {
+  const active = currentTraceContext();
+  return active ? formatTraceparent(active) : null;
 }
 
-/** The `traceparent` for a message sent now: the current operation's, or a new trace's. */
+/**
+ * The `traceparent` for a message enqueued now: the active span's, or — with no span active
+ * (a script, or a process without the SDK) — the root of a new trace, so that every message
+ * carries one.
+ */
 export function outgoingTraceparent(): string {
-  return formatTraceparent(currentTraceContext() ?? startSpan());
+  return formatTraceparent(
+    currentTraceContext() ?? {
+      traceId: randomBytes(16).toString('hex'),
+      spanId: randomBytes(8).toString('hex'),
+      flags: '01',
+    },
+  );
 }

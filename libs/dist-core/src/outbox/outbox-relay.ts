@@ -3,6 +3,7 @@ import type { Producer, TopicMessages } from 'kafkajs';
 import type pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { describeError } from '../kafka/index.js';
+import { withPublishSpans } from '../observability/kafka-spans.js';
 import { OutboxNotifications } from './outbox-notifications.js';
 import { WakeSignal } from './wake-signal.js';
 
@@ -148,7 +149,9 @@ export class OutboxRelay {
       if (publishable.length > 0) {
         // One produce call for the batch, acknowledged by all in-sync replicas before the
         // rows are marked sent; kafkajs keeps the array's order within each partition.
-        await this.producer.sendBatch({ acks: -1, topicMessages: toTopicMessages(publishable) });
+        await withPublishSpans(publishable, () =>
+          this.producer.sendBatch({ acks: -1, topicMessages: toTopicMessages(publishable) }),
+        );
         await manager.query('UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])', [
           publishable.map((row) => row.id),
         ]);

@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { Envelope } from '../kafka/index.js';
+import { activeTraceparent, type Envelope } from '../kafka/index.js';
+import { withLinkedTrace } from '../observability/kafka-spans.js';
 import type { Outbox } from '../outbox/index.js';
 import { systemClock, type Clock } from '../snowflake/index.js';
 import type { SagaDefinition, SagaReplyPayload } from './saga-definition.js';
@@ -121,6 +122,7 @@ export class SagaOrchestrator {
       sagaType,
       progress: transition.next,
       now,
+      traceparent: activeTraceparent(),
     });
     if (!inserted) throw new SagaAlreadyStartedError(sagaId);
     const saga: SagaInstance = {
@@ -174,7 +176,10 @@ export class SagaOrchestrator {
         if (await this.drive(dataSource, id)) moved++;
       } catch (error) {
         // The transaction rolled back; the lease runs out and the saga is tried again.
-        this.logger.error(`Saga ${id}: ${(error as Error).stack ?? String(error)}`);
+        this.logger.error({
+          msg: `Saga ${id}: ${(error as Error).stack ?? String(error)}`,
+          orderId: id,
+        });
       }
     }
     return moved;
@@ -192,23 +197,29 @@ export class SagaOrchestrator {
     });
   }
 
-  /** Applies whatever time has made due for one saga; false if nothing was (any more). */
+  /**
+   * Applies whatever time has made due for one saga; false if nothing was (any more). This is
+   * new work, not a reply to a message: it runs in a trace of its own, linked to the saga's.
+   */
   async drive(dataSource: DataSource, id: string): Promise<boolean> {
-    return dataSource.transaction(async (manager) => {
-      for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
-        const saga = await this.store.load(manager, id);
-        if (!saga) return false;
-        const definition = this.definition(saga.sagaType);
-        const ctx = this.context();
-        const transition = dueTransition(definition, saga, ctx);
-        if (!transition) {
-          await this.store.releaseLease(manager, id, this.owner);
-          return false;
+    return withLinkedTrace('saga recover', { orderId: id }, (linkTo) =>
+      dataSource.transaction(async (manager) => {
+        for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
+          const saga = await this.store.load(manager, id);
+          if (!saga) return false;
+          const definition = this.definition(saga.sagaType);
+          const ctx = this.context();
+          const transition = dueTransition(definition, saga, ctx);
+          if (!transition) {
+            await this.store.releaseLease(manager, id, this.owner);
+            return false;
+          }
+          if (round === 0) linkTo(await this.store.traceparent(manager, id));
+          if (await this.apply(manager, definition, saga, transition, ctx.now, null)) return true;
         }
-        if (await this.apply(manager, definition, saga, transition, ctx.now, null)) return true;
-      }
-      throw new Error(`Saga ${id}: lost ${MAX_CAS_ROUNDS} races in a row`);
-    });
+        throw new Error(`Saga ${id}: lost ${MAX_CAS_ROUNDS} races in a row`);
+      }),
+    );
   }
 
   /**
@@ -310,7 +321,10 @@ export class SagaOrchestrator {
       await hooks.onCompensated?.(manager, saga, saga.failureReason ?? 'FAILED');
     }
     if (transition.terminal === 'PARKED') {
-      this.logger.warn(`Saga ${saga.id} (${saga.sagaType}) PARKED: ${saga.parkedReason}`);
+      this.logger.warn({
+        msg: `Saga ${saga.id} (${saga.sagaType}) PARKED: ${saga.parkedReason}`,
+        orderId: saga.id,
+      });
       await hooks.onParked?.(manager, saga);
     }
   }

@@ -58,14 +58,20 @@ export class SagaStore {
   /** Inserts a new saga; false if one with this id exists (one saga per correlation id). */
   async insert(
     manager: EntityManager,
-    saga: { id: string; sagaType: string; progress: SagaProgress<unknown>; now: Date },
+    saga: {
+      id: string;
+      sagaType: string;
+      progress: SagaProgress<unknown>;
+      now: Date;
+      traceparent: string | null;
+    },
   ): Promise<boolean> {
     const { progress: p } = saga;
     const rows = (await manager.query(
       `INSERT INTO saga_instances (id, saga_type, status, current_step, attempt, data, version,
          step_deadline, saga_deadline, next_attempt_at, failure_reason, parked_from, parked_reason,
-         created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, 0, $7, $8, $9, $10, $11, $12, $13, $13)
+         created_at, updated_at, traceparent)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, 0, $7, $8, $9, $10, $11, $12, $13, $13, $14)
        ON CONFLICT (id) DO NOTHING
        RETURNING id`,
       [
@@ -82,9 +88,18 @@ export class SagaStore {
         p.parkedFrom,
         p.parkedReason,
         saga.now,
+        saga.traceparent,
       ],
     )) as unknown[];
     return rows.length === 1;
+  }
+
+  /** The traceparent the saga was started in, if it was started inside a trace. */
+  async traceparent(manager: EntityManager, id: string): Promise<string | null> {
+    const rows = (await manager.query(`SELECT traceparent FROM saga_instances WHERE id = $1`, [
+      id,
+    ])) as { traceparent: string | null }[];
+    return rows[0]?.traceparent ?? null;
   }
 
   /** The saga, or null if there is none or its type is not one this store knows. */

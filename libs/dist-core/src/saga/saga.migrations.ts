@@ -60,4 +60,20 @@ export class CreateSagaTables1795787670941 implements MigrationInterface {
   }
 }
 
-export const sagaMigrations = [CreateSagaTables1795787670941];
+/**
+ * The trace a saga started in (the W3C traceparent of the request that placed it), so that the
+ * work a recovery loop does on it later, in a trace of its own, can link back to it.
+ */
+export class AddSagaTraceparent1796000000100 implements MigrationInterface {
+  name = 'AddSagaTraceparent1796000000100';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`ALTER TABLE saga_instances ADD COLUMN IF NOT EXISTS traceparent text`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`ALTER TABLE saga_instances DROP COLUMN IF EXISTS traceparent`);
+  }
+}
+
+export const sagaMigrations = [CreateSagaTables1795787670941, AddSagaTraceparent1796000000100];

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { Envelope } from '../kafka/index.js';
+import { activeTraceparent, type Envelope } from '../kafka/index.js';
+import { withLinkedTrace } from '../observability/kafka-spans.js';
 import type { Outbox } from '../outbox/index.js';
 import { systemClock, type Clock } from '../snowflake/index.js';
 import {
@@ -105,7 +106,9 @@ export class TccCoordinator<I> {
     const transition = beginTransition(this.definition, gid, input, ctx);
     const now = new Date(ctx.now);
     const kind = this.definition.kind;
-    if (!(await this.store.insert(manager, { gid, kind, input, progress: transition.next, now }))) {
+    const traceparent = activeTraceparent();
+    const progress = transition.next;
+    if (!(await this.store.insert(manager, { gid, kind, input, progress, now, traceparent }))) {
       throw new TccAlreadyBegunError(gid);
     }
     const tx: TccTransaction<I> = {
@@ -155,7 +158,10 @@ export class TccCoordinator<I> {
         if (await this.drive(dataSource, gid)) moved++;
       } catch (error) {
         // Rolled back; the lease runs out and this or another instance tries again.
-        this.logger.error(`TCC ${gid}: ${(error as Error).stack ?? String(error)}`);
+        this.logger.error({
+          msg: `TCC ${gid}: ${(error as Error).stack ?? String(error)}`,
+          orderId: gid,
+        });
       }
     }
     return moved;
@@ -173,22 +179,29 @@ export class TccCoordinator<I> {
     });
   }
 
-  /** Applies whatever time has made due for one transaction; false if nothing was (any more). */
+  /**
+   * Applies whatever time has made due for one transaction; false if nothing was (any more).
+   * This is new work, not a reply to a message: it runs in a trace of its own, linked to the
+   * transaction's.
+   */
   async drive(dataSource: DataSource, gid: string): Promise<boolean> {
-    return dataSource.transaction(async (manager) => {
-      for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
-        const tx = await this.store.load<I>(manager, gid);
-        if (!tx) return false;
-        const ctx = this.context();
-        const transition = dueTransition(tx, ctx);
-        if (!transition) {
-          await this.store.releaseLease(manager, gid, this.owner);
-          return false;
+    return withLinkedTrace('tcc recover', { orderId: gid }, (linkTo) =>
+      dataSource.transaction(async (manager) => {
+        for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
+          const tx = await this.store.load<I>(manager, gid);
+          if (!tx) return false;
+          const ctx = this.context();
+          const transition = dueTransition(tx, ctx);
+          if (!transition) {
+            await this.store.releaseLease(manager, gid, this.owner);
+            return false;
+          }
+          if (round === 0) linkTo(await this.store.traceparent(manager, gid));
+          if (await this.apply(manager, tx, transition, ctx.now, null)) return true;
         }
-        if (await this.apply(manager, tx, transition, ctx.now, null)) return true;
-      }
-      throw new Error(`TCC ${gid}: lost ${MAX_CAS_ROUNDS} races in a row`);
-    });
+        throw new Error(`TCC ${gid}: lost ${MAX_CAS_ROUNDS} races in a row`);
+      }),
+    );
   }
 
   find(manager: EntityManager, gid: string): Promise<TccTransaction<I> | null> {

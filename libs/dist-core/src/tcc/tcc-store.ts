@@ -25,17 +25,41 @@ export class TccStore {
   /** False if a transaction with this gid exists already. */
   async insert(
     manager: EntityManager,
-    tx: { gid: string; kind: string; input: unknown; progress: TccProgress; now: Date },
+    tx: {
+      gid: string;
+      kind: string;
+      input: unknown;
+      progress: TccProgress;
+      now: Date;
+      traceparent: string | null;
+    },
   ): Promise<boolean> {
     const p = tx.progress;
     const rows: unknown[] = await manager.query(
       `INSERT INTO tcc_transactions (gid, kind, status, input, results, branches, history, reason,
-         attempts, deadline, next_attempt_at, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+         attempts, deadline, next_attempt_at, created_at, updated_at, traceparent)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
        ON CONFLICT (gid) DO NOTHING RETURNING 1`,
-      [tx.gid, tx.kind, p.status, JSON.stringify(tx.input), ...progressParams(p), tx.now],
+      [
+        tx.gid,
+        tx.kind,
+        p.status,
+        JSON.stringify(tx.input),
+        ...progressParams(p),
+        tx.now,
+        tx.traceparent,
+      ],
     );
     return rows.length === 1;
+  }
+
+  /** The traceparent the transaction began in, if it began inside a trace. */
+  async traceparent(manager: EntityManager, gid: string): Promise<string | null> {
+    const rows: { traceparent: string | null }[] = await manager.query(
+      'SELECT traceparent FROM tcc_transactions WHERE gid = $1',
+      [gid],
+    );
+    return rows[0]?.traceparent ?? null;
   }
 
   async load<I>(manager: EntityManager, gid: string): Promise<TccTransaction<I> | null> {

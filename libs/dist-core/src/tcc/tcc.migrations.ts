@@ -65,8 +65,27 @@ export class TccTransactions1795740000500 implements MigrationInterface {
   }
 }
 
+/**
+ * The trace a transaction began in (the W3C traceparent of the request that placed it), so that
+ * the work a recovery loop does on it later, in a trace of its own, can link back to it.
+ */
+export class AddTccTraceparent1796000000200 implements MigrationInterface {
+  name = 'AddTccTraceparent1796000000200';
+
+  async up(runner: QueryRunner): Promise<void> {
+    await runner.query('ALTER TABLE tcc_transactions ADD COLUMN IF NOT EXISTS traceparent text');
+  }
+
+  async down(runner: QueryRunner): Promise<void> {
+    await runner.query('ALTER TABLE tcc_transactions DROP COLUMN IF EXISTS traceparent');
+  }
+}
+
 /** Add to a participant's DataSource (payment, inventory). */
 export const tccBarrierMigrations = [TccBarrier1795740000400];
 
 /** Add to the coordinator's DataSource (each order shard), beside the outbox's. */
-export const tccCoordinatorMigrations = [TccTransactions1795740000500];
+export const tccCoordinatorMigrations = [
+  TccTransactions1795740000500,
+  AddTccTraceparent1796000000200,
+];

@@ -61,7 +61,8 @@ export const orderSaga = defineSaga<OrderSagaData>(ORDER_SAGA)
       totalCents: priced!.totalCents,
       at: saga.updatedAt,
     });
-    if (!settled) logger.warn(`Order ${saga.id} was not PENDING when its saga completed`);
+    if (settled) logger.log({ msg: 'Order COMPLETED by its saga', orderId: saga.id });
+    else logger.warn({ msg: 'Order was not PENDING when its saga completed', orderId: saga.id });
   })
   .onCompensated(async (manager, saga, reason) => {
     const { priced, items } = saga.data;
@@ -73,5 +74,7 @@ export const orderSaga = defineSaga<OrderSagaData>(ORDER_SAGA)
       totalCents: priced?.totalCents ?? null,
       at: saga.updatedAt,
     });
-    if (!settled) logger.warn(`Order ${saga.id} was not PENDING when its saga was compensated`);
+    const orderId = saga.id;
+    if (settled) logger.log({ msg: `Order CANCELLED by its saga (${reason})`, orderId, reason });
+    else logger.warn({ msg: 'Order was not PENDING when its saga was compensated', orderId });
   });

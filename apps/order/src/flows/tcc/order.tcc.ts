@@ -79,7 +79,8 @@ export const orderTcc: TccDefinition<OrderTccInput> = {
       totalCents: priced.totalCents,
       at: tx.updatedAt,
     });
-    if (!settled) logger.warn(`Order ${tx.gid} was not PENDING when its TCC confirmed`);
+    if (settled) logger.log({ msg: 'Order COMPLETED by its TCC', orderId: tx.gid });
+    else logger.warn({ msg: 'Order was not PENDING when its TCC confirmed', orderId: tx.gid });
   },
   async onCancelled(manager, tx, reason) {
     const priced = pricedBy(tx);
@@ -90,6 +91,8 @@ export const orderTcc: TccDefinition<OrderTccInput> = {
       totalCents: priced?.totalCents ?? null,
       at: tx.updatedAt,
     });
-    if (!settled) logger.warn(`Order ${tx.gid} was not PENDING when its TCC was cancelled`);
+    const orderId = tx.gid;
+    if (settled) logger.log({ msg: `Order CANCELLED by its TCC (${reason})`, orderId, reason });
+    else logger.warn({ msg: 'Order was not PENDING when its TCC was cancelled', orderId });
   },
 };
