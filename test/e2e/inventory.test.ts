@@ -4,7 +4,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { orderFlowMessages, TOPICS, type StockCommand } from '@app/dist-core/contracts';
 import {
-  decodeEnvelope,
   deadLetterTopic,
   encodeEnvelope,
   readDeadLetter,
@@ -117,8 +116,7 @@ describe('inventory service', () => {
 
   const repliesTo = (commandId: string): Envelope<Record<string, unknown>>[] =>
     replies
-      .of(TOPICS.orderReplies)
-      .map((message) => decodeEnvelope(message.value) as Envelope<Record<string, unknown>>)
+      .envelopesOf<Record<string, unknown>>(TOPICS.orderReplies)
       .filter((reply) => reply.causationId === commandId);
 
   /** Sends a command and waits for inventory's one reply to it. */

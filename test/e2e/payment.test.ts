@@ -4,7 +4,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { orderFlowMessages, TOPICS, type OrderFlowMessageType } from '@app/dist-core/contracts';
 import {
-  decodeEnvelope,
   deadLetterTopic,
   encodeEnvelope,
   readDeadLetter,
@@ -355,8 +354,7 @@ async function send(
 
 function repliesTo(command: Envelope): Envelope[] {
   return replies
-    .of(TOPICS.orderReplies)
-    .map((message) => decodeEnvelope(message.value))
+    .envelopesOf(TOPICS.orderReplies)
     .filter((reply) => reply.causationId === command.id);
 }
 

@@ -1,4 +1,4 @@
-import { KafkaClient } from '@app/dist-core/kafka';
+import { decodeEnvelope, KafkaClient, type Envelope } from '@app/dist-core/kafka';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 
 export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -42,6 +42,20 @@ export class TopicRecorder {
 
   of(topic: string): KafkaMessage[] {
     return this.records.filter((r) => r.topic === topic).map((r) => r.message);
+  }
+
+  /**
+   * The envelopes of `topic`, skipping records that are not envelopes: the flow topics are
+   * shared, and other suites put poison messages on them on purpose (dead-letter tests).
+   */
+  envelopesOf<P = unknown>(topic: string): Envelope<P>[] {
+    return this.of(topic).flatMap((message) => {
+      try {
+        return [decodeEnvelope(message.value) as Envelope<P>];
+      } catch {
+        return [];
+      }
+    });
   }
 
   async stop(): Promise<void> {
