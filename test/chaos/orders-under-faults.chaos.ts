@@ -18,7 +18,8 @@ import { makeCatalog, sleep, Workload } from './support/workload.js';
 /** Faults start within this much of the load; the load goes on a little after the last one. */
 const FAULT_WINDOW_MS = 100_000;
 const LOAD_AFTER_LAST_FAULT_MS = 5_000;
-const CLIENTS = 3;
+/** Each waits for its order's outcome before the next: enough for contention on scarce stock. */
+const CLIENTS = 6;
 /** CONTRACT.md: with processes killed and restarted, terminal within 60 s of the last restart. */
 const TERMINAL_WITHIN_MS = 60_000;
 

@@ -13,11 +13,16 @@ import { promisify } from 'node:util';
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 export const CHAOS_INFRA_DIR = join(REPO_ROOT, '.infra', 'chaos');
 
+/**
+ * Beside the test services' ports (TEST_PORT_BASE, default 13000): two checkouts running the
+ * suite side by side, each with its own TEST_PORT_BASE, get servers of their own.
+ */
+const PORT_BASE = Number(process.env.TEST_PORT_BASE ?? 13000) + 100;
 export const CHAOS_PORTS = {
-  postgres: 5433,
-  redis: [6390, 6391, 6392],
-  kafka: 9192,
-  kafkaController: 9193,
+  postgres: PORT_BASE,
+  redis: [PORT_BASE + 1, PORT_BASE + 2, PORT_BASE + 3],
+  kafka: PORT_BASE + 4,
+  kafkaController: PORT_BASE + 5,
 } as const;
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -164,11 +169,14 @@ export const chaosKafka = {
 export async function startChaosServers(): Promise<void> {
   await stopChaosServers();
   chaosKafka.reset();
-  await Promise.all([
+  // allSettled: a teardown after a failed start must not race a server still starting.
+  const started = await Promise.allSettled([
     chaosPostgres.create(),
     ...CHAOS_PORTS.redis.map((port) => chaosRedis.start(port)),
     chaosKafka.start(),
   ]);
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Best effort, each server on its own: one failing to stop must not keep the others up. */

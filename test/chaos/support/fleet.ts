@@ -4,7 +4,7 @@ import type { Timeline } from './timeline.js';
 
 export const SERVICES: readonly ServiceName[] = ['order', 'payment', 'inventory'];
 
-/** Far from the other suites' test ports (TEST_PORT_BASE moves them too). */
+/** Away from the other suites' test services (TEST_PORT_BASE moves them too). */
 const PORT_BASE = Number(process.env.TEST_PORT_BASE ?? 13000) + 90;
 const PORT_VARIABLE: Record<ServiceName, string> = {
   order: 'ORDER_PORT',

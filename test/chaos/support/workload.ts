@@ -63,6 +63,9 @@ export function makeCatalog(
   return { products, customers };
 }
 
+/** How long a client waits for its order's outcome: the order service's flow timeout. */
+const OUTCOME_WAIT_MS = 15_000;
+
 /** Answers the services may give while a fault is going on: worth the same request again. */
 const TRANSIENT_STATUSES = new Set([500, 502, 503, 504]);
 
@@ -108,7 +111,30 @@ export class Workload {
       };
       this.intents.push(intent);
       await this.place(intent, random);
+      if (intent.orderId) await this.awaitOutcome(intent.orderId);
       await sleep(random.int(50, 250));
+    }
+  }
+
+  /**
+   * A client waits for its order's outcome (up to a flow's timeout) before it places the next:
+   * the load then follows what the system can do, as real users' would. Clients that fire
+   * without waiting soon outrun a loaded 2-core machine, and the retries of a backlog that
+   * only grows make it grow faster; that is an overload test, not this one.
+   */
+  private async awaitOutcome(orderId: string): Promise<void> {
+    const deadline = Date.now() + OUTCOME_WAIT_MS;
+    while (Date.now() < deadline) {
+      try {
+        const response = await fetch(`${this.fleet.url('order')}/orders/${orderId}`, {
+          signal: AbortSignal.timeout(5_000),
+        });
+        const { status } = (await response.json()) as { status?: string };
+        if (status === 'COMPLETED' || status === 'CANCELLED') return;
+      } catch {
+        // the order service is down: keep waiting until the deadline
+      }
+      await sleep(300);
     }
   }
 
