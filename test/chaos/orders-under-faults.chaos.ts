@@ -16,7 +16,7 @@ import { Timeline } from './support/timeline.js';
 import { makeCatalog, sleep, Workload } from './support/workload.js';
 
 /** Faults start within this much of the load; the load goes on a little after the last one. */
-const FAULT_WINDOW_MS = 100_000;
+const FAULT_WINDOW_MS = 90_000;
 const LOAD_AFTER_LAST_FAULT_MS = 5_000;
 /** Each waits for its order's outcome before the next: enough for contention on scarce stock. */
 const CLIENTS = 6;
@@ -43,10 +43,11 @@ async function post(url: string, body: unknown): Promise<void> {
 describe(`orders under faults (CHAOS_SEED=${seed})`, () => {
   beforeAll(async () => {
     timeline.log(`CHAOS_SEED=${seed} (run again with this seed to replay the plan)`);
-    await startChaosServers();
-    timeline.log(`chaos servers up (state in ${CHAOS_INFRA_DIR})`);
-    await Promise.all(SERVICES.map((name) => fleet.start(name)));
-    timeline.log('services healthy');
+    await startChaosServers(async () => {
+      timeline.log('postgres and redis up; starting kafka and the services');
+      await Promise.all(SERVICES.map((name) => fleet.start(name)));
+    });
+    timeline.log(`chaos servers up (state in ${CHAOS_INFRA_DIR}), services healthy`);
     for (const p of catalog.products) {
       await post(`${fleet.url('inventory')}/products`, {
         sku: p.sku,

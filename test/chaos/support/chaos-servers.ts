@@ -165,17 +165,26 @@ export const chaosKafka = {
   },
 };
 
-/** Stops whatever a previous (maybe aborted) run left, then starts every server empty. */
-export async function startChaosServers(): Promise<void> {
+/**
+ * Stops whatever a previous (maybe aborted) run left, then starts every server empty. `alongside`
+ * runs once Postgres and Redis answer, while the broker's JVM starts (the slowest part on a busy
+ * machine): the services, which wait for Kafka on their own.
+ */
+export async function startChaosServers(alongside: () => Promise<unknown>): Promise<void> {
   await stopChaosServers();
   chaosKafka.reset();
+  const kafka = chaosKafka.start();
   // allSettled: a teardown after a failed start must not race a server still starting.
-  const started = await Promise.allSettled([
+  const storage = Promise.allSettled([
     chaosPostgres.create(),
     ...CHAOS_PORTS.redis.map((port) => chaosRedis.start(port)),
-    chaosKafka.start(),
-  ]);
-  const failed = started.find((result) => result.status === 'rejected');
+  ]).then(throwFirstFailure);
+  const started = await Promise.allSettled([kafka, storage, storage.then(alongside)]);
+  throwFirstFailure(started);
+}
+
+function throwFirstFailure(results: PromiseSettledResult<unknown>[]): void {
+  const failed = results.find((result) => result.status === 'rejected');
   if (failed) throw failed.reason;
 }
 

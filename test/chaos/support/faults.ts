@@ -22,7 +22,7 @@ export interface Fault {
  */
 export function planFaults(random: Random, windowMs: number): Fault[] {
   const faults: Fault[] = [];
-  const at = () => random.int(3_000, windowMs);
+  const at = () => random.int(10_000, windowMs);
   for (const service of SERVICES) {
     for (let i = random.int(2, 3); i > 0; i--) {
       faults.push({ target: service, atMs: at(), downMs: random.int(200, 3_000) });
