@@ -60,6 +60,7 @@ async function run(command: string, args: string[]): Promise<string> {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
     throw new Error(
       `${command} ${args.join(' ')} failed: ${stderr || stdout || (error as Error).message}`,
+      { cause: error },
     );
   }
 }
