@@ -19,7 +19,7 @@ import { makeCatalog, sleep, Workload } from './support/workload.js';
 const FAULT_WINDOW_MS = 90_000;
 const LOAD_AFTER_LAST_FAULT_MS = 5_000;
 /** Each waits for its order's outcome before the next: enough for contention on scarce stock. */
-const CLIENTS = 6;
+const CLIENTS = 8;
 /** CONTRACT.md: with processes killed and restarted, terminal within 60 s of the last restart. */
 const TERMINAL_WITHIN_MS = 60_000;
 
