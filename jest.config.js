@@ -1,5 +1,7 @@
-// Two projects: `unit` (*.spec.ts beside the code, no servers) and `integration`
-// (test/**/*.test.ts, against the real Kafka, Postgres and Redis from `npm run infra:up`).
+// Three projects: `unit` (*.spec.ts beside the code, no servers), `integration`
+// (test/**/*.test.ts, against the real Kafka, Postgres and Redis from `npm run infra:up`) and
+// `chaos` (test/chaos/**/*.chaos.ts: minutes long, on servers of its own; `npm run test:chaos`,
+// left out of `npm test`).
 // NestJS 12 is ESM-only, so Jest runs with --experimental-vm-modules and ts-jest in ESM mode.
 const common = {
   testEnvironment: 'node',
@@ -29,6 +31,11 @@ export default {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'chaos',
+      testMatch: ['<rootDir>/test/chaos/**/*.chaos.ts'],
     },
   ],
 };

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Single-node Apache Kafka 3.9.1 in KRaft mode on 127.0.0.1:9092 (controller on 9093).
+# KAFKA_PORT and KAFKA_CONTROLLER_PORT move it (the chaos suite runs its own broker beside the
+# shared one, with its own INFRA_DIR).
 #
 #   kafka.sh start    reuse a broker that already serves 9092, or fetch the jars (first time
 #                     only), format the storage and start one; waits until it serves clients
@@ -20,7 +22,9 @@ KAFKA_LOGS="$KAFKA_DIR/logs"
 KAFKA_PIDFILE="$KAFKA_DIR/kafka.pid"
 KAFKA_CLUSTER_ID="$KAFKA_DIR/cluster-id"
 KAFKA_PROPERTIES="$KAFKA_DIR/server.properties"
-KAFKA_BROKER="$HOST:9092"
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+KAFKA_BROKER="$HOST:$KAFKA_PORT"
 KAFKA_POM="$INFRA_SCRIPTS_DIR/pom.xml"
 # Enough for a first start on a slow 2-core CI machine; a healthy broker answers in ~10 s.
 KAFKA_START_TIMEOUT=120
@@ -84,11 +88,16 @@ kafka_java() {
 # (and restarts after infra-down) format nothing and reuse the same data.
 format_storage() {
   mkdir -p "$KAFKA_DATA" "$KAFKA_LOGS"
-  sed "s|@KAFKA_DATA_DIR@|$KAFKA_DATA|" "$INFRA_SCRIPTS_DIR/server.properties" >"$KAFKA_PROPERTIES"
+  sed -e "s|@KAFKA_DATA_DIR@|$KAFKA_DATA|" -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
+    -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+    "$INFRA_SCRIPTS_DIR/server.properties" >"$KAFKA_PROPERTIES"
   if [[ ! -s "$KAFKA_CLUSTER_ID" ]]; then
     kafka_java kafka.tools.StorageTool random-uuid >"$KAFKA_CLUSTER_ID.tmp"
     mv "$KAFKA_CLUSTER_ID.tmp" "$KAFKA_CLUSTER_ID"
   fi
+  # Formatted storage has meta.properties: skip the format tool's JVM (seconds on a busy
+  # machine; the chaos suite restarts the broker mid-run).
+  [[ -f "$KAFKA_DATA/meta.properties" ]] && return 0
   if ! kafka_java kafka.tools.StorageTool format -t "$(<"$KAFKA_CLUSTER_ID")" \
     -c "$KAFKA_PROPERTIES" --ignore-formatted >>"$KAFKA_LOGS/storage-format.log" 2>&1; then
     echo "infra: formatting Kafka storage in $KAFKA_DATA failed" >&2
@@ -111,7 +120,7 @@ kafka_start() {
   flock "$lock"
   pid="$(live_pid "$KAFKA_PIDFILE" kafka.Kafka)"
 
-  if port_open 9092 && kafka_answers 10; then
+  if port_open "$KAFKA_PORT" && kafka_answers 10; then
     if [[ -n "$pid" ]]; then
       report kafka reused "(ours, pid $pid)"
     else
@@ -120,7 +129,7 @@ kafka_start() {
     return 0
   fi
   if [[ -z "$pid" ]]; then
-    for port in 9092 9093; do
+    for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
       if port_open "$port"; then die "127.0.0.1:$port is taken by something that is not our Kafka"; fi
     done
 
@@ -154,7 +163,7 @@ kafka_stop() {
   local pid
   pid="$(live_pid "$KAFKA_PIDFILE" kafka.Kafka)"
   if [[ -z "$pid" ]]; then
-    if port_open 9092; then
+    if port_open "$KAFKA_PORT"; then
       report kafka left "(not started by infra:up)"
     else
       report kafka "not running"
@@ -176,6 +185,6 @@ case "$1" in
     kafka_stop
     kafka_start
     ;;
-  status) port_open 9092 && kafka_answers 5 ;;
+  status) port_open "$KAFKA_PORT" && kafka_answers 5 ;;
   *) usage ;;
 esac

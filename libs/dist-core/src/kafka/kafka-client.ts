@@ -58,13 +58,33 @@ export class KafkaClient {
    * Creates the topics that do not exist yet and waits until each partition has a leader.
    * Subscribing to a topic a fresh broker does not host yet fails with "This server does not
    * host this topic-partition", so every service runs this before it subscribes.
+   *
+   * Services starting together against a fresh broker race to create the same topics: the
+   * loser's createTopics returns at once (it exists), and a topic created a moment ago may
+   * still be unknown to the broker's metadata (kafkajs waits out LEADER_NOT_AVAILABLE only,
+   * not UNKNOWN_TOPIC_OR_PARTITION). Both are transient: retried until the metadata of every
+   * topic answers, instead of failing the service's start-up.
    */
-  async ensureTopics(topics: ITopicConfig[]): Promise<void> {
+  async ensureTopics(topics: ITopicConfig[], timeoutMs = 30_000): Promise<void> {
     if (topics.length === 0) return;
-    const existing = new Set(await this.admin.listTopics());
-    const missing = topics.filter((topic) => !existing.has(topic.topic));
-    if (missing.length === 0) return;
-    await this.admin.createTopics({ topics: missing, waitForLeaders: true });
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const existing = new Set(await this.admin.listTopics());
+        const missing = topics.filter((topic) => !existing.has(topic.topic));
+        if (missing.length > 0) {
+          await this.admin.createTopics({ topics: missing, waitForLeaders: true });
+        }
+        const { topics: found } = await this.admin.fetchTopicMetadata({
+          topics: topics.map((topic) => topic.topic),
+        });
+        if (found.every(({ partitions }) => partitions.every(({ leader }) => leader >= 0))) return;
+      } catch (error) {
+        if (!isTransient(error) || Date.now() > deadline) throw error;
+      }
+      if (Date.now() > deadline) throw new Error('Timed out waiting for topic leaders');
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 1000)));
+    }
   }
 
   /** Health: the cluster answers a metadata request. */
@@ -80,4 +100,19 @@ export class KafkaClient {
   async disconnectAdmin(): Promise<void> {
     await this.admin.disconnect();
   }
+}
+
+/**
+ * A kafkajs error worth retrying: retriable itself, or wrapping one (kafkajs's own retrier
+ * gives up with KafkaJSNumberOfRetriesExceeded or KafkaJSNonRetriableError around the cause).
+ */
+function isTransient(error: unknown): boolean {
+  for (
+    let e = error as { retriable?: boolean; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
+    if (e.retriable === true) return true;
+  }
+  return false;
 }

@@ -99,6 +99,11 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     const numPartitions = this.options.partitionsPerTopic ?? 3;
     const all = new Set([...this.messages.topics(), ...topics, ...topics.map(deadLetterTopic)]);
     await this.client.ensureTopics([...all].map((topic) => ({ topic, numPartitions })));
+    await this.runConsumer(topics);
+    this.log.log(`Consuming ${topics.join(', ')} as ${this.options.groupId}`);
+  }
+
+  private async runConsumer(topics: string[]): Promise<void> {
     const consumer = this.client.kafka.consumer({
       groupId: this.options.groupId,
       // Join and fail over in about a second (the broker's initial rebalance delay is 0).
@@ -109,13 +114,42 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     });
     this.consumer = consumer;
     this.options.status?.watch(consumer);
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.closing) return;
+      this.log.error(`Consumer stopped by ${describeError(payload.error)}: starting a new one`);
+      void this.restartConsumer(topics);
+    });
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
       eachMessage: (payload) => this.consume(payload),
     });
-    this.log.log(`Consuming ${topics.join(', ')} as ${this.options.groupId}`);
+  }
+
+  /**
+   * kafkajs restarts a crashed consumer only when the error was retriable. A dead letter that
+   * cannot be written while the broker is down fails with a non-retriable connection error, and
+   * the consumer would stay stopped for the life of the process: every reply and command it
+   * should handle left in Kafka. So a new consumer takes over, retried until the broker answers;
+   * the uncommitted message is redelivered to it.
+   */
+  private async restartConsumer(topics: string[]): Promise<void> {
+    for (let attempt = 1; !this.closing; attempt++) {
+      await sleep(Math.min(500 * attempt, 5000));
+      if (this.closing) return;
+      await this.consumer?.disconnect().catch(() => undefined);
+      try {
+        await this.runConsumer(topics);
+        if (this.closing) await this.consumer?.disconnect();
+        else this.log.log(`Consumer of ${this.options.groupId} running again`);
+        return;
+      } catch (error) {
+        this.log.warn(
+          `Restarting the consumer failed (attempt ${attempt}): ${describeError(error)}`,
+        );
+      }
+    }
   }
 
   /** Resolving = done with this offset (handled or dead-lettered); rejecting = redeliver. */

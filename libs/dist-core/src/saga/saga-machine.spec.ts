@@ -264,6 +264,31 @@ describe('saga state machine', () => {
     expect(r.now - r.instance('1').createdAt.getTime()).toBeGreaterThan(2_000);
   });
 
+  it('never parks a command that only went unanswered: past the park budget, it is sent until answered', () => {
+    let confirms = 0;
+    let releases = 0;
+    const r = runner({
+      'stock.confirm': () => (++confirms <= 10 ? 'NO_REPLY' : OK),
+    });
+    r.start('1', DATA);
+    r.run();
+    expect(r.instance('1').status).toBe('COMPLETED');
+    expect(confirms).toBe(11); // parkAfterAttempts is 4
+
+    const compensating = runner({
+      'payment.charge': { outcome: 'FAILURE', reason: 'INSUFFICIENT_FUNDS' },
+      'stock.release': () => (++releases <= 10 ? 'NO_REPLY' : OK),
+    });
+    compensating.start('2', DATA);
+    compensating.run();
+    expect(compensating.instance('2')).toMatchObject({
+      status: 'COMPENSATED',
+      failureReason: 'INSUFFICIENT_FUNDS',
+    });
+    expect(releases).toBe(11);
+    expect(outcomes(compensating, '2')).not.toContain('reserveStock:PARKED');
+  });
+
   it('answers FINISHED to a reply once the saga has ended', () => {
     const r = runner();
     r.start('1', DATA);

@@ -151,7 +151,12 @@ export function dueTransition<D>(
   if (saga.stepDeadline && saga.stepDeadline.getTime() <= now) {
     const history = [line(saga, 'TIMED_OUT', null)];
     if (mustSucceed(step, kind)) {
-      return retryOrPark(definition, progressOf(saga), kind, TIMEOUT_REASON, history, ctx);
+      // No answer is not a refusal: the participant, its database or the broker is away, and
+      // the outbox and the inbox make another send harmless. Parking here would leave every
+      // order caught by an outage longer than the park budget (about two minutes) PENDING until
+      // an operator came, so it is sent again, backoff capped, until answered. Parking is for
+      // commands the participant answers with a failure.
+      return retryLater(progressOf(saga), history, ctx);
     }
     if (saga.attempt >= ctx.policy.maxStepAttempts) {
       // No definitive answer after every attempt: as uncertain as the saga deadline.

@@ -6,7 +6,10 @@ export interface SagaPolicy {
   sagaTimeoutMs: number;
   /** Sends of a forward step without a definitive answer before the saga compensates. */
   maxStepAttempts: number;
-  /** Sends of a command that must succeed (a compensation, a step past the pivot) before PARKED. */
+  /**
+   * Failure answers to a command that must succeed (a compensation, a step past the pivot)
+   * before PARKED. A command left unanswered is sent again until answered, never parked.
+   */
   parkAfterAttempts: number;
   /** Delay before re-sending: capped exponential with jitter. */
   backoff: BackoffPolicy;
