@@ -19,14 +19,20 @@ export async function createFixtures(
   const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const customers = Array.from({ length: count }, (_, i) => `bench-${run}-c${i}`);
   const skus = Array.from({ length: count }, (_, i) => `bench-${run}-p${i}`);
-  await Promise.all([
-    ...customers.map((customerId) =>
-      post(`${urls.payment}/accounts`, { customerId, balanceCents: BALANCE_CENTS }),
-    ),
-    ...skus.map((sku) =>
-      post(`${urls.inventory}/products`, { sku, name: sku, priceCents: PRICE_CENTS, stock: STOCK }),
-    ),
-  ]);
+  // A few at a time: a burst of 128 requests would queue on the services' small pools.
+  for (let i = 0; i < count; i += 8) {
+    await Promise.all(
+      customers.slice(i, i + 8).flatMap((customerId, j) => [
+        post(`${urls.payment}/accounts`, { customerId, balanceCents: BALANCE_CENTS }),
+        post(`${urls.inventory}/products`, {
+          sku: skus[i + j],
+          name: skus[i + j],
+          priceCents: PRICE_CENTS,
+          stock: STOCK,
+        }),
+      ]),
+    );
+  }
   return { customers, skus, priceCents: PRICE_CENTS };
 }
 

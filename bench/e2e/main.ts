@@ -11,6 +11,7 @@
  * Every order is one line of one unit, for a customer and a product with far more funds and
  * stock than the run can use: a throughput benchmark of the happy path, not of compensation.
  */
+import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -44,12 +45,27 @@ const notes: string[] = [
   'Latency: order createdAt → updatedAt (server clock), for orders that became terminal inside the measured window.',
 ];
 const log = (text: string) => process.stderr.write(`${text}\n`);
+const checkout = process.env.BENCH_CHECKOUT ?? '.';
+const commit = (() => {
+  try {
+    return execSync(`git -C ${checkout} rev-parse --short HEAD`, { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+})();
+notes.push(
+  `Services built from ${checkout === '.' ? 'this checkout' : checkout} at commit ${commit}` +
+    (commit !== 'unknown' &&
+    execSync(`git -C ${checkout} status --porcelain -- apps libs`, { encoding: 'utf8' }).trim()
+      ? ' (with uncommitted changes)'
+      : '') +
+    `; Kafka ${process.env.KAFKA_BROKERS ?? 'default (127.0.0.1:9092)'}.`,
+);
 
 let services: BenchServices | undefined;
 if (!options.external) {
   log(`starting the built services on ${options.portBase}-${options.portBase + 2}…`);
-  services = BenchServices.start(options.portBase);
-  await services.waitForHealth(options.urls);
+  services = await BenchServices.start(options.portBase, options.urls);
 } else {
   notes.push('External services: their RSS is not measured (no pid).');
 }

@@ -63,6 +63,6 @@ export function readOptions(): BenchOptions {
     portBase,
     accounts: positive('BENCH_ACCOUNTS', 64),
     pollIntervalMs: positive('BENCH_POLL_MS', 10),
-    baselinePoolSize: positive('BENCH_BASELINE_POOL', 8),
+    baselinePoolSize: positive('BENCH_BASELINE_POOL', 4),
   };
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 
 export type ServiceName = 'order' | 'payment' | 'inventory';
 export const SERVICE_NAMES: ServiceName[] = ['order', 'payment', 'inventory'];
@@ -15,10 +16,24 @@ export class BenchServices {
   private readonly children = new Map<ServiceName, ChildProcess>();
   private readonly logs = new Map<ServiceName, string[]>();
 
-  static start(portBase: number, extraEnv: Record<string, string> = {}): BenchServices {
+  /**
+   * Starts them one after another, each once the previous answers /health: on a fresh broker,
+   * three services creating the same topics at once race (the loser's metadata request finds a
+   * topic without its partitions yet), and the order service creates every flow topic first.
+   */
+  static async start(
+    portBase: number,
+    urls: Record<ServiceName, string>,
+    extraEnv: Record<string, string> = {},
+  ): Promise<BenchServices> {
     const services = new BenchServices();
-    SERVICE_NAMES.forEach((name, index) => {
-      const entry = `dist/apps/${name}/main.js`;
+    // However the bench ends (an error included), no service outlives it.
+    process.once('exit', () => {
+      for (const child of services.children.values()) child.kill('SIGKILL');
+    });
+    for (const [index, name] of SERVICE_NAMES.entries()) {
+      // BENCH_CHECKOUT=path runs another checkout's build (e.g. the code before a change).
+      const entry = join(process.env.BENCH_CHECKOUT ?? '.', 'dist', 'apps', name, 'main.js');
       if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
       const child = spawn(process.execPath, [...nodeFlags(name), entry], {
         env: {
@@ -30,15 +45,26 @@ export class BenchServices {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const log: string[] = [];
+      // BENCH_LOG_DIR=dir keeps each service's whole output in dir/<name>.log.
+      const logDir = process.env.BENCH_LOG_DIR;
+      if (logDir) mkdirSync(logDir, { recursive: true });
+      const file = logDir ? createWriteStream(`${logDir}/${name}.log`) : null;
       for (const stream of [child.stdout, child.stderr]) {
         stream?.on('data', (chunk: Buffer) => {
+          file?.write(chunk);
           log.push(chunk.toString());
           if (log.length > 200) log.shift();
         });
       }
       services.children.set(name, child);
       services.logs.set(name, log);
-    });
+      try {
+        await services.waitForHealth(name, urls[name]);
+      } catch (error) {
+        await services.stop();
+        throw error;
+      }
+    }
     return services;
   }
 
@@ -46,26 +72,20 @@ export class BenchServices {
     return new Map([...this.children].map(([name, child]) => [name, child.pid!]));
   }
 
-  async waitForHealth(urls: Record<ServiceName, string>, timeoutMs = 120_000): Promise<void> {
-    await Promise.all(
-      SERVICE_NAMES.map(async (name) => {
-        const deadline = Date.now() + timeoutMs;
-        for (;;) {
-          if (this.children.get(name)!.exitCode !== null) break;
-          try {
-            const response = await fetch(`${urls[name]}/health`, {
-              signal: AbortSignal.timeout(3000),
-            });
-            if (response.status === 200) return;
-          } catch {
-            // Not listening yet.
-          }
-          if (Date.now() > deadline) break;
-          await new Promise((resolve) => setTimeout(resolve, 250));
-        }
-        throw new Error(`${name} never became healthy:\n${this.logs.get(name)!.join('')}`);
-      }),
-    );
+  private async waitForHealth(name: ServiceName, url: string, timeoutMs = 120_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.children.get(name)!.exitCode !== null) break;
+      try {
+        const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(3000) });
+        if (response.status === 200) return;
+      } catch {
+        // Not listening yet.
+      }
+      if (Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error(`${name} never became healthy:\n${this.logs.get(name)!.join('')}`);
   }
 
   /** SIGTERM each and wait; SIGKILL after 15 s. */
