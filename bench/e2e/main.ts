@@ -32,7 +32,7 @@ import {
   type LevelRow,
   type Subject,
 } from './report.js';
-import { BenchServices, readMemory, RssSampler } from './services.js';
+import { BenchServices, readCpuMs, readMemory, RssSampler } from './services.js';
 import { CompletionTracker, systemWork } from './system-driver.js';
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
@@ -102,6 +102,16 @@ for (const concurrency of options.concurrency) {
         : systemWork(options.urls.order, subject, fixtures, tracker);
     const at = { commits: 0, messages: 0, queries: 0 };
     const delta = { commits: 0, messages: 0, queries: 0 };
+    const cpu = (): Record<string, number> | null => {
+      if (subject === 'baseline')
+        return { bench: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 };
+      if (!services) return null;
+      return Object.fromEntries(
+        [...services.pids()].map(([name, pid]) => [name, readCpuMs(pid) ?? NaN]),
+      );
+    };
+    let cpuAtStart: Record<string, number> | null = null;
+    let cpuUsed: Record<string, number> | null = null;
     const read = async () => ({
       commits: await databases.commits(),
       messages: await offsets.total(),
@@ -114,10 +124,16 @@ for (const concurrency of options.concurrency) {
       work,
       onWindowStart: async () => {
         Object.assign(at, await read());
+        cpuAtStart = cpu();
         rss?.reset();
       },
       onWindowEnd: async () => {
         const now = await read();
+        const cpuAtEnd = cpu();
+        if (cpuAtStart && cpuAtEnd) {
+          const start = cpuAtStart;
+          cpuUsed = Object.fromEntries(Object.entries(cpuAtEnd).map(([k, v]) => [k, v - start[k]]));
+        }
         delta.commits = now.commits - at.commits - (now.queries - at.queries);
         delta.messages = now.messages - at.messages;
       },
@@ -139,6 +155,15 @@ for (const concurrency of options.concurrency) {
       p99Ms: percentile(latencies, 99),
       commitsPerOrder: orders > 0 ? delta.commits / orders : null,
       kafkaMessagesPerOrder: orders > 0 ? delta.messages / orders : null,
+      cpuMsPerOrder:
+        cpuUsed && orders > 0
+          ? Object.fromEntries(
+              Object.entries(cpuUsed as Record<string, number>).map(([k, v]) => [
+                k,
+                Math.round((v / orders) * 10) / 10,
+              ]),
+            )
+          : null,
       sOverB:
         subject !== 'baseline' && baselineRow && baselineRow.ordersPerSecond > 0
           ? ordersPerSecond / baselineRow.ordersPerSecond

@@ -20,6 +20,11 @@ export interface LevelRow {
   kafkaMessagesPerOrder: number | null;
   /** System orders/s ÷ baseline orders/s at the same concurrency. */
   sOverB: number | null;
+  /**
+   * CPU time per completed order, ms: of each service (system rows) or of the bench process
+   * itself (baseline rows). On a shared machine this, unlike orders/s, hardly depends on the load.
+   */
+  cpuMsPerOrder: Record<string, number> | null;
   /** Highest RSS sampled per service during this level (MiB); null when not measurable. */
   peakRssMiB: Record<string, number> | null;
   loadAverage: number;
@@ -85,6 +90,7 @@ export function printTable(result: E2eResult): void {
       'p99 ms': fixed(r.p99Ms, 0),
       'commits/order': fixed(r.commitsPerOrder),
       'kafka msgs/order': fixed(r.kafkaMessagesPerOrder),
+      'CPU ms/order': r.cpuMsPerOrder ? Object.values(r.cpuMsPerOrder).join('/') : '–',
       'peak RSS MiB': r.peakRssMiB ? Object.values(r.peakRssMiB).join('/') : '–',
       'cancel/err': `${r.cancelled}/${r.errors}`,
       load: r.loadAverage.toFixed(1),
@@ -115,12 +121,12 @@ export function printTable(result: E2eResult): void {
 /** The Markdown table the README's Benchmarks section shows. */
 export function markdownTable(result: E2eResult): string {
   const lines = [
-    '| subject | concurrency | orders/s | S/B | p50 ms | p95 ms | p99 ms | commits/order | Kafka msgs/order | peak RSS MiB (order/payment/inventory) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| subject | concurrency | orders/s | S/B | p50 ms | p95 ms | p99 ms | commits/order | Kafka msgs/order | CPU ms/order (order/payment/inventory; baseline: its process) | peak RSS MiB (order/payment/inventory) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
   ];
   for (const r of result.rows) {
     lines.push(
-      `| ${r.subject} | ${r.concurrency} | ${fixed(r.ordersPerSecond)} | ${fixed(r.sOverB, 2)} | ${fixed(r.p50Ms, 0)} | ${fixed(r.p95Ms, 0)} | ${fixed(r.p99Ms, 0)} | ${fixed(r.commitsPerOrder)} | ${fixed(r.kafkaMessagesPerOrder)} | ${r.peakRssMiB ? Object.values(r.peakRssMiB).join(' / ') : '–'} |`,
+      `| ${r.subject} | ${r.concurrency} | ${fixed(r.ordersPerSecond)} | ${fixed(r.sOverB, 2)} | ${fixed(r.p50Ms, 0)} | ${fixed(r.p95Ms, 0)} | ${fixed(r.p99Ms, 0)} | ${fixed(r.commitsPerOrder)} | ${fixed(r.kafkaMessagesPerOrder)} | ${r.cpuMsPerOrder ? Object.values(r.cpuMsPerOrder).join(' / ') : '–'} | ${r.peakRssMiB ? Object.values(r.peakRssMiB).join(' / ') : '–'} |`,
     );
   }
   return lines.join('\n');
