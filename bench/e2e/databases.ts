@@ -1,0 +1,69 @@
+import pg from 'pg';
+import { DEFAULTS } from '@app/dist-core/config';
+import { HashRing } from '@app/dist-core/hashing';
+import { parseShardUrls, shardName } from '@app/dist-core/sharding';
+
+/**
+ * The databases an order touches, as the services configure them (the same variables and
+ * defaults), with the order shards routed by the same ring as the order service's OrderShards.
+ */
+export class BenchDatabases {
+  readonly orderShards: pg.Pool[];
+  readonly payment: pg.Pool;
+  readonly inventory: pg.Pool;
+  /** Database names, for pg_stat_database. */
+  readonly names: string[];
+  private readonly ring: HashRing;
+  /** On the `postgres` database, so reading the statistics adds no commit to those measured. */
+  private readonly stats: pg.Pool;
+
+  constructor(poolSize: number) {
+    const shardUrls = parseShardUrls(process.env.ORDER_DB_SHARDS ?? DEFAULTS.ORDER_DB_SHARDS);
+    const paymentUrl = process.env.PAYMENT_DB_URL ?? DEFAULTS.PAYMENT_DB_URL;
+    const inventoryUrl = process.env.INVENTORY_DB_URL ?? DEFAULTS.INVENTORY_DB_URL;
+    const pool = (url: string) => new pg.Pool({ connectionString: url, max: poolSize });
+    this.orderShards = shardUrls.map(pool);
+    this.payment = pool(paymentUrl);
+    this.inventory = pool(inventoryUrl);
+    this.names = [...shardUrls, paymentUrl, inventoryUrl].map((url) =>
+      decodeURIComponent(new URL(url).pathname.slice(1)),
+    );
+    this.ring = new HashRing(shardUrls.map((_, index) => shardName(index)));
+    const statsUrl = new URL(inventoryUrl);
+    statsUrl.pathname = '/postgres';
+    this.stats = new pg.Pool({ connectionString: statsUrl.toString(), max: 1 });
+  }
+
+  shardIndexOf(orderId: string): number {
+    return this.ring.ownerIndex(orderId);
+  }
+
+  shardOf(orderId: string): pg.Pool {
+    return this.orderShards[this.shardIndexOf(orderId)];
+  }
+
+  /**
+   * Σ xact_commit over the involved databases. The figures are cumulative and each backend
+   * flushes its own at most once a second while busy (PG15), so a difference of two readings
+   * taken under steady load is right to about a second's worth at each end.
+   */
+  async commits(): Promise<number> {
+    const client = await this.stats.connect();
+    try {
+      await client.query('SELECT pg_stat_clear_snapshot()');
+      const { rows } = await client.query<{ commits: string }>(
+        'SELECT sum(xact_commit)::text AS commits FROM pg_stat_database WHERE datname = ANY($1)',
+        [this.names],
+      );
+      return Number(rows[0].commits);
+    } finally {
+      client.release();
+    }
+  }
+
+  async end(): Promise<void> {
+    await Promise.all(
+      [...this.orderShards, this.payment, this.inventory, this.stats].map((p) => p.end()),
+    );
+  }
+}

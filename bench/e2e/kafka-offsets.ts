@@ -1,0 +1,34 @@
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { DEFAULTS } from '@app/dist-core/config';
+import { TOPICS } from '@app/dist-core/contracts';
+
+/** The order flow's topics: commands to inventory and payment, replies to the order service. */
+export const FLOW_TOPICS = Object.values(TOPICS);
+
+/** Σ end offsets of the flow topics: a difference of two readings is the messages produced. */
+export class FlowTopicOffsets {
+  private readonly admin: Admin;
+
+  constructor() {
+    const brokers = (process.env.KAFKA_BROKERS ?? DEFAULTS.KAFKA_BROKERS).split(',');
+    this.admin = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING }).admin();
+  }
+
+  connect(): Promise<void> {
+    return this.admin.connect();
+  }
+
+  async total(): Promise<number> {
+    let total = 0;
+    for (const topic of FLOW_TOPICS) {
+      for (const partition of await this.admin.fetchTopicOffsets(topic)) {
+        total += Number(partition.high);
+      }
+    }
+    return total;
+  }
+
+  disconnect(): Promise<void> {
+    return this.admin.disconnect();
+  }
+}
