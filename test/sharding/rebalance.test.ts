@@ -29,6 +29,8 @@ const SUFFIX = `${process.pid}_${Date.now() % 100_000}`;
 const ORDERS = `test_rebalance_${SUFFIX}_orders`;
 const ITEMS = `test_rebalance_${SUFFIX}_items`;
 const MIGRATIONS = `test_rebalance_${SUFFIX}_migrations`;
+/** The Redlock resource of this run's rebalances: its own fence sequence (see the CLI run). */
+const LOCK_RESOURCE = `shards:rebalance:test:${SUFFIX}`;
 const TABLES: ShardedTable[] = [
   { table: ORDERS, shardKey: 'id' },
   { table: ITEMS, shardKey: 'order_id' },
@@ -274,7 +276,7 @@ describe('shards:rebalance, 3 → 4 shards', () => {
           // This run's own fence sequence: the shared Redis nodes are restarted without
           // persistence by other suites, which resets the default resource's counters.
           '--lock-resource',
-          `shards:rebalance:test:${SUFFIX}`,
+          LOCK_RESOURCE,
         ],
         { env: { ...process.env, NODE_OPTIONS: '' }, timeout: 50_000 },
       );
@@ -327,9 +329,16 @@ describe('shards:rebalance, 3 → 4 shards', () => {
     const wrongShard = newRouter.all()[0];
     await insertOrder(wrongShard, id);
 
-    // The CLI's run claimed a Redlock fence ≥ 1 on shard-0: a holder with fence 0 is a stale one.
+    // The CLI's run claimed a Redlock fence ≥ 1 of LOCK_RESOURCE on shard-0: a holder of that
+    // resource with fence 0 is a stale one. (Another resource's fences are another sequence.)
     await expect(
-      rebalance({ from: OLD_URLS, to: NEW_URLS, tables: TABLES, fence: 0n }),
+      rebalance({
+        from: OLD_URLS,
+        to: NEW_URLS,
+        tables: TABLES,
+        fence: 0n,
+        lockResource: LOCK_RESOURCE,
+      }),
     ).rejects.toThrow(/newer rebalance/);
     const stillThere: unknown[] = await wrongShard.dataSource.query(
       `SELECT 1 FROM ${ORDERS} WHERE id = $1`,
