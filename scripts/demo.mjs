@@ -56,14 +56,27 @@ async function call(method, url, body) {
   return JSON.parse(text);
 }
 
-/** True if GET url answers 2xx within 2 s. */
-async function answers(url) {
+/**
+ * 'ok' (2xx), 'refused' (nothing listens: not started) or 'unhealthy' (a 503 or no answer in
+ * time: starting up, or a dependency away for a moment).
+ */
+async function probe(url) {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
     await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
+    return response.ok ? 'ok' : 'unhealthy';
+  } catch (error) {
+    return error?.cause?.code === 'ECONNREFUSED' ? 'refused' : 'unhealthy';
+  }
+}
+
+/** Waits up to 20 s for a service that answers but is not healthy yet; gives up at once on none. */
+async function isHealthy(url) {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const health = await probe(url);
+    if (health !== 'unhealthy' || Date.now() > deadline) return health === 'ok';
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
@@ -71,7 +84,7 @@ async function checkSystemIsUp() {
   const services = { order: ORDER_URL, payment: PAYMENT_URL, inventory: INVENTORY_URL };
   const down = [];
   for (const [name, url] of Object.entries(services)) {
-    if (!(await answers(`${url}/health`))) down.push(`${name} (${url}/health)`);
+    if (!(await isHealthy(`${url}/health`))) down.push(`${name} (${url}/health)`);
   }
   if (down.length === 0) return;
   console.error(`The system is not up: no healthy answer from ${down.join(', ')}.`);
@@ -170,13 +183,14 @@ async function printUrls(rows) {
     ['inventory', INVENTORY_URL],
   ]) {
     links.push([`${url}/docs`, `${name}: Swagger`], [`${url}/health`, `${name}: health`]);
-    if (await answers(`${url}/metrics`)) links.push([`${url}/metrics`, `${name}: metrics`]);
+    if ((await probe(`${url}/metrics`)) === 'ok')
+      links.push([`${url}/metrics`, `${name}: metrics`]);
   }
   // Traces and dashboards exist only when they run (compose's observability profile).
   const jaeger = process.env.JAEGER_URL ?? 'http://127.0.0.1:16686';
-  if (await answers(jaeger)) links.push([jaeger, 'traces (Jaeger)']);
+  if ((await probe(jaeger)) === 'ok') links.push([jaeger, 'traces (Jaeger)']);
   const grafana = process.env.GRAFANA_URL;
-  if (grafana && (await answers(grafana))) links.push([grafana, 'dashboards (Grafana)']);
+  if (grafana && (await probe(grafana)) === 'ok') links.push([grafana, 'dashboards (Grafana)']);
 
   const width = Math.max(...links.map(([url]) => url.length));
   console.log('\nLook at:');
