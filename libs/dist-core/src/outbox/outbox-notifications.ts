@@ -20,6 +20,11 @@ export class OutboxNotifications {
     private readonly log: Logger,
   ) {}
 
+  /** True while the LISTEN connection is up: every commit's NOTIFY reaches us. */
+  get listening(): boolean {
+    return this.client !== undefined;
+  }
+
   start(): void {
     this.stopped = false;
     void this.connect();

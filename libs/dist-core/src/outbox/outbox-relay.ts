@@ -14,6 +14,12 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Poll even without a NOTIFY (default 500 ms): a lost notification costs this much. */
   pollIntervalMs?: number;
+  /**
+   * Longest pause between polls while the outbox is empty and the LISTEN connection is up
+   * (default 4 s, at least `pollIntervalMs`): the pause doubles after each empty claim. A
+   * commit's NOTIFY still wakes the relay at once; a (re)connected listener looks at once.
+   */
+  idlePollIntervalMs?: number;
   /** Sent rows are deleted this long after being sent (default 1 h). */
   retentionMs?: number;
   /** How often sent rows past retention are deleted (default 60 s). */
@@ -75,6 +81,7 @@ export class OutboxRelay {
   private readonly log: Logger;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
+  private readonly idlePollIntervalMs: number;
   private readonly retentionMs: number;
   private readonly cleanupIntervalMs: number;
   private readonly wakeSignal = new WakeSignal();
@@ -90,6 +97,7 @@ export class OutboxRelay {
     this.log = new Logger(`OutboxRelay${options.name ? `:${options.name}` : ''}`);
     this.batchSize = options.batchSize ?? 200;
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
+    this.idlePollIntervalMs = Math.max(this.pollIntervalMs, options.idlePollIntervalMs ?? 4000);
     this.retentionMs = options.retentionMs ?? 3_600_000;
     this.cleanupIntervalMs = options.cleanupIntervalMs ?? 60_000;
   }
@@ -120,6 +128,7 @@ export class OutboxRelay {
 
   private async run(): Promise<void> {
     let lastCleanup = 0;
+    let idlePause = this.pollIntervalMs;
     while (!this.stopped) {
       let more = false;
       let pause = this.pollIntervalMs;
@@ -128,6 +137,16 @@ export class OutboxRelay {
         // A full batch means a backlog: go again at once. A claim blocked by another relay's
         // older rows waits, so two relays do not spin on the same key.
         more = claimed === this.batchSize && published > 0;
+        // An empty outbox while we LISTEN: every row committed from now on NOTIFYs us, so the
+        // poll is only a safety net and backs off (each empty poll is a transaction: BEGIN,
+        // claim, COMMIT, on every database). Rows another relay holds locked and then releases
+        // unsent (it failed or died) wait at most idlePollIntervalMs. Without a listener a
+        // poll is all there is.
+        idlePause =
+          claimed === 0 && this.notifications?.listening
+            ? Math.min(idlePause * 2, this.idlePollIntervalMs)
+            : this.pollIntervalMs;
+        pause = idlePause;
         if (Date.now() - lastCleanup >= this.cleanupIntervalMs) {
           lastCleanup = Date.now();
           await this.deleteSent();

@@ -26,7 +26,9 @@ export interface ReplyRoute {
  * message id, null compensation, and refusing an action that arrives after its compensation.
  */
 export class BarrierParticipant {
-  private readonly barrier = new TccBarrier();
+  // `answer` runs each operation in a transaction of its own that an error rolls back whole,
+  // so the barrier's protective savepoint would only cost round trips.
+  private readonly barrier = new TccBarrier({ callerRollsBackOnError: true });
 
   constructor(
     private readonly dataSource: DataSource,

@@ -5,6 +5,7 @@ export {
   tryReplyPayload,
   phaseTwoReplyPayload,
   type BranchKey,
+  type TccBarrierOptions,
   type TccOp,
   type TryResult,
   type TryOutcome,
