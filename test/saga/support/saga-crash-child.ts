@@ -14,7 +14,8 @@ const now = Number(process.env.SAGA_NOW);
 const db = sagaDataSource(schema, 2);
 await db.initialize();
 const outbox = new Outbox(new SnowflakeGenerator(fixedWorkerId(902)));
-const freezingOutbox: Pick<Outbox, 'enqueue'> = {
+const freezingOutbox: Pick<Outbox, 'enqueue' | 'nextId'> = {
+  nextId: () => outbox.nextId(),
   async enqueue(manager, message) {
     const envelope = await outbox.enqueue(manager, message);
     writeSync(1, `ENQUEUED ${envelope.id}\n`);

@@ -17,6 +17,12 @@ export interface OutboxMessage {
   payload: object;
   /** Extra Kafka headers; `traceparent` defaults to the current trace context. */
   headers?: Record<string, string>;
+  /**
+   * The message id, taken beforehand from `nextId()`; by default a new one. Lets a caller
+   * store the id in the same statement as its change (a saga's awaited command) instead of
+   * updating its row again after the enqueue.
+   */
+  id?: string;
 }
 
 /** The channel the relay LISTENs on; a NOTIFY is delivered when the enqueuing tx commits. */
@@ -40,13 +46,18 @@ const INSERT_SQL = `
 export class Outbox {
   constructor(private readonly ids: IdGenerator) {}
 
+  /** A fresh message id, for `OutboxMessage.id`. */
+  nextId(): string {
+    return this.ids.nextId();
+  }
+
   async enqueue(manager: EntityManager, message: OutboxMessage): Promise<Envelope> {
     // Outside a transaction the row would commit on its own, and the guarantee with it.
     if (!manager.queryRunner?.isTransactionActive) {
       throw new Error('Outbox.enqueue must run inside the transaction of the change it reports');
     }
     const envelope: Envelope = {
-      id: this.ids.nextId(),
+      id: message.id ?? this.ids.nextId(),
       type: message.type,
       correlationId: message.correlationId,
       causationId: message.causationId ?? null,

@@ -80,7 +80,7 @@ export class SagaOrchestrator {
   constructor(
     // `any`: sagas over different data types (a definition is invariant in its data type).
     definitions: SagaDefinition<any>[], // eslint-disable-line @typescript-eslint/no-explicit-any
-    private readonly outbox: Pick<Outbox, 'enqueue'>,
+    private readonly outbox: Pick<Outbox, 'enqueue' | 'nextId'>,
     options: SagaOrchestratorOptions = {},
   ) {
     this.definitions = new Map(definitions.map((d) => [d.type, d as SagaDefinition<unknown>]));
@@ -117,12 +117,14 @@ export class SagaOrchestrator {
     const ctx = this.context();
     const transition = startTransition(definition, data, ctx);
     const now = new Date(ctx.now);
+    const commandId = this.commandIdFor(transition);
     const inserted = await this.store.insert(manager, {
       id: sagaId,
       sagaType,
       progress: transition.next,
       now,
       traceparent: activeTraceparent(),
+      awaitedCommandId: commandId,
     });
     if (!inserted) throw new SagaAlreadyStartedError(sagaId);
     const saga: SagaInstance = {
@@ -130,7 +132,7 @@ export class SagaOrchestrator {
       sagaType,
       currentStep: definition.steps[0].name,
       version: '0',
-      awaitedCommandId: null,
+      awaitedCommandId: commandId,
       leaseOwner: null,
       leaseUntil: null,
       createdAt: now,
@@ -277,20 +279,30 @@ export class SagaOrchestrator {
     causedBy: string | null,
   ): Promise<boolean> {
     const now = new Date(nowMs);
-    const version = await this.store.compareAndSet(manager, saga, transition.next, now);
+    const commandId = this.commandIdFor(transition);
+    const version = await this.store.compareAndSet(manager, saga, transition.next, now, commandId);
     if (version === null) return false;
     const after: SagaInstance = {
       ...saga,
       ...transition.next,
       currentStep: definition.steps[transition.next.stepIndex].name,
       version,
-      awaitedCommandId: null,
+      awaitedCommandId: commandId,
       leaseOwner: null,
       leaseUntil: null,
       updatedAt: now,
     };
     await this.sendAndRecord(manager, definition, after, transition, now, causedBy);
     return true;
+  }
+
+  /**
+   * The id the transition's command will carry, taken before the saga row is written so the
+   * insert or compare-and-set stores it as the awaited command: one statement fewer per step
+   * than updating the row again after the enqueue.
+   */
+  private commandIdFor(transition: SagaTransition<unknown>): string | null {
+    return transition.send ? this.outbox.nextId() : null;
   }
 
   private async sendAndRecord(
@@ -303,15 +315,15 @@ export class SagaOrchestrator {
   ): Promise<void> {
     if (transition.send) {
       const { command } = transition.send;
-      const envelope = await this.outbox.enqueue(manager, {
+      // The saga row already names this id as the awaited command (insert / compare-and-set).
+      await this.outbox.enqueue(manager, {
+        id: saga.awaitedCommandId ?? undefined,
         topic: command.topic,
         type: command.type,
         correlationId: saga.id,
         causationId: causedBy,
         payload: command.payload,
       });
-      await this.store.setAwaitedCommand(manager, saga.id, envelope.id);
-      saga.awaitedCommandId = envelope.id;
     }
     await this.store.appendHistory(manager, saga.id, transition.history, now);
     observeSagaSteps(transition.history, now.getTime());

@@ -64,14 +64,16 @@ export class SagaStore {
       progress: SagaProgress<unknown>;
       now: Date;
       traceparent: string | null;
+      /** The id of the command the start sends, if it sends one. */
+      awaitedCommandId: string | null;
     },
   ): Promise<boolean> {
     const { progress: p } = saga;
     const rows = (await manager.query(
       `INSERT INTO saga_instances (id, saga_type, status, current_step, attempt, data, version,
          step_deadline, saga_deadline, next_attempt_at, failure_reason, parked_from, parked_reason,
-         created_at, updated_at, traceparent)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, 0, $7, $8, $9, $10, $11, $12, $13, $13, $14)
+         created_at, updated_at, traceparent, awaited_command_id)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, 0, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)
        ON CONFLICT (id) DO NOTHING
        RETURNING id`,
       [
@@ -89,6 +91,7 @@ export class SagaStore {
         p.parkedReason,
         saga.now,
         saga.traceparent,
+        saga.awaitedCommandId,
       ],
     )) as unknown[];
     return rows.length === 1;
@@ -122,6 +125,8 @@ export class SagaStore {
     expected: SagaInstance,
     next: SagaProgress<unknown>,
     now: Date,
+    /** The command the transition sends (its outbox id), or null: the reply it waits for. */
+    awaitedCommandId: string | null,
   ): Promise<string | null> {
     const { rows } = await update<{ version: string }>(
       manager,
@@ -129,7 +134,7 @@ export class SagaStore {
           SET status = $5, current_step = $6, attempt = $7, data = $8::jsonb,
               step_deadline = $9, saga_deadline = $10, next_attempt_at = $11,
               failure_reason = $12, parked_from = $13, parked_reason = $14,
-              awaited_command_id = NULL, lease_owner = NULL, lease_until = NULL,
+              awaited_command_id = $16, lease_owner = NULL, lease_until = NULL,
               version = version + 1, updated_at = $15
         WHERE id = $1 AND status = $2 AND current_step = $3 AND version = $4
         RETURNING version`,
@@ -149,6 +154,7 @@ export class SagaStore {
         next.parkedFrom,
         next.parkedReason,
         now,
+        awaitedCommandId,
       ],
     );
     return rows.length === 1 ? rows[0].version : null;
@@ -159,13 +165,6 @@ export class SagaStore {
    * row (so the row is ours). It comes after the compare-and-set because the outbox assigns the
    * id, and enqueueing only after winning means a losing transition leaves no command behind.
    */
-  async setAwaitedCommand(manager: EntityManager, id: string, commandId: string): Promise<void> {
-    await manager.query(`UPDATE saga_instances SET awaited_command_id = $2 WHERE id = $1`, [
-      id,
-      commandId,
-    ]);
-  }
-
   async appendHistory(
     manager: EntityManager,
     sagaId: string,
