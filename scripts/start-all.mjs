@@ -24,7 +24,7 @@ for (const [name] of SERVICES) {
 let stopping = false;
 let exitCode = 0;
 const children = SERVICES.map(([name, tint]) => {
-  const child = spawn(process.execPath, ['--enable-source-maps', `dist/apps/${name}/main.js`], {
+  const child = spawn(process.execPath, [`dist/apps/${name}/main.js`], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: process.env,
   });

@@ -109,7 +109,7 @@ export class BenchServices {
 
 /** BENCH_CPU_PROF=1 writes a V8 CPU profile of each service to bench/results/profiles/. */
 function nodeFlags(name: ServiceName): string[] {
-  const flags = ['--enable-source-maps'];
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   if (process.env.BENCH_CPU_PROF === '1') {
     flags.push(
       '--cpu-prof',
