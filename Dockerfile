@@ -21,4 +21,4 @@ COPY --from=build /app/libs/dist-core/package.json libs/dist-core/
 COPY --from=build /app/libs/dist-core/dist libs/dist-core/dist
 COPY --from=build /app/dist dist
 USER node
-CMD ["node", "dist/apps/order/main.js"]
+CMD ["node", "--max-old-space-size=128", "dist/apps/order/main.js"]

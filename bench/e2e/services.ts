@@ -107,9 +107,12 @@ export class BenchServices {
   }
 }
 
-/** BENCH_CPU_PROF=1 writes a V8 CPU profile of each service to bench/results/profiles/. */
+/**
+ * The services' node flags: those `npm run start:all` uses unless BENCH_NODE_FLAGS says
+ * otherwise; BENCH_CPU_PROF=1 adds a V8 CPU profile of each service in bench/results/profiles/.
+ */
 function nodeFlags(name: ServiceName): string[] {
-  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const flags = (process.env.BENCH_NODE_FLAGS ?? SERVICE_NODE_FLAGS).split(' ').filter(Boolean);
   if (process.env.BENCH_CPU_PROF === '1') {
     flags.push(
       '--cpu-prof',
@@ -131,6 +134,9 @@ export function readCpuMs(pid: number): number | null {
     return null;
   }
 }
+
+/** As in scripts/start-all.mjs, the Dockerfile and docker-compose.yml. */
+const SERVICE_NODE_FLAGS = '--max-old-space-size=128';
 
 /** USER_HZ: 100 on every Linux architecture Node runs on. */
 const CLOCK_TICKS_PER_SECOND = 100;

@@ -78,7 +78,11 @@ describe('docker-compose.yml', () => {
     (name, _schema, portVariable, port) => {
       expect(services[name].environment?.[portVariable]).toBe(port);
       expect(services[name].ports).toEqual([`${port}:${port}`]);
-      expect(services[name].command).toEqual(['node', `dist/apps/${name}/main.js`]);
+      expect(services[name].command).toEqual([
+        'node',
+        '--max-old-space-size=128',
+        `dist/apps/${name}/main.js`,
+      ]);
     },
   );
 

@@ -90,7 +90,8 @@ export function startService(name: ServiceName, env: Record<string, string> = {}
   const entry = `dist/apps/${name}/main.js`;
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
   const port = Number(env[PORT_VARIABLE[name]] ?? TEST_PORTS[name]);
-  const child = spawn(process.execPath, [entry], {
+  // The heap cap start:all and the Dockerfile use (README: Ports, URLs and memory).
+  const child = spawn(process.execPath, ['--max-old-space-size=128', entry], {
     env: { ...process.env, NODE_OPTIONS: '', [PORT_VARIABLE[name]]: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
