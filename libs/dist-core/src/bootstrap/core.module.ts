@@ -8,7 +8,7 @@ import {
   outboxBacklogCollector,
   ServiceMetrics,
 } from '../metrics/index.js';
-import { outboxRelaysProvider } from '../outbox/index.js';
+import { afterCommitPublisherProvider, outboxRelaysProvider } from '../outbox/index.js';
 import { Redlock } from '../redlock/index.js';
 import { ServiceIds } from './service-ids.js';
 import { HealthController } from './health.controller.js';
@@ -87,6 +87,7 @@ export class CoreModule {
           },
         },
         outboxRelaysProvider(PostgresDatabases),
+        afterCommitPublisherProvider(PostgresDatabases),
         InfrastructureShutdown,
       ],
       exports: [

@@ -1,10 +1,11 @@
 import { Logger } from '@nestjs/common';
-import type { Producer, TopicMessages } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import type pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { describeError } from '../kafka/index.js';
 import { withPublishSpans } from '../observability/kafka-spans.js';
 import { OutboxNotifications } from './outbox-notifications.js';
+import { MARK_SENT_SQL, toTopicMessages, type UnsentRow } from './unsent-row.js';
 import { WakeSignal } from './wake-signal.js';
 
 export interface OutboxRelayOptions {
@@ -28,12 +29,7 @@ export interface OutboxRelayOptions {
   listen?: boolean;
 }
 
-interface ClaimedRow {
-  id: string;
-  topic: string;
-  key: string;
-  envelope: string;
-  headers: Record<string, string>;
+interface ClaimedRow extends UnsentRow {
   publishable: boolean;
 }
 
@@ -51,12 +47,15 @@ interface ClaimedRow {
  *
  * "Order" is id order among committed rows: two transactions racing to enqueue for one key
  * have no order to keep, and whichever commits first may be published first.
+ *
+ * A row left to its enqueuer's `AfterCommitPublisher` is claimed only once `relay_after` has
+ * passed, but it counts as an older unsent row of its key from the moment it commits.
  */
 const CLAIM_SQL = `
   WITH claimed AS MATERIALIZED (
     SELECT id, topic, key, envelope, headers
     FROM outbox
-    WHERE sent_at IS NULL
+    WHERE sent_at IS NULL AND relay_after <= now()
     ORDER BY id
     LIMIT $1
     FOR UPDATE SKIP LOCKED
@@ -171,9 +170,7 @@ export class OutboxRelay {
         await withPublishSpans(publishable, () =>
           this.producer.sendBatch({ acks: -1, topicMessages: toTopicMessages(publishable) }),
         );
-        await manager.query('UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])', [
-          publishable.map((row) => row.id),
-        ]);
+        await manager.query(MARK_SENT_SQL, [publishable.map((row) => row.id)]);
       }
       return { claimed: rows.length, published: publishable.length };
     });
@@ -187,16 +184,6 @@ export class OutboxRelay {
     )) as [unknown, number];
     return deleted;
   }
-}
-
-function toTopicMessages(rows: ClaimedRow[]): TopicMessages[] {
-  const byTopic = new Map<string, TopicMessages>();
-  for (const row of rows) {
-    let entry = byTopic.get(row.topic);
-    if (!entry) byTopic.set(row.topic, (entry = { topic: row.topic, messages: [] }));
-    entry.messages.push({ key: row.key, value: row.envelope, headers: row.headers });
-  }
-  return [...byTopic.values()];
 }
 
 /** The DataSource's own connection settings, for the dedicated LISTEN connection. */

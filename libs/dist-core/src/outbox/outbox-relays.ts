@@ -2,6 +2,10 @@ import type { FactoryProvider, InjectionToken } from '@nestjs/common';
 import type { Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { KafkaClient } from '../kafka/index.js';
+import {
+  AfterCommitPublisher,
+  type AfterCommitPublisherOptions,
+} from './after-commit-publisher.js';
 import { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
 
 type NamedDataSource = { name: string; dataSource: DataSource };
@@ -51,5 +55,25 @@ export function outboxRelaysProvider(
     inject: [databases, KafkaClient],
     useFactory: (list: { all(): NamedDataSource[] }, kafka: KafkaClient) =>
       new OutboxRelays(list.all(), kafka.producer, options),
+  };
+}
+
+/**
+ * The Nest provider of the outbox's fast path: `afterCommitPublisherProvider(PostgresDatabases)`
+ * attaches one `AfterCommitPublisher` to every database of the service, so each transaction's
+ * messages are published as it commits; the relays above remain the guarantee.
+ */
+export function afterCommitPublisherProvider(
+  databases: InjectionToken<{ all(): NamedDataSource[] }>,
+  options: AfterCommitPublisherOptions = {},
+): FactoryProvider<AfterCommitPublisher> {
+  return {
+    provide: AfterCommitPublisher,
+    inject: [databases, KafkaClient],
+    useFactory: (list: { all(): NamedDataSource[] }, kafka: KafkaClient) => {
+      const publisher = new AfterCommitPublisher(kafka.producer, options);
+      for (const { dataSource } of list.all()) publisher.attach(dataSource);
+      return publisher;
+    },
   };
 }

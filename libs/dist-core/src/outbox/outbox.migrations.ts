@@ -35,5 +35,24 @@ export class CreateOutbox1795740000100 implements MigrationInterface {
   }
 }
 
+/**
+ * When the relay may take a row: at once for a row only the relay will publish, a few seconds
+ * later for one the enqueuing process publishes right after its commit (`AfterCommitPublisher`),
+ * so the relay picks that one up only if the process died or Kafka refused it.
+ */
+export class AddOutboxRelayAfter1796000000200 implements MigrationInterface {
+  name = 'AddOutboxRelayAfter1796000000200';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(
+      'ALTER TABLE outbox ADD COLUMN IF NOT EXISTS relay_after timestamptz NOT NULL DEFAULT now()',
+    );
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('ALTER TABLE outbox DROP COLUMN IF EXISTS relay_after');
+  }
+}
+
 /** Add to every DataSource whose transactions enqueue messages. */
-export const outboxMigrations = [CreateOutbox1795740000100];
+export const outboxMigrations = [CreateOutbox1795740000100, AddOutboxRelayAfter1796000000200];

@@ -6,7 +6,9 @@ import {
   TRACEPARENT_HEADER,
   type Envelope,
 } from '../kafka/index.js';
+import { AfterCommitPublisher } from './after-commit-publisher.js';
 import type { IdGenerator } from './id-generator.js';
+import type { UnsentRow } from './unsent-row.js';
 
 export interface OutboxMessage {
   topic: string;
@@ -28,20 +30,39 @@ export interface OutboxMessage {
 /** The channel the relay LISTENs on; a NOTIFY is delivered when the enqueuing tx commits. */
 export const OUTBOX_CHANNEL = 'outbox';
 
-// One statement: the row and the wake-up call, both part of the caller's transaction.
+/**
+ * One statement: the row, whether it may take the after-commit path, and the relay's wake-up
+ * call, all part of the caller's transaction. A row takes the after-commit path ($7 > 0: the
+ * relay waits that many seconds for it) only if its key has no older unsent row outside this
+ * transaction ($8: the rows this transaction already sent that way) — an older one must be
+ * published first, which the relay sees to. A row for the relay NOTIFYs it at commit.
+ */
 const INSERT_SQL = `
-  WITH inserted AS (
-    INSERT INTO outbox (id, topic, key, type, envelope, headers)
-    VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)
-    RETURNING id
+  WITH older AS (
+    SELECT EXISTS (
+      SELECT 1 FROM outbox
+      WHERE key = $3 AND sent_at IS NULL AND id <> ALL($8::bigint[])
+    ) AS unsent
+  ), inserted AS (
+    INSERT INTO outbox (id, topic, key, type, envelope, headers, relay_after)
+    SELECT $1, $2, $3, $4, $5::jsonb, $6::jsonb,
+      CASE WHEN $7::float8 > 0 AND NOT older.unsent
+        THEN now() + make_interval(secs => $7::float8) ELSE now() END
+    FROM older
+    RETURNING relay_after > now() AS after_commit
   )
-  SELECT pg_notify('${OUTBOX_CHANNEL}', '') FROM inserted`;
+  SELECT after_commit, CASE WHEN NOT after_commit THEN pg_notify('${OUTBOX_CHANNEL}', '') END
+  FROM inserted`;
 
 /**
  * The transactional outbox: a service never writes its database and then publishes (a crash
  * in between loses the message, a failed publish leaves the write unannounced). It inserts the
  * message in the same local transaction as the business change; `OutboxRelay` publishes it
- * after the commit.
+ * after the commit — or, when an `AfterCommitPublisher` is attached to the DataSource, that
+ * publisher does as soon as the transaction commits, and the relay only if it could not.
+ *
+ * Rolling back to a savepoint by hand after an enqueue? Call `leaveToRelay(queryRunner)`: the
+ * after-commit path must not publish a row the savepoint took away.
  */
 export class Outbox {
   constructor(private readonly ids: IdGenerator) {}
@@ -69,14 +90,26 @@ export class Outbox {
     const encoded = encodeEnvelope(envelope);
     decodeEnvelope(encoded);
     const headers = { [TRACEPARENT_HEADER]: outgoingTraceparent(), ...message.headers };
-    await manager.query(INSERT_SQL, [
-      envelope.id,
-      message.topic,
-      envelope.correlationId,
+    const row: UnsentRow = {
+      id: envelope.id,
+      topic: message.topic,
+      key: envelope.correlationId,
+      envelope: encoded.toString('utf8'),
+      headers,
+    };
+    const publisher = AfterCommitPublisher.of(manager.connection);
+    const afterCommit = publisher ? AfterCommitPublisher.pendingIn(manager.queryRunner) : [];
+    const [inserted] = (await manager.query(INSERT_SQL, [
+      row.id,
+      row.topic,
+      row.key,
       envelope.type,
-      encoded.toString('utf8'),
+      row.envelope,
       JSON.stringify(headers),
-    ]);
+      publisher ? publisher.relayDelayMs / 1000 : 0,
+      afterCommit.map((pending) => pending.id),
+    ])) as { after_commit: boolean }[];
+    if (inserted.after_commit) afterCommit.push(row);
     return envelope;
   }
 }

@@ -1,5 +1,6 @@
 import type { EntityManager, QueryRunner } from 'typeorm';
 import { runQuery, transactionOf } from './transactional-query.js';
+import { leaveToRelay } from '../outbox/index.js';
 
 /**
  * The TCC participant barrier: dtm's subtransaction barrier ("change instead of check"), with the
@@ -118,6 +119,7 @@ export class TccBarrier {
       // A failed Try keeps its row but no change, not even a partial one (Seata #6374).
       if (result.outcome !== 'SUCCESS') {
         await runner.query('ROLLBACK TO SAVEPOINT tcc_barrier_body');
+        leaveToRelay(runner);
       }
       await runQuery(
         runner,
@@ -222,6 +224,7 @@ export class TccBarrier {
       result = await work();
     } catch (error) {
       await runner.query('ROLLBACK TO SAVEPOINT tcc_barrier').catch(() => undefined);
+      leaveToRelay(runner);
       throw error;
     }
     await runner.query('RELEASE SAVEPOINT tcc_barrier');
