@@ -5,8 +5,9 @@
  * concurrency level it runs, side by side, the baseline (the same business writes done directly,
  * baseline.ts) and each strategy through the system, in a closed loop (closed-loop.ts), and
  * reports completed orders/s, latency from POST to terminal state (server timestamps), commits
- * and Kafka messages per order, S/B and each service's peak RSS. Writes bench/results/e2e.json
- * and bench/results/e2e.svg.
+ * and Kafka messages per order, S/B, each service's peak RSS, and CPU per order of each service,
+ * of Postgres, Kafka, the bench itself and the whole machine (cpu-budget.ts). Writes
+ * bench/results/e2e.json and bench/results/e2e.svg.
  *
  * Every order is one line of one unit, for a customer and a product with far more funds and
  * stock than the run can use: a throughput benchmark of the happy path, not of compensation.
@@ -19,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { Baseline } from './baseline.js';
 import { renderChart } from './chart.js';
 import { percentile, runClosedLoop, sleep, type Outcome } from './closed-loop.js';
+import { cpuBudget, takeCpuSnapshot, type CpuBudget, type CpuSnapshot } from './cpu-budget.js';
 import { BenchDatabases } from './databases.js';
 import { createFixtures } from './fixtures.js';
 import { FlowTopicOffsets } from './kafka-offsets.js';
@@ -112,6 +114,8 @@ for (const concurrency of options.concurrency) {
     };
     let cpuAtStart: Record<string, number> | null = null;
     let cpuUsed: Record<string, number> | null = null;
+    let budgetAtStart: CpuSnapshot | null = null;
+    let budgetAtEnd: CpuSnapshot | null = null;
     const read = async () => ({
       commits: await databases.commits(),
       messages: await offsets.total(),
@@ -125,11 +129,13 @@ for (const concurrency of options.concurrency) {
       onWindowStart: async () => {
         Object.assign(at, await read());
         cpuAtStart = cpu();
+        budgetAtStart = takeCpuSnapshot();
         rss?.reset();
       },
       onWindowEnd: async () => {
         const now = await read();
         const cpuAtEnd = cpu();
+        budgetAtEnd = takeCpuSnapshot();
         if (cpuAtStart && cpuAtEnd) {
           const start = cpuAtStart;
           cpuUsed = Object.fromEntries(Object.entries(cpuAtEnd).map(([k, v]) => [k, v - start[k]]));
@@ -141,6 +147,15 @@ for (const concurrency of options.concurrency) {
     const latencies = loop.latenciesMs.sort((a, b) => a - b);
     const orders = loop.completed;
     const ordersPerSecond = orders / (options.durationMs / 1000);
+    // The services' CPU, for the budget's rest; the baseline's own process is the driver.
+    const servicesMs =
+      subject !== 'baseline' && cpuUsed
+        ? Object.values(cpuUsed as Record<string, number>).reduce((a, b) => a + b, 0)
+        : 0;
+    const budget: CpuBudget | null =
+      budgetAtStart && budgetAtEnd
+        ? cpuBudget(budgetAtStart, budgetAtEnd, orders, servicesMs)
+        : null;
     const baselineRow = rows.find((r) => r.subject === 'baseline' && r.concurrency === concurrency);
     const row: LevelRow = {
       subject,
@@ -164,6 +179,7 @@ for (const concurrency of options.concurrency) {
               ]),
             )
           : null,
+      cpuBudget: budget,
       sOverB:
         subject !== 'baseline' && baselineRow && baselineRow.ordersPerSecond > 0
           ? ordersPerSecond / baselineRow.ordersPerSecond

@@ -1,3 +1,4 @@
+import type { CpuBudget } from './cpu-budget.js';
 import type { Machine } from './machine.js';
 import type { BenchOptions } from './options.js';
 
@@ -25,6 +26,13 @@ export interface LevelRow {
    * itself (baseline rows). On a shared machine this, unlike orders/s, hardly depends on the load.
    */
   cpuMsPerOrder: Record<string, number> | null;
+  /**
+   * The rest of the machine over the same window (cpu-budget.ts): CPU ms per order of all
+   * Postgres processes, the Kafka broker, the bench process (the driver), the whole machine and
+   * what none of them used, and the machine's busy %. With external services (no pids) their CPU
+   * is inside the rest. Null without completed orders.
+   */
+  cpuBudget: CpuBudget | null;
   /** Highest RSS sampled per service during this level (MiB); null when not measurable. */
   peakRssMiB: Record<string, number> | null;
   loadAverage: number;
@@ -74,6 +82,17 @@ export function summarize(rows: LevelRow[]): Summary[] {
 
 const fixed = (v: number | null, digits = 1) => (v === null ? '–' : v.toFixed(digits));
 
+/**
+ * Postgres, Kafka, driver and machine CPU ms per order, joined by `separator`: two decimals
+ * below 1 ms (the baseline's), one above.
+ */
+const budgetCells = (b: CpuBudget | null, separator: string) =>
+  b
+    ? [b.postgresMsPerOrder, b.kafkaMsPerOrder, b.driverMsPerOrder, b.machineMsPerOrder]
+        .map((v) => fixed(v, v !== null && Math.abs(v) < 1 ? 2 : 1))
+        .join(separator)
+    : '–';
+
 export function printTable(result: E2eResult): void {
   const m = result.machine;
   console.log(
@@ -91,6 +110,8 @@ export function printTable(result: E2eResult): void {
       'commits/order': fixed(r.commitsPerOrder),
       'kafka msgs/order': fixed(r.kafkaMessagesPerOrder),
       'CPU ms/order': r.cpuMsPerOrder ? Object.values(r.cpuMsPerOrder).join('/') : '–',
+      'CPU ms/order pg/kafka/driver/machine': budgetCells(r.cpuBudget, '/'),
+      'busy %': r.cpuBudget ? fixed(r.cpuBudget.machineBusyPercent, 0) : '–',
       'peak RSS MiB': r.peakRssMiB ? Object.values(r.peakRssMiB).join('/') : '–',
       'cancel/err': `${r.cancelled}/${r.errors}`,
       load: r.loadAverage.toFixed(1),
@@ -121,12 +142,12 @@ export function printTable(result: E2eResult): void {
 /** The Markdown table the README's Benchmarks section shows. */
 export function markdownTable(result: E2eResult): string {
   const lines = [
-    '| subject | concurrency | orders/s | S/B | p50 ms | p95 ms | p99 ms | commits/order | Kafka msgs/order | CPU ms/order (order/payment/inventory; baseline: its process) | peak RSS MiB (order/payment/inventory) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
+    '| subject | concurrency | orders/s | S/B | p50 ms | p95 ms | p99 ms | commits/order | Kafka msgs/order | CPU ms/order (order/payment/inventory; baseline: its process) | CPU ms/order (Postgres/Kafka/bench driver/whole machine) | machine busy % | peak RSS MiB (order/payment/inventory) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|',
   ];
   for (const r of result.rows) {
     lines.push(
-      `| ${r.subject} | ${r.concurrency} | ${fixed(r.ordersPerSecond)} | ${fixed(r.sOverB, 2)} | ${fixed(r.p50Ms, 0)} | ${fixed(r.p95Ms, 0)} | ${fixed(r.p99Ms, 0)} | ${fixed(r.commitsPerOrder)} | ${fixed(r.kafkaMessagesPerOrder)} | ${r.cpuMsPerOrder ? Object.values(r.cpuMsPerOrder).join(' / ') : '–'} | ${r.peakRssMiB ? Object.values(r.peakRssMiB).join(' / ') : '–'} |`,
+      `| ${r.subject} | ${r.concurrency} | ${fixed(r.ordersPerSecond)} | ${fixed(r.sOverB, 2)} | ${fixed(r.p50Ms, 0)} | ${fixed(r.p95Ms, 0)} | ${fixed(r.p99Ms, 0)} | ${fixed(r.commitsPerOrder)} | ${fixed(r.kafkaMessagesPerOrder)} | ${r.cpuMsPerOrder ? Object.values(r.cpuMsPerOrder).join(' / ') : '–'} | ${budgetCells(r.cpuBudget, ' / ')} | ${r.cpuBudget ? fixed(r.cpuBudget.machineBusyPercent, 0) : '–'} | ${r.peakRssMiB ? Object.values(r.peakRssMiB).join(' / ') : '–'} |`,
     );
   }
   return lines.join('\n');
