@@ -169,16 +169,27 @@ export class TccBarrier {
     key: BranchKey,
     op: 'confirm' | 'cancel',
   ): Promise<'tried' | 'no-change-to-settle' | 'duplicate' | 'refused'> {
-    const tryNeverRan = await this.insert(runner, key, 'try', op);
-    if (!(await this.insert(runner, key, 'confirm', op))) {
+    // The three rows in one statement: a multi-row INSERT takes its VALUES in order, so racing
+    // transactions still queue on the try row first, and one round trip does the work of three.
+    const { rows } = await runQuery<{ op: TccOp }>(
+      runner,
+      `INSERT INTO tcc_barrier (gid, branch, op, written_by)
+       VALUES ($1, $2, 'try', $3), ($1, $2, 'confirm', $3), ($1, $2, 'cancel', $3)
+       ON CONFLICT (gid, branch, op) DO NOTHING RETURNING op`,
+      [key.gid, key.branch, op],
+    );
+    const added = new Set(rows.map((row) => row.op));
+    if (!added.has('confirm')) {
+      // Another phase two wrote the confirm row, and the try and cancel rows with it.
       const decided = await this.read(runner, key, 'confirm');
       return decided.written_by === op ? 'duplicate' : 'refused';
     }
-    if (!(await this.insert(runner, key, 'cancel', op))) {
+    if (!added.has('cancel')) {
       // Unreachable: every writer of the cancel row claimed the confirm row first.
       throw new Error(`tcc_barrier ${key.gid}/${key.branch}: cancel row without confirm row`);
     }
-    if (tryNeverRan) return 'no-change-to-settle';
+    // This phase two wrote the try row itself: no Try ever ran.
+    if (added.has('try')) return 'no-change-to-settle';
     // The confirm row was free, so the try row was written by a Try, not by another phase two.
     const tried = await this.read(runner, key, 'try');
     return tried.try_result?.outcome === 'SUCCESS' ? 'tried' : 'no-change-to-settle';
