@@ -76,7 +76,7 @@ export class TccCoordinator<I> {
 
   constructor(
     private readonly definition: TccDefinition<I>,
-    private readonly outbox: Pick<Outbox, 'enqueue'>,
+    private readonly outbox: Pick<Outbox, 'enqueue' | 'nextId'>,
     options: TccCoordinatorOptions = {},
   ) {
     if (definition.branches.length === 0) throw new Error(`TCC ${definition.kind} has no branches`);
@@ -108,6 +108,7 @@ export class TccCoordinator<I> {
     const kind = this.definition.kind;
     const traceparent = activeTraceparent();
     const progress = transition.next;
+    this.assignCommandIds(transition);
     if (!(await this.store.insert(manager, { gid, kind, input, progress, now, traceparent }))) {
       throw new TccAlreadyBegunError(gid);
     }
@@ -221,6 +222,7 @@ export class TccCoordinator<I> {
     causedBy: string | null,
   ): Promise<boolean> {
     const now = new Date(nowMs);
+    this.assignCommandIds(transition);
     const version = await this.store.compareAndSet(manager, tx, transition.next, now);
     if (version === null) return false;
     observeTccSteps(tx, transition.next, nowMs);
@@ -237,10 +239,17 @@ export class TccCoordinator<I> {
   }
 
   /**
-   * Enqueues the transition's commands and records their ids as the awaited ones. The ids come
-   * from the outbox, so after the row is written; no one else can change the row in between,
-   * as the insert or compare-and-set holds its lock until this transaction commits.
+   * Gives the transition's commands their message ids before the row is written, so the insert
+   * or compare-and-set stores them as the awaited ones in the same statement (no second UPDATE
+   * of the row per step).
    */
+  private assignCommandIds(transition: TccTransition): void {
+    for (const command of transition.send) {
+      transition.next.branches[command.branch].awaitedCommandId = this.outbox.nextId();
+    }
+  }
+
+  /** Enqueues the transition's commands under the ids the row awaits, then runs the hooks. */
   private async sendAndFinish(
     manager: EntityManager,
     tx: TccTransaction<I>,
@@ -250,16 +259,15 @@ export class TccCoordinator<I> {
     for (const command of transition.send) {
       const branch = this.definition.branches[command.branch];
       const state = tx.branches[command.branch];
-      const envelope = await this.outbox.enqueue(manager, {
+      await this.outbox.enqueue(manager, {
+        id: state.awaitedCommandId!,
         topic: branch.topic,
         type: branch.types[command.op],
         correlationId: tx.gid,
         causationId: causedBy,
         payload: { ...state.payload, gid: tx.gid, branch: branch.name },
       });
-      state.awaitedCommandId = envelope.id;
     }
-    if (transition.send.length > 0) await this.store.setBranches(manager, tx.gid, tx.branches);
     if (transition.terminal === 'CONFIRMED') await this.definition.onConfirmed?.(manager, tx);
     if (transition.terminal === 'CANCELLED') {
       await this.definition.onCancelled?.(manager, tx, tx.reason ?? 'FAILED');

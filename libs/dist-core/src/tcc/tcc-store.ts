@@ -94,14 +94,6 @@ export class TccStore {
     return rows.length === 1 ? rows[0].version : null;
   }
 
-  /** Records the awaited command ids once the outbox has given the commands their ids. */
-  async setBranches(manager: EntityManager, gid: string, branches: TccBranchState[]) {
-    await manager.query('UPDATE tcc_transactions SET branches = $2 WHERE gid = $1', [
-      gid,
-      JSON.stringify(branches),
-    ]);
-  }
-
   /**
    * Leases due transactions of `kind` to `owner`. SKIP LOCKED lets instances claim side by side
    * without waiting on each other; the lease keeps a claimed row from being claimed again until
