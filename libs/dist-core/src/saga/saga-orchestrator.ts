@@ -127,6 +127,8 @@ export class SagaOrchestrator {
       awaitedCommandId: commandId,
     });
     if (!inserted) throw new SagaAlreadyStartedError(sagaId);
+    // (A transition's history goes with its compare-and-set; a start has no row to compare.)
+    await this.store.appendHistory(manager, sagaId, transition.history, now);
     const saga: SagaInstance = {
       id: sagaId,
       sagaType,
@@ -269,7 +271,7 @@ export class SagaOrchestrator {
     return { now: this.clock.now(), policy: this.policy, random: this.random };
   }
 
-  /** Compare-and-set, then the command, history and hook; false if the saga moved meanwhile. */
+  /** Compare-and-set with its history, then the command and hook; false if the saga moved meanwhile. */
   private async apply(
     manager: EntityManager,
     definition: SagaDefinition<unknown>,
@@ -280,7 +282,14 @@ export class SagaOrchestrator {
   ): Promise<boolean> {
     const now = new Date(nowMs);
     const commandId = this.commandIdFor(transition);
-    const version = await this.store.compareAndSet(manager, saga, transition.next, now, commandId);
+    const version = await this.store.compareAndSet(
+      manager,
+      saga,
+      transition.next,
+      now,
+      commandId,
+      transition.history,
+    );
     if (version === null) return false;
     const after: SagaInstance = {
       ...saga,
@@ -325,7 +334,6 @@ export class SagaOrchestrator {
         payload: command.payload,
       });
     }
-    await this.store.appendHistory(manager, saga.id, transition.history, now);
     observeSagaSteps(transition.history, now.getTime());
     const hooks = definition.hooks;
     if (transition.terminal === 'COMPLETED') await hooks.onCompleted?.(manager, saga);

@@ -42,6 +42,23 @@ export class UnknownSagaStepError extends Error {
   }
 }
 
+/**
+ * INSERTs history lines given as a JSON array (SagaHistoryEntry without `at`), in array order;
+ * with `joined`, only if that CTE returned a row.
+ */
+function INSERT_HISTORY_FROM(
+  joined: string | null,
+  sagaId: string,
+  lines: string,
+  at: string,
+): string {
+  return `INSERT INTO saga_steps (saga_id, step, kind, attempt, outcome, reason, command_id, at)
+    SELECT ${sagaId}, line->>'step', line->>'kind', (line->>'attempt')::int, line->>'outcome',
+           line->>'reason', (line->>'commandId')::bigint, ${at}
+      FROM ${joined ? `${joined}, ` : ''}jsonb_array_elements(${lines}::jsonb) WITH ORDINALITY AS l(line, n)
+     ORDER BY n`;
+}
+
 /** TypeORM's query() answers an UPDATE with [rows, rowCount] and a SELECT or INSERT with rows. */
 async function update<R>(
   manager: EntityManager,
@@ -127,17 +144,25 @@ export class SagaStore {
     now: Date,
     /** The command the transition sends (its outbox id), or null: the reply it waits for. */
     awaitedCommandId: string | null,
+    /** The transition's history lines, written only if the compare-and-set wins. */
+    history: Omit<SagaHistoryEntry, 'at'>[],
   ): Promise<string | null> {
-    const { rows } = await update<{ version: string }>(
-      manager,
-      `UPDATE saga_instances
-          SET status = $5, current_step = $6, attempt = $7, data = $8::jsonb,
-              step_deadline = $9, saga_deadline = $10, next_attempt_at = $11,
-              failure_reason = $12, parked_from = $13, parked_reason = $14,
-              awaited_command_id = $16, lease_owner = NULL, lease_until = NULL,
-              version = version + 1, updated_at = $15
-        WHERE id = $1 AND status = $2 AND current_step = $3 AND version = $4
-        RETURNING version`,
+    // One statement, one round trip: the history lines join the updated row, so they are
+    // written exactly when the compare-and-set wins.
+    const rows = (await manager.query(
+      `WITH moved AS (
+         UPDATE saga_instances
+            SET status = $5, current_step = $6, attempt = $7, data = $8::jsonb,
+                step_deadline = $9, saga_deadline = $10, next_attempt_at = $11,
+                failure_reason = $12, parked_from = $13, parked_reason = $14,
+                awaited_command_id = $16, lease_owner = NULL, lease_until = NULL,
+                version = version + 1, updated_at = $15
+          WHERE id = $1 AND status = $2 AND current_step = $3 AND version = $4
+          RETURNING version
+       ), history AS (
+         ${INSERT_HISTORY_FROM('moved', '$1', '$17', '$15')}
+       )
+       SELECT version FROM moved`,
       [
         expected.id,
         expected.status,
@@ -155,29 +180,25 @@ export class SagaStore {
         next.parkedReason,
         now,
         awaitedCommandId,
+        JSON.stringify(history),
       ],
-    );
+    )) as { version: string }[];
     return rows.length === 1 ? rows[0].version : null;
   }
 
-  /**
-   * Records the id of the command just sent, in the transaction whose compare-and-set took the
-   * row (so the row is ours). It comes after the compare-and-set because the outbox assigns the
-   * id, and enqueueing only after winning means a losing transition leaves no command behind.
-   */
+  /** Appends history lines (a new saga's first ones) in one statement. */
   async appendHistory(
     manager: EntityManager,
     sagaId: string,
     entries: Omit<SagaHistoryEntry, 'at'>[],
     now: Date,
   ): Promise<void> {
-    for (const e of entries) {
-      await manager.query(
-        `INSERT INTO saga_steps (saga_id, step, kind, attempt, outcome, reason, command_id, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [sagaId, e.step, e.kind, e.attempt, e.outcome, e.reason, e.commandId, now],
-      );
-    }
+    if (entries.length === 0) return;
+    await manager.query(INSERT_HISTORY_FROM(null, '$1', '$2', '$3'), [
+      sagaId,
+      JSON.stringify(entries),
+      now,
+    ]);
   }
 
   async history(manager: EntityManager, sagaId: string): Promise<SagaHistoryEntry[]> {
