@@ -145,6 +145,51 @@ describe('AfterCommitPublisher', () => {
     expect(publishedIds()).not.toContain(rolledBack);
   });
 
+  it('leaves rows that waited out the relay delay behind a hung send to the relay', async () => {
+    const sent: string[][] = [];
+    let firstSend = true;
+    const hanging = new AfterCommitPublisher(
+      {
+        sendBatch: async (batch) => {
+          // The first send hangs past the delay, as one does while Kafka is away.
+          if (firstSend) {
+            firstSend = false;
+            await new Promise((resolve) => setTimeout(resolve, RELAY_DELAY_MS + 1500));
+          }
+          sent.push(
+            (batch.topicMessages ?? []).flatMap((t) =>
+              t.messages.map((m) => decodeEnvelope(Buffer.from(String(m.value))).id),
+            ),
+          );
+          return kafka.producer.sendBatch(batch);
+        },
+      },
+      { relayDelayMs: RELAY_DELAY_MS },
+    );
+    const other = schemaDataSource('after_commit', 2);
+    await other.initialize();
+    hanging.attach(other);
+    try {
+      const first = await other.transaction((manager) =>
+        outbox.enqueue(manager, message(String(key++), 1)),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const waiting = await other.transaction((manager) =>
+        outbox.enqueue(manager, message(String(key++), 2)),
+      );
+      await hanging.stop();
+      // The hung send went out; the row queued behind it was not sent by this path.
+      expect(sent).toEqual([[first.id]]);
+      expect(await state(waiting.id)).toEqual({ sent: false, relay_now: true });
+      const relay = new OutboxRelay(other, kafka.producer);
+      expect(await relay.publishBatch()).toEqual({ claimed: 1, published: 1 });
+      await eventually('received', () => publishedIds().includes(waiting.id));
+    } finally {
+      await hanging.stop();
+      await other.destroy();
+    }
+  });
+
   it('leaves a row Kafka refused to the relay, which takes it only after the delay', async () => {
     const refusing = new AfterCommitPublisher(
       { sendBatch: () => Promise.reject(new Error('broker unavailable')) },

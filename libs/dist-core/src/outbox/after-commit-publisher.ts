@@ -20,6 +20,12 @@ export interface AfterCommitPublisherOptions {
   relayDelayMs?: number;
 }
 
+/** Rows of one committed transaction, waiting for the next publish. */
+interface CommittedRows {
+  rows: UnsentRow[];
+  committedAt: number;
+}
+
 /** Where a transaction keeps the rows it enqueued for publishing after its commit. */
 const PENDING = Symbol('outbox rows to publish after commit');
 type RunnerData = { [PENDING]?: UnsentRow[] };
@@ -66,7 +72,7 @@ export class AfterCommitPublisher implements EntitySubscriberInterface {
   private readonly dataSources = new Set<DataSource>();
   private readonly log = new Logger(AfterCommitPublisher.name);
   /** Committed rows waiting for the next publish, per database, in commit order. */
-  private readonly queued = new Map<DataSource, UnsentRow[]>();
+  private readonly queued = new Map<DataSource, CommittedRows[]>();
   /** The publish loop of each database, while it has rows. */
   private readonly publishing = new Map<DataSource, Promise<void>>();
 
@@ -106,13 +112,13 @@ export class AfterCommitPublisher implements EntitySubscriberInterface {
     if (queryRunner.isTransactionActive) return;
     const rows = takePending(queryRunner);
     if (rows.length === 0 || !this.dataSources.has(dataSource)) return;
+    const committed = { rows, committedAt: Date.now() };
     const queue = this.queued.get(dataSource);
-    if (queue) queue.push(...rows);
-    else this.queued.set(dataSource, rows);
+    if (queue) queue.push(committed);
+    else this.queued.set(dataSource, [committed]);
     // Not awaited: the committing caller (a request, a consumer) does not wait for Kafka.
     if (!this.publishing.has(dataSource)) {
-      const loop = this.publishQueued(dataSource).finally(() => this.publishing.delete(dataSource));
-      this.publishing.set(dataSource, loop);
+      this.publishing.set(dataSource, this.publishQueued(dataSource));
     }
   }
 
@@ -125,15 +131,23 @@ export class AfterCommitPublisher implements EntitySubscriberInterface {
   private async publishQueued(dataSource: DataSource): Promise<void> {
     // Let the commits of this turn of the event loop join the first batch.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    for (let rows = this.take(dataSource); rows.length > 0; rows = this.take(dataSource)) {
-      await this.publish(dataSource, rows);
+    while (this.queued.has(dataSource)) {
+      const rows = this.take(dataSource);
+      if (rows.length > 0) await this.publish(dataSource, rows);
     }
+    // In the same synchronous step as the check above: a commit never finds a loop that is ending.
+    this.publishing.delete(dataSource);
   }
 
+  /**
+   * What is queued for this database, less the rows the relay may already be publishing: those
+   * that waited past `relayDelayMs` (a send that hung while Kafka was away) are the relay's now.
+   */
   private take(dataSource: DataSource): UnsentRow[] {
-    const rows = this.queued.get(dataSource) ?? [];
+    const queue = this.queued.get(dataSource) ?? [];
     this.queued.delete(dataSource);
-    return rows;
+    const relaysFrom = Date.now() - this.relayDelayMs;
+    return queue.filter((c) => c.committedAt > relaysFrom).flatMap((c) => c.rows);
   }
 
   private async publish(dataSource: DataSource, rows: UnsentRow[]): Promise<void> {
