@@ -14,7 +14,12 @@ export async function connectKafka(clientId: string): Promise<KafkaClient> {
   return client;
 }
 
-/** Collects every record of `topics` from the beginning, as a plain consumer (not under test). */
+/**
+ * Collects every record of `topics` produced from `start()` on, as a plain consumer (not under
+ * test). Only from then: the flow topics are shared with other suites and with `npm run bench`,
+ * and a recorder that read their whole history (hundreds of thousands of records after a few
+ * benchmark runs) would spend each check decoding it.
+ */
 export class TopicRecorder {
   readonly records: { topic: string; partition: number; message: KafkaMessage }[] = [];
   private consumer?: Consumer;
@@ -25,6 +30,7 @@ export class TopicRecorder {
   ) {}
 
   async start(topics: string[]): Promise<void> {
+    await this.commitEndOffsets(topics);
     this.consumer = this.client.kafka.consumer({
       groupId: this.groupId,
       sessionTimeout: 6000,
@@ -32,12 +38,36 @@ export class TopicRecorder {
       maxWaitTimeInMs: 100,
     });
     await this.consumer.connect();
+    // A topic that did not exist yet has no committed offset: read it from its beginning.
     await this.consumer.subscribe({ topics, fromBeginning: true });
     await this.consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
         this.records.push({ topic, partition, message });
       },
     });
+  }
+
+  /**
+   * Commits the topics' current end offsets for this recorder's new group before it joins, so
+   * it starts exactly there: no history to read, and no gap while the group forms (a consumer
+   * told to start at "latest" would miss what is produced before its partitions are assigned).
+   */
+  private async commitEndOffsets(topics: string[]): Promise<void> {
+    const admin = this.client.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      for (const topic of topics.filter((t) => existing.has(t))) {
+        const partitions = await admin.fetchTopicOffsets(topic);
+        await admin.setOffsets({
+          groupId: this.groupId,
+          topic,
+          partitions: partitions.map(({ partition, high }) => ({ partition, offset: high })),
+        });
+      }
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   of(topic: string): KafkaMessage[] {
