@@ -46,7 +46,7 @@ export class UnknownSagaStepError extends Error {
  * INSERTs history lines given as a JSON array (SagaHistoryEntry without `at`), in array order;
  * with `joined`, only if that CTE returned a row.
  */
-function INSERT_HISTORY_FROM(
+function insertHistorySql(
   joined: string | null,
   sagaId: string,
   lines: string,
@@ -160,7 +160,7 @@ export class SagaStore {
           WHERE id = $1 AND status = $2 AND current_step = $3 AND version = $4
           RETURNING version
        ), history AS (
-         ${INSERT_HISTORY_FROM('moved', '$1', '$17', '$15')}
+         ${insertHistorySql('moved', '$1', '$17', '$15')}
        )
        SELECT version FROM moved`,
       [
@@ -194,7 +194,7 @@ export class SagaStore {
     now: Date,
   ): Promise<void> {
     if (entries.length === 0) return;
-    await manager.query(INSERT_HISTORY_FROM(null, '$1', '$2', '$3'), [
+    await manager.query(insertHistorySql(null, '$1', '$2', '$3'), [
       sagaId,
       JSON.stringify(entries),
       now,
