@@ -51,14 +51,8 @@ describe('a burst of 200 concurrent orders on one product of 50 units', () => {
     await Promise.all(services.map((s) => s?.stop()));
   });
 
-  const call = async <T>(service: RunningService, method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${service.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as T };
-  };
+  const call = <T>(service: RunningService, method: string, path: string, body?: unknown) =>
+    service.request<T>(method, path, body);
 
   it('ends every order within 30 s with the invariants intact', async () => {
     const sku = `burst-${RUN}`;

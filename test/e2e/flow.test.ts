@@ -68,14 +68,11 @@ describe('the order flow across the three services', () => {
   });
 
   const call = async <T>(service: RunningService, method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${service.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await response.json()) as T;
-    if (response.status >= 500) throw new Error(`${method} ${path}: ${JSON.stringify(json)}`);
-    return { status: response.status, body: json };
+    const response = await service.request<T>(method, path, body);
+    if (response.status >= 500) {
+      throw new Error(`${method} ${path}: ${JSON.stringify(response.body)}`);
+    }
+    return response;
   };
 
   const createProduct = async (name: string, priceCents: number, stock: number) => {

@@ -79,14 +79,8 @@ describe('GET /metrics', () => {
     return parsePrometheusText(await response.text());
   };
 
-  const call = async <T>(service: RunningService, method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${service.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as T };
-  };
+  const call = <T>(service: RunningService, method: string, path: string, body?: unknown) =>
+    service.request<T>(method, path, body);
 
   /** The reply partitions this order service consumes now; waits until it has at least one. */
   const ownedReplyPartitions = async (): Promise<Set<number>> => {

@@ -46,6 +46,20 @@ export class RunningService {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** One JSON request to the service: its status and parsed body, whatever the status. */
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as T };
+  }
+
   /** Resolves when GET /health answers `status` (or rejects after the timeout, with the logs). */
   async waitForHealth(status = 200, timeoutMs = 60_000): Promise<unknown> {
     const deadline = Date.now() + timeoutMs;

@@ -97,15 +97,8 @@ describe('the /ui page in headless Chromium', () => {
   let poor: string;
 
   const call = async <T>(service: RunningService, method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${service.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await response.json()) as T;
-    if (response.status >= 400) {
-      throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-    }
+    const { status, body: json } = await service.request<T>(method, path, body);
+    if (status >= 400) throw new Error(`${method} ${path}: ${status} ${JSON.stringify(json)}`);
     return json;
   };
 
