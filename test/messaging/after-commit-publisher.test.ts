@@ -53,6 +53,22 @@ describe('AfterCommitPublisher', () => {
   const enqueueIn = <T>(work: (manager: EntityManager) => Promise<T>): Promise<T> =>
     db.transaction(work);
 
+  /** `work` on a second pool of the schema with `publisher` attached; stopped and closed after. */
+  const onPoolWith = async (
+    publisher: AfterCommitPublisher,
+    work: (pool: DataSource) => Promise<void>,
+  ): Promise<void> => {
+    const pool = schemaDataSource('after_commit', 2);
+    await pool.initialize();
+    publisher.attach(pool);
+    try {
+      await work(pool);
+    } finally {
+      await publisher.stop();
+      await pool.destroy();
+    }
+  };
+
   beforeAll(async () => {
     db = await openSchema('after_commit');
     kafka = await connectKafka('test-messaging-after-commit');
@@ -166,10 +182,7 @@ describe('AfterCommitPublisher', () => {
       },
       { relayDelayMs: RELAY_DELAY_MS },
     );
-    const other = schemaDataSource('after_commit', 2);
-    await other.initialize();
-    hanging.attach(other);
-    try {
+    await onPoolWith(hanging, async (other) => {
       const first = await other.transaction((manager) =>
         outbox.enqueue(manager, message(String(key++), 1)),
       );
@@ -184,10 +197,7 @@ describe('AfterCommitPublisher', () => {
       const relay = new OutboxRelay(other, kafka.producer);
       expect(await relay.publishBatch()).toEqual({ claimed: 1, published: 1 });
       await eventually('received', () => publishedIds().includes(waiting.id));
-    } finally {
-      await hanging.stop();
-      await other.destroy();
-    }
+    });
   });
 
   it('leaves a row Kafka refused to the relay, which takes it only after the delay', async () => {
@@ -195,10 +205,7 @@ describe('AfterCommitPublisher', () => {
       { sendBatch: () => Promise.reject(new Error('broker unavailable')) },
       { relayDelayMs: RELAY_DELAY_MS },
     );
-    const other = schemaDataSource('after_commit', 2);
-    await other.initialize();
-    refusing.attach(other);
-    try {
+    await onPoolWith(refusing, async (other) => {
       const refused = await other.transaction((manager) =>
         outbox.enqueue(manager, message(String(key++), 1)),
       );
@@ -214,9 +221,6 @@ describe('AfterCommitPublisher', () => {
       );
       expect(Date.now() - committedAt).toBeGreaterThanOrEqual(RELAY_DELAY_MS - 200);
       await eventually('received', () => publishedIds().includes(refused.id));
-    } finally {
-      await refusing.stop();
-      await other.destroy();
-    }
+    });
   });
 });
