@@ -130,3 +130,29 @@ wait_until() {
     sleep 0.2
   done
 }
+
+# Generated credentials (Kafka principals, Postgres roles, Redis, the issuer's clients and keys):
+# one file per secret in $SECRETS_DIR (default $INFRA_DIR/secrets), readable by root only, made
+# the first time something asks for it and never committed. A service started with no
+# environment reads the same files (libs/dist-core/src/config/local-secrets.ts), which is how
+# `npm run start:all` and `node dist/apps/<service>/main.js` find their credentials.
+# SECRETS_DIR lets a second set of servers (the chaos suite's) share the first one's secrets.
+SECRETS_DIR="${SECRETS_DIR:-$INFRA_DIR/secrets}"
+
+# secret NAME: prints the secret NAME, generating it (24 random URL-safe characters) if missing.
+secret() {
+  local name="$1" file
+  [[ "$name" =~ ^[a-z0-9-]+$ ]] || die "bad secret name '$name'"
+  file="$SECRETS_DIR/$name"
+  if [[ ! -s "$file" ]]; then
+    (
+      umask 077
+      mkdir -p "$SECRETS_DIR"
+      # Written aside and renamed: two scripts asking at once never see half a secret.
+      head -c 18 /dev/urandom | base64 | tr '+/' '-_' | tr -d '\n' >"$file.$$"
+      mv -n "$file.$$" "$file"
+      rm -f "$file.$$"
+    )
+  fi
+  cat "$file"
+}
