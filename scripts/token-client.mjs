@@ -116,8 +116,11 @@ async function requestToken(issuer, secret, form) {
  */
 export async function fetchToken(who, options = {}) {
   const form = tokenForm(who);
-  const issuer = (options.issuer ?? process.env.AUTH_ISSUER ?? DEFAULT_ISSUER).replace(/\/+$/, '');
-  const secret = options.secret ?? process.env.ISSUER_TOOLS_SECRET ?? localSecret('issuer-tools');
+  const issuer = (options.issuer ?? (process.env.AUTH_ISSUER || DEFAULT_ISSUER)).replace(
+    /\/+$/,
+    '',
+  );
+  const secret = options.secret ?? (process.env.ISSUER_TOOLS_SECRET || localSecret('issuer-tools'));
   if (!secret) {
     throw new TokenError(
       'no-secret',
