@@ -221,6 +221,9 @@ async function stopOwnPostgres(): Promise<void> {
     await asPostgres('pg_ctl', ['-D', PG_DATA, 'stop', '-m', 'immediate']).catch(() => undefined);
 }
 
+// After every describe's own afterAll (the scripts would make the folder again).
+afterAll(() => rmSync(OWN_DIR, { recursive: true, force: true }));
+
 function provision() {
   return run('bash', ['scripts/infra/postgres.sh', 'start'], { cwd: REPO_ROOT, env: scriptEnv });
 }
@@ -271,10 +274,7 @@ describe('scripts/infra/postgres.sh on a server with password auth, from the old
     await provision();
   }, 120_000);
 
-  afterAll(async () => {
-    await stopOwnPostgres();
-    rmSync(OWN_DIR, { recursive: true, force: true });
-  });
+  afterAll(stopOwnPostgres);
 
   it('hands every database and what the old role owned in it to the new owners, and drops it', async () => {
     const admin = (db: string) => `postgres://postgres@127.0.0.1:${OWN_PG_PORT}/${db}`;
