@@ -4,7 +4,7 @@
 // the order), and ids above 2^53 round-tripping exactly. The flows themselves: flow.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { DEFAULTS } from '@app/dist-core/config';
+import { DEFAULTS, env, loadConfig } from '@app/dist-core/config';
 import { HashRing } from '@app/dist-core/hashing';
 import { shardName } from '@app/dist-core/sharding';
 import { composeSnowflakeId } from '@app/dist-core/snowflake';
@@ -255,7 +255,9 @@ describe('order service REST API', () => {
       const customerId = `api-${RUN}-crash`;
       const body = { customerId, items: [line('SKU-A', 4)] };
       const orderId = composeSnowflakeId({ timestampMs: Date.now(), workerId: 1023, sequence: 7 });
-      const urls = DEFAULTS.ORDER_DB_SHARDS.split(',');
+      const urls = loadConfig({
+        ORDER_DB_SHARDS: env.postgresUrls(DEFAULTS.ORDER_DB_SHARDS),
+      }).ORDER_DB_SHARDS;
       const ring = new HashRing(urls.map((_, i) => shardName(i)));
       const client = new pg.Client({ connectionString: urls[ring.ownerIndex(key)] });
       await client.connect();

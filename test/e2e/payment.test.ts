@@ -2,6 +2,7 @@
 // bad input a 4xx, never a 5xx), and its part in both order flows, driven as the order service
 // drives it: command envelopes on payment.commands, replies read from order.replies.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DEFAULTS, env, loadConfig } from '@app/dist-core/config';
 import { orderFlowMessages, TOPICS, type OrderFlowMessageType } from '@app/dist-core/contracts';
 import {
   deadLetterTopic,
@@ -18,7 +19,8 @@ import { startService, type RunningService } from '../support/services.js';
 const RUN = runSuffix();
 /** A worker id no service leases at the same time (they take the lowest free ones). */
 const ids = new SnowflakeGenerator(1011);
-const PAYMENT_DB_URL = process.env.PAYMENT_DB_URL ?? 'postgres://app:app@127.0.0.1:5432/payment';
+/** The payment service's own database, as its role (the only one that may connect to it). */
+const { PAYMENT_DB_URL } = loadConfig({ PAYMENT_DB_URL: env.postgresUrl(DEFAULTS.PAYMENT_DB_URL) });
 
 interface Account {
   customerId: string;

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { DEFAULTS } from '@app/dist-core/config';
+import { DEFAULTS, env, loadConfig } from '@app/dist-core/config';
 import { HashRing } from '@app/dist-core/hashing';
 import { shardName } from '@app/dist-core/sharding';
 import { composeSnowflakeId, MAX_WORKER_ID } from '@app/dist-core/snowflake';
@@ -41,7 +41,9 @@ async function parkedSagaOrder(customerId: string, sku: string): Promise<string>
     workerId: MAX_WORKER_ID,
     sequence: Math.floor(Math.random() * 4096),
   });
-  const shardUrls = DEFAULTS.ORDER_DB_SHARDS.split(',');
+  const shardUrls = loadConfig({
+    ORDER_DB_SHARDS: env.postgresUrls(DEFAULTS.ORDER_DB_SHARDS),
+  }).ORDER_DB_SHARDS;
   // The order service's routing: HashRing over `shard-i` (apps/order/src/shards/order-shards.ts).
   const ring = new HashRing(shardUrls.map((_, i) => shardName(i)));
   const db = new pg.Client({ connectionString: shardUrls[ring.ownerIndex(id)] });
