@@ -261,8 +261,9 @@ describe('order service REST API', () => {
       await client.connect();
       try {
         await client.query(
-          'INSERT INTO idempotency_keys (key, request_hash, order_id) VALUES ($1, $2, $3)',
-          [key, requestHash({ ...body, strategy: 'saga' }), orderId],
+          `INSERT INTO idempotency_keys (customer_id, key, request_hash, order_id)
+           VALUES ($1, $2, $3, $4)`,
+          [customerId, key, requestHash({ ...body, strategy: 'saga' }), orderId],
         );
       } finally {
         await client.end();
