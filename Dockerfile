@@ -15,6 +15,8 @@ RUN npm run build && npm prune --omit=dev
 # same way as in a native run: node_modules/@app/dist-core links to libs/dist-core (npm workspace).
 FROM node:20.19.2-bookworm-slim
 ENV NODE_ENV=production
+# In a container the port is published through the container's own interface, not loopback.
+ENV HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules

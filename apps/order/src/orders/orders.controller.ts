@@ -68,7 +68,7 @@ export class OrdersController {
     },
   })
   @ApiBadRequestResponse({ type: ErrorView, description: 'Invalid body or Idempotency-Key' })
-  @ApiPayloadTooLargeResponse({ type: ErrorView, description: 'Body over 1 MiB' })
+  @ApiPayloadTooLargeResponse({ type: ErrorView, description: 'Body over 64 KiB' })
   @ApiUnprocessableEntityResponse({
     type: ErrorView,
     description: 'The Idempotency-Key was used with another body',

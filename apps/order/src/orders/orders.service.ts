@@ -33,6 +33,7 @@ export class OrdersService {
     const hash = requestHash(request);
     const claim = await claimIdempotencyKey(
       this.shards.forKey(idempotencyKey).dataSource,
+      request.customerId,
       idempotencyKey,
       hash,
       this.ids.nextId(),

@@ -158,6 +158,17 @@ export const env = {
 
   postgresUrl: (defaultText: DefaultText) => field(defaultText, (t) => parseUrl(t, POSTGRES)),
 
+  /** An http(s) URL, e.g. AUTH_ISSUER. */
+  httpUrl: (defaultText: string) => field(defaultText, (t) => parseUrl(t, ['http:', 'https:'])),
+
+  /** An address to bind: an IPv4 or IPv6 address or a host name, e.g. HOST. */
+  host: (defaultText: string) =>
+    field(defaultText, (t) => {
+      if (!/^([A-Za-z0-9.-]+|[0-9A-Fa-f:]+)$/.test(t))
+        throw new Error('must be an IP address or a host name');
+      return t;
+    }),
+
   postgresUrls: (defaultText: DefaultText) =>
     field(defaultText, (t) =>
       unique(
