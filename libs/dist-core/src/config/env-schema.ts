@@ -81,6 +81,7 @@ function unique(items: string[], what: string): string[] {
 }
 
 const POSTGRES = ['postgres:', 'postgresql:'] as const;
+const HTTP = ['http:', 'https:'] as const;
 
 /** The field types the services' schemas are built from. */
 export const env = {
@@ -126,6 +127,20 @@ export const env = {
     }),
 
   postgresUrl: (defaultText: string) => field(defaultText, (t) => parseUrl(t, POSTGRES)),
+
+  httpUrl: (defaultText: string) => field(defaultText, (t) => parseUrl(t, HTTP)),
+
+  /** An optional http(s) URL: unset means "found another way", e.g. AUTH_JWKS_URL. */
+  optionalHttpUrl: () =>
+    field<string | undefined>('', (t) => (t === '' ? undefined : parseUrl(t, HTTP))),
+
+  /** A word such as an audience: printable ASCII without spaces. */
+  word: (defaultText: string) =>
+    field(defaultText, (t) => {
+      if (!/^[\x21-\x7e]{1,255}$/.test(t))
+        throw new Error('must be 1-255 printable ASCII characters without spaces');
+      return t;
+    }),
 
   postgresUrls: (defaultText: string) =>
     field(defaultText, (t) =>
