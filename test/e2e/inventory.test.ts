@@ -12,11 +12,11 @@ import {
 } from '@app/dist-core/kafka';
 import { SnowflakeGenerator } from '@app/dist-core/snowflake';
 import { connectKafka, eventually, runSuffix, TopicRecorder } from '../messaging/support/kafka.js';
-import { startService, type RunningService } from '../support/services.js';
+import { startService, testPort, type RunningService } from '../support/services.js';
 
 const RUN = runSuffix();
 // Its own port, so that another suite's inventory on the default test port does not collide.
-const PORT = '13012';
+const PORT = testPort(12);
 // A worker id no service leases at the same moment in practice; commands need unique ids only.
 const ids = new SnowflakeGenerator(1001);
 
@@ -66,7 +66,7 @@ describe('inventory service', () => {
   });
 
   const request = async (method: string, path: string, body?: unknown, raw?: string) => {
-    const response = await fetch(`${service.url}${path}`, {
+    const response = await service.fetch(path, {
       method,
       headers:
         body === undefined && raw === undefined ? {} : { 'content-type': 'application/json' },

@@ -9,9 +9,15 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { bearerChallenge, bearerToken } from './bearer-token.js';
+import {
+  authenticate,
+  authenticationOf,
+  rememberAuthentication,
+  type Authentication,
+} from './authentication.js';
+import { bearerChallenge } from './bearer-token.js';
 import { mayCall, ROUTE_ACCESS, setPrincipal, type RouteAccess } from './route-access.js';
-import { IssuerUnavailableError, TokenVerifier, type Verification } from './token-verifier.js';
+import { IssuerUnavailableError, TokenVerifier } from './token-verifier.js';
 
 /**
  * Every HTTP request passes here before its pipes, which is what gives CONTRACT.md's order of
@@ -37,31 +43,28 @@ export class AuthGuard implements CanActivate {
       ]) ?? 'operators';
     const request = context.switchToHttp().getRequest<Request>();
     const response = context.switchToHttp().getResponse<Response>();
-    const token = bearerToken(request.headers.authorization);
 
     if (access === 'public') {
-      // Open to all, but a valid token still names its caller (an operator sees more detail).
-      if (token !== undefined) {
-        const verification = await this.verify(token).catch(() => undefined);
-        if (verification?.valid) setPrincipal(request, verification.principal);
-      }
+      // Open to all, but a valid token still names its caller (an operator may see more).
+      const authentication = await this.authenticationOf(request).catch(() => undefined);
+      if (authentication?.token === 'valid') setPrincipal(request, authentication.principal);
       return true;
     }
 
-    if (token === undefined) {
+    const authentication = await this.authenticationOf(request);
+    if (authentication.token === 'none') {
       response.setHeader('WWW-Authenticate', bearerChallenge());
-      throw new UnauthorizedException('Missing bearer token: send Authorization: Bearer <token>');
+      throw new UnauthorizedException(MISSING_TOKEN);
     }
-    const verification = await this.verify(token);
-    if (!verification.valid) {
+    if (authentication.token === 'invalid') {
       response.setHeader(
         'WWW-Authenticate',
-        bearerChallenge('invalid_token', verification.problem),
+        bearerChallenge('invalid_token', authentication.problem),
       );
-      throw new UnauthorizedException(`Invalid bearer token: ${verification.problem}`);
+      throw new UnauthorizedException(`Invalid bearer token: ${authentication.problem}`);
     }
-    setPrincipal(request, verification.principal);
-    if (!mayCall(access, verification.principal)) {
+    setPrincipal(request, authentication.principal);
+    if (!mayCall(access, authentication.principal)) {
       response.setHeader('WWW-Authenticate', bearerChallenge('insufficient_scope'));
       throw new ForbiddenException(
         "Only an operator may call this endpoint; a customer's token may not",
@@ -70,16 +73,22 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  private async verify(token: string): Promise<Verification> {
+  /** The request's authentication, from the step before the body (if it ran) or checked now. */
+  private async authenticationOf(request: Request): Promise<Authentication> {
+    const known = authenticationOf(request);
+    if (known) return known;
     try {
-      return await this.verifier.verify(token);
+      const authentication = await authenticate(this.verifier, request.headers.authorization);
+      rememberAuthentication(request, authentication);
+      return authentication;
     } catch (error) {
       if (!(error instanceof IssuerUnavailableError)) throw error;
       // Not the caller's fault, and not a 500: the request may simply be tried again.
       this.logger.warn(error.message);
-      throw new ServiceUnavailableException(
-        'Tokens cannot be checked right now: try again shortly',
-      );
+      throw new ServiceUnavailableException(ISSUER_UNAVAILABLE);
     }
   }
 }
+
+export const MISSING_TOKEN = 'Missing bearer token: send Authorization: Bearer <token>';
+export const ISSUER_UNAVAILABLE = 'Tokens cannot be checked right now: try again shortly';

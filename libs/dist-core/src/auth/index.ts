@@ -1,4 +1,7 @@
-export { AuthGuard } from './auth.guard.js';
+export { AuthGuard, ISSUER_UNAVAILABLE, MISSING_TOKEN } from './auth.guard.js';
+export { authenticate, rememberAuthentication } from './authentication.js';
+export type { Authentication } from './authentication.js';
+export { bearerChallenge } from './bearer-token.js';
 export { actsFor, describePrincipal, principalFromClaims } from './principal.js';
 export type { Principal } from './principal.js';
 export {

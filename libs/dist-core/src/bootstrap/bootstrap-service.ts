@@ -11,6 +11,8 @@ import {
   startTracing,
   type LogLevel,
 } from '../observability/index.js';
+import { TokenVerifier } from '../auth/index.js';
+import { authenticateBeforeBody } from './authenticate-before-body.js';
 import { CoreModule } from './core.module.js';
 import { HttpErrorFilter } from './http-error.filter.js';
 import { jsonBodyMiddleware } from './json-body.js';
@@ -46,6 +48,8 @@ export async function bootstrapService<S extends EnvSchema>(
 
   const app = await NestFactory.create(ServiceRootModule, { bodyParser: false, logger });
   app.use(httpTracingMiddleware());
+  // Before the body parser: CONTRACT.md's 401 comes before any 400 about the body.
+  app.use(authenticateBeforeBody(app.get(TokenVerifier)));
   app.use(jsonBodyMiddleware());
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());

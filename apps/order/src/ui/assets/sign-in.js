@@ -96,10 +96,14 @@ export async function completeSignIn() {
   if (!pending || pending.state !== params.get('state')) {
     return 'The sign-in answer does not belong to this tab: sign in again.';
   }
+  const { token_endpoint: endpoint, clientId, issuer: issuerId } = await issuer();
+  // RFC 9207: the answer names the issuer that sent it, so another one cannot pass its code off.
+  if (params.has('iss') && params.get('iss') !== issuerId) {
+    return `The sign-in answer came from ${params.get('iss')}, not from ${issuerId}.`;
+  }
   if (params.has('error')) {
     return `The issuer refused the sign-in: ${params.get('error_description') ?? params.get('error')}`;
   }
-  const { token_endpoint: endpoint, clientId } = await issuer();
   const response = await fetch(endpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
