@@ -66,7 +66,7 @@ describe('inventory service', () => {
   });
 
   const request = async (method: string, path: string, body?: unknown, raw?: string) => {
-    const response = await fetch(`${service.url}${path}`, {
+    const response = await service.fetch(path, {
       method,
       headers:
         body === undefined && raw === undefined ? {} : { 'content-type': 'application/json' },

@@ -62,7 +62,7 @@ describe('order service REST API', () => {
     options: { body?: unknown; raw?: string; headers?: Record<string, string> } = {},
   ): Promise<Answer> => {
     const hasBody = options.body !== undefined || options.raw !== undefined;
-    const response = await fetch(`${service.url}${path}`, {
+    const response = await service.fetch(path, {
       method,
       headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...options.headers },
       body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),

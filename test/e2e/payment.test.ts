@@ -65,7 +65,7 @@ async function call(
   body?: unknown,
   { raw = false } = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${service.url}${path}`, {
+  const response = await service.fetch(path, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : raw ? (body as string) : JSON.stringify(body),

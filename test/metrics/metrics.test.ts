@@ -73,7 +73,8 @@ describe('GET /metrics', () => {
   });
 
   const scrape = async (service: RunningService): Promise<Scrape> => {
-    const response = await fetch(`${service.url}/metrics`);
+    // Operator-only (CONTRACT.md): the scrape carries an operator's token, as Prometheus does.
+    const response = await service.fetch('/metrics');
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     return parsePrometheusText(await response.text());

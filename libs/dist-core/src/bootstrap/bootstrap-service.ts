@@ -12,6 +12,8 @@ import {
   startTracing,
   type LogLevel,
 } from '../observability/index.js';
+import { TokenVerifier } from '../auth/index.js';
+import { authenticateBeforeBody } from './authenticate-before-body.js';
 import { CoreModule } from './core.module.js';
 import { HttpErrorFilter } from './http-error.filter.js';
 import { jsonBodyMiddleware } from './json-body.js';
@@ -60,6 +62,8 @@ export async function bootstrapService<S extends EnvSchema>(
   app.use(httpTracingMiddleware());
   // Headers first, so that every answer carries them, the refusals below included.
   app.use(securityHeaders(AUTH_ISSUER));
+  // Before anything reads the request: CONTRACT.md's 401 comes before any 400 about it.
+  app.use(authenticateBeforeBody(app.get(TokenVerifier)));
   app.use(urlControlCharacterGuard());
   app.use(jsonBodyMiddleware());
   app.useGlobalPipes(strictValidationPipe());

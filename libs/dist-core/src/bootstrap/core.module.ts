@@ -1,5 +1,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { AuthGuard, TokenVerifier, type AuthSettings } from '../auth/index.js';
 import type { ConfigOf, EnvSchema } from '../config/index.js';
 import { ConsumerGroupStatus, KafkaClient } from '../kafka/index.js';
 import {
@@ -23,17 +25,19 @@ import { SERVICE_CONFIG, SERVICE_NAME, type ServiceSpec } from './service-spec.j
 /** How long a service waits at start for a server that does not answer yet. */
 const STARTUP_TIMEOUT_MS = 120_000;
 
-type SharedConfig = RateLimitConfig & {
-  KAFKA_BROKERS: string[];
-  REDIS_NODES: string[];
-  RETENTION_HOURS: number;
-  PURGE_INTERVAL_SECONDS: number;
-};
+type SharedConfig = RateLimitConfig &
+  AuthSettings & {
+    KAFKA_BROKERS: string[];
+    REDIS_NODES: string[];
+    RETENTION_HOURS: number;
+    PURGE_INTERVAL_SECONDS: number;
+  };
 
 /**
  * What every service has, provided once: its validated configuration, its Postgres
- * databases, the Redis nodes, the Kafka client, GET /health, GET /metrics, the POST rate limits,
- * the purge of old rows, and the ordered shutdown.
+ * databases, the Redis nodes, the Kafka client, the token check in front of every route,
+ * GET /health, GET /metrics, the POST rate limits, the purge of old rows, and the ordered
+ * shutdown.
  */
 @Global()
 @Module({})
@@ -82,6 +86,15 @@ export class CoreModule {
             return kafka;
           },
         },
+        {
+          provide: TokenVerifier,
+          useFactory: () =>
+            waitFor(`the identity issuer ${shared.AUTH_ISSUER}`, STARTUP_TIMEOUT_MS, () =>
+              TokenVerifier.connect(shared),
+            ),
+        },
+        // Every route is operator-only unless marked @Public() or @AllowCustomers().
+        { provide: APP_GUARD, useClass: AuthGuard },
         ConsumerGroupStatus,
         {
           provide: ServiceMetrics,

@@ -55,20 +55,33 @@ export const DEFAULTS = {
   INVENTORY_PORT: 3002,
   HOST: '127.0.0.1',
   AUTH_ISSUER: 'http://127.0.0.1:3004',
+  AUTH_AUDIENCE: 'orders-api',
 } as const;
 
-/** The variables every service reads: its Kafka brokers and the Redlock quorum. */
+/**
+ * The variables every service reads: its Kafka brokers, the Redlock quorum and the issuer whose
+ * access tokens it accepts.
+ */
 export const sharedConfig = {
   KAFKA_BROKERS: env.hostPorts(DEFAULTS.KAFKA_BROKERS),
   REDIS_NODES: env.redisUrls(DEFAULTS.REDIS_NODES),
+  /** The OpenID Connect issuer: tokens must name it as `iss`; its discovery document is read at start. */
+  AUTH_ISSUER: env.httpUrl(DEFAULTS.AUTH_ISSUER),
+  /** The `aud` an access token must carry to be accepted here. */
+  AUTH_AUDIENCE: env.word(DEFAULTS.AUTH_AUDIENCE),
+  /**
+   * Where the issuer's signing keys are fetched. Unset: the discovery document's `jwks_uri`.
+   * Set where the services reach the issuer under another host name than the one in `iss`
+   * (docker compose: the browser's 127.0.0.1 is not the issuer's container); discovery is then
+   * skipped.
+   */
+  AUTH_JWKS_URL: env.optionalHttpUrl(),
   /** Pins the Snowflake worker id (0-1023) for debugging; it is still leased. Unset: any free id. */
   SNOWFLAKE_WORKER_ID: env.optionalInteger(0, 1023),
   /** The least severe level written to stdout (JSON lines). */
   LOG_LEVEL: env.oneOf(LOG_LEVELS, 'info'),
   /** The address the HTTP server binds: loopback natively, 0.0.0.0 in containers (Dockerfile). */
   HOST: env.host(DEFAULTS.HOST),
-  /** The OpenID Connect issuer: the /ui page's CSP lets the browser reach it (token exchange). */
-  AUTH_ISSUER: env.httpUrl(DEFAULTS.AUTH_ISSUER),
   /**
    * POST requests one client may make to one endpoint per window, before 429. Generous: the
    * benchmark's 64 customers in a closed loop, from one address, stay far below it.

@@ -45,6 +45,9 @@ describe('loadConfig', () => {
       'postgres://order:pw%2Forder%2B1@127.0.0.1:5432/orders_2',
     ]);
     expect(decodeURIComponent(new URL(config.ORDER_DB_SHARDS[0]).password)).toBe('pw/order+1');
+    expect(config.AUTH_ISSUER).toBe('http://127.0.0.1:3004');
+    expect(config.AUTH_AUDIENCE).toBe('orders-api');
+    expect(config.AUTH_JWKS_URL).toBeUndefined();
   });
 
   it('stops at a default whose secret infra:up has not generated, in one line', () => {
@@ -93,6 +96,9 @@ describe('loadConfig', () => {
     [{ REDIS_NODES: 'http://x:6379' }, 'REDIS_NODES must use redis: or rediss:'],
     [{ REDIS_NODES: 'redis://a:1,redis://a:1' }, 'REDIS_NODES must not list the same node twice'],
     [{ ORDER_DB_SHARDS: 'not a url' }, 'ORDER_DB_SHARDS must be a URL'],
+    [{ AUTH_ISSUER: 'ftp://issuer' }, 'AUTH_ISSUER must use http: or https:'],
+    [{ AUTH_AUDIENCE: 'orders api' }, 'AUTH_AUDIENCE must be 1-255 printable ASCII'],
+    [{ AUTH_JWKS_URL: 'issuer/jwks' }, 'AUTH_JWKS_URL must be a URL'],
   ])('names the variable in one line for %j', (source, expected) => {
     const message = errorOf(source);
     expect(message).toContain(expected);

@@ -112,6 +112,7 @@ function unique(items: string[], what: string): string[] {
 }
 
 const POSTGRES = ['postgres:', 'postgresql:'] as const;
+const HTTP = ['http:', 'https:'] as const;
 
 /** The field types the services' schemas are built from. */
 export const env = {
@@ -159,7 +160,19 @@ export const env = {
   postgresUrl: (defaultText: DefaultText) => field(defaultText, (t) => parseUrl(t, POSTGRES)),
 
   /** An http(s) URL, e.g. AUTH_ISSUER. */
-  httpUrl: (defaultText: string) => field(defaultText, (t) => parseUrl(t, ['http:', 'https:'])),
+  httpUrl: (defaultText: string) => field(defaultText, (t) => parseUrl(t, HTTP)),
+
+  /** An optional http(s) URL: unset means "found another way", e.g. AUTH_JWKS_URL. */
+  optionalHttpUrl: () =>
+    field<string | undefined>('', (t) => (t === '' ? undefined : parseUrl(t, HTTP))),
+
+  /** A word such as an audience: printable ASCII without spaces. */
+  word: (defaultText: string) =>
+    field(defaultText, (t) => {
+      if (!/^[\x21-\x7e]{1,255}$/.test(t))
+        throw new Error('must be 1-255 printable ASCII characters without spaces');
+      return t;
+    }),
 
   /** An address to bind: an IPv4 or IPv6 address or a host name, e.g. HOST. */
   host: (defaultText: string) =>
