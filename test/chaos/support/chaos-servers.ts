@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { secretsDir } from '@app/dist-core/config';
 
 /**
  * The chaos suite's own servers: a Postgres cluster, three Redis nodes and a Kafka broker on
@@ -31,9 +32,18 @@ const PG_DATA = join(PG_DIR, 'data');
 const PG_DATABASES = ['orders_0', 'orders_1', 'orders_2', 'payment', 'inventory'];
 const pgUrl = (db: string) => `postgres://app:app@127.0.0.1:${CHAOS_PORTS.postgres}/${db}`;
 
+/**
+ * The credentials of the shared servers (.infra/secrets, or this run's SECRETS_DIR / INFRA_DIR):
+ * the chaos broker is formatted with the same Kafka principals and passwords, so the services
+ * sign in to it exactly as they do natively.
+ */
+const SECRETS_DIR = secretsDir();
+
 /** The environment that points a service at these servers (CONTRACT.md's variable names). */
 export const CHAOS_SERVICE_ENV: Record<string, string> = {
   KAFKA_BROKERS: `127.0.0.1:${CHAOS_PORTS.kafka}`,
+  // Each service signs in as itself (KAFKA_USERNAME's default) with its kafka-<service> secret.
+  SECRETS_DIR,
   REDIS_NODES: CHAOS_PORTS.redis.map((port) => `redis://127.0.0.1:${port}`).join(','),
   ORDER_DB_SHARDS: ['orders_0', 'orders_1', 'orders_2'].map(pgUrl).join(','),
   PAYMENT_DB_URL: pgUrl('payment'),
@@ -44,6 +54,7 @@ export const chaosDatabaseUrl = pgUrl;
 const infraEnv = {
   ...process.env,
   INFRA_DIR: CHAOS_INFRA_DIR,
+  SECRETS_DIR,
   KAFKA_PORT: String(CHAOS_PORTS.kafka),
   KAFKA_CONTROLLER_PORT: String(CHAOS_PORTS.kafkaController),
 };
@@ -144,7 +155,10 @@ export const chaosRedis = {
 
 /** The broker, through scripts/infra/kafka.sh with this suite's ports and INFRA_DIR. */
 export const chaosKafka = {
-  /** Empty storage: a new cluster id and no topics (the services create theirs). */
+  /**
+   * Empty storage: a new cluster id. kafka.sh formats it with the principals, and its
+   * kafka-access.mjs creates the flow topics and ACLs, as on the shared broker.
+   */
   reset(): void {
     const dir = join(CHAOS_INFRA_DIR, 'kafka');
     for (const leftover of ['data', 'logs', 'cluster-id', 'server.properties']) {

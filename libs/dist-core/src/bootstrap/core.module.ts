@@ -21,7 +21,12 @@ import { SERVICE_CONFIG, SERVICE_NAME, type ServiceSpec } from './service-spec.j
 /** How long a service waits at start for a server that does not answer yet. */
 const STARTUP_TIMEOUT_MS = 120_000;
 
-type SharedConfig = { KAFKA_BROKERS: string[]; REDIS_NODES: string[] };
+type SharedConfig = {
+  KAFKA_BROKERS: string[];
+  KAFKA_USERNAME: string;
+  KAFKA_PASSWORD: string;
+  REDIS_NODES: string[];
+};
 
 /**
  * What every service has, provided once: its validated configuration, its Postgres
@@ -68,7 +73,11 @@ export class CoreModule {
         {
           provide: KafkaClient,
           useFactory: async () => {
-            const kafka = new KafkaClient({ clientId: spec.name, brokers: shared.KAFKA_BROKERS });
+            const kafka = new KafkaClient({
+              clientId: spec.name,
+              brokers: shared.KAFKA_BROKERS,
+              credentials: { username: shared.KAFKA_USERNAME, password: shared.KAFKA_PASSWORD },
+            });
             await waitFor(`Kafka at ${shared.KAFKA_BROKERS.join(',')}`, STARTUP_TIMEOUT_MS, () =>
               kafka.connect(),
             );

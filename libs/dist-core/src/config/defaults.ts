@@ -18,15 +18,24 @@ export const DEFAULTS = {
   INVENTORY_PORT: 3002,
 } as const;
 
-/** The variables every service reads: its Kafka brokers and the Redlock quorum. */
-export const sharedConfig = {
-  KAFKA_BROKERS: env.hostPorts(DEFAULTS.KAFKA_BROKERS),
-  REDIS_NODES: env.redisUrls(DEFAULTS.REDIS_NODES),
-  /** Pins the Snowflake worker id (0-1023) for debugging; it is still leased. Unset: any free id. */
-  SNOWFLAKE_WORKER_ID: env.optionalInteger(0, 1023),
-  /** The least severe level written to stdout (JSON lines). */
-  LOG_LEVEL: env.oneOf(LOG_LEVELS, 'info'),
-};
+/**
+ * The variables every service reads: its Kafka brokers and principal, and the Redlock quorum.
+ * `service` (order, payment, inventory) is the default Kafka principal, whose password is the
+ * local secret `kafka-<service>`.
+ */
+export function sharedConfig(service: string) {
+  return {
+    KAFKA_BROKERS: env.hostPorts(DEFAULTS.KAFKA_BROKERS),
+    /** The SASL/SCRAM principal the service signs in to Kafka as. */
+    KAFKA_USERNAME: env.text(service),
+    KAFKA_PASSWORD: env.secret(`kafka-${service}`),
+    REDIS_NODES: env.redisUrls(DEFAULTS.REDIS_NODES),
+    /** Pins the Snowflake worker id (0-1023) for debugging; it is still leased. Unset: any free id. */
+    SNOWFLAKE_WORKER_ID: env.optionalInteger(0, 1023),
+    /** The least severe level written to stdout (JSON lines). */
+    LOG_LEVEL: env.oneOf(LOG_LEVELS, 'info'),
+  };
+}
 
 /** A URL fit for logs and health keys: the password replaced. */
 export function redactUrl(url: string): string {

@@ -1,9 +1,25 @@
-import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConfigError, env, loadConfig } from './env-schema.js';
 import { DEFAULTS, sharedConfig } from './defaults.js';
 
+// The local secrets infra:up would generate: a folder of this test's own (SECRETS_DIR).
+const secrets = mkdtempSync(join(tmpdir(), 'env-schema-'));
+const savedSecretsDir = process.env.SECRETS_DIR;
+beforeAll(() => {
+  process.env.SECRETS_DIR = secrets;
+  writeFileSync(join(secrets, 'kafka-order'), 'order-secret\n');
+});
+afterAll(() => {
+  if (savedSecretsDir === undefined) delete process.env.SECRETS_DIR;
+  else process.env.SECRETS_DIR = savedSecretsDir;
+  rmSync(secrets, { recursive: true, force: true });
+});
+
 const schema = {
-  ...sharedConfig,
+  ...sharedConfig('order'),
   ORDER_PORT: env.port(DEFAULTS.ORDER_PORT),
   ORDER_DB_SHARDS: env.postgresUrls(DEFAULTS.ORDER_DB_SHARDS),
 };
@@ -23,6 +39,8 @@ describe('loadConfig', () => {
     const config = loadConfig(schema, {});
     expect(config.ORDER_PORT).toBe(3000);
     expect(config.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);
+    expect(config.KAFKA_USERNAME).toBe('order');
+    expect(config.KAFKA_PASSWORD).toBe('order-secret');
     expect(config.REDIS_NODES).toHaveLength(3);
     expect(config.ORDER_DB_SHARDS).toEqual([
       'postgres://app:app@127.0.0.1:5432/orders_0',
@@ -56,6 +74,19 @@ describe('loadConfig', () => {
     const message = errorOf(source);
     expect(message).toContain(expected);
     expect(message).not.toContain('\n');
+  });
+
+  it('takes the Kafka principal from the environment over the local secret', () => {
+    const config = loadConfig(schema, { KAFKA_USERNAME: 'ops', KAFKA_PASSWORD: 'given' });
+    expect(config.KAFKA_USERNAME).toBe('ops');
+    expect(config.KAFKA_PASSWORD).toBe('given');
+  });
+
+  it('says where the Kafka password comes from when there is none', () => {
+    // No kafka-payment in the secrets folder.
+    expect(() => loadConfig(sharedConfig('payment'), {})).toThrow(
+      'Invalid configuration: KAFKA_PASSWORD is not set and there is no local secret kafka-payment (`npm run infra:up` generates it)',
+    );
   });
 
   it('requires a variable that has no default', () => {

@@ -1,3 +1,5 @@
+import { localSecret } from './local-secrets.js';
+
 /**
  * Configuration read once at start-up from environment variables, validated and typed.
  *
@@ -21,6 +23,8 @@ export class ConfigError extends Error {
 /** Parses one variable's text; throws a message fragment ("must be ...") when it is wrong. */
 export interface EnvField<T> {
   readonly defaultText: string | undefined;
+  /** What the error says when the variable is unset and there is no default. */
+  readonly missing?: string;
   parse(text: string): T;
 }
 
@@ -35,7 +39,9 @@ export function loadConfig<S extends EnvSchema>(
   for (const [variable, field] of Object.entries(schema)) {
     const given = source[variable];
     const text = given === undefined || given.trim() === '' ? field.defaultText : given.trim();
-    if (text === undefined) throw new ConfigError(variable, 'is required but not set');
+    if (text === undefined) {
+      throw new ConfigError(variable, field.missing ?? 'is required but not set');
+    }
     try {
       config[variable] = field.parse(text);
     } catch (error) {
@@ -84,6 +90,22 @@ const POSTGRES = ['postgres:', 'postgresql:'] as const;
 
 /** The field types the services' schemas are built from. */
 export const env = {
+  /** Any non-empty text, e.g. KAFKA_USERNAME. */
+  text: (defaultText: string) => field(defaultText, (t) => t),
+
+  /**
+   * A credential: the variable, else the local secret `name` that `npm run infra:up` generated
+   * (read when the configuration is loaded). With neither, start-up stops saying where it
+   * comes from.
+   */
+  secret: (name: string): EnvField<string> => ({
+    get defaultText() {
+      return localSecret(name);
+    },
+    missing: `is not set and there is no local secret ${name} (\`npm run infra:up\` generates it)`,
+    parse: (t) => t,
+  }),
+
   port: (defaultPort: number) => field(String(defaultPort), (t) => parseInteger(t, 1, 65535)),
 
   integer: (defaultValue: number | undefined, min: number, max: number) =>

@@ -7,10 +7,13 @@ import {
   type LogEntry,
   type Producer,
 } from 'kafkajs';
+import { saslOptions, type KafkaCredentials } from './credentials.js';
 
 export interface KafkaClientOptions {
   clientId: string;
   brokers: string[];
+  /** The broker accepts no connection without them (SASL/SCRAM-SHA-512). */
+  credentials: KafkaCredentials;
 }
 
 /** kafkajs logs through Nest's logger, warnings and errors only: its info lines are noise. */
@@ -38,6 +41,7 @@ export class KafkaClient {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
+      sasl: saslOptions(options.credentials),
       logLevel: logLevel.WARN,
       logCreator: nestLogCreator,
       connectionTimeout: 3000,
