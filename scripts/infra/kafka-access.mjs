@@ -101,7 +101,7 @@ async function currentAcl(admin) {
 }
 
 async function createTopics(admin) {
-  const wanted = FLOW_TOPICS.flatMap(({ topic }) => [topic, `${topic}${DLQ}`]);
+  const wanted = [...new Set(FLOW_TOPICS.flatMap(({ topic }) => [topic, `${topic}${DLQ}`]))];
   const existing = new Set(await admin.listTopics());
   const missing = wanted.filter((topic) => !existing.has(topic));
   if (missing.length > 0) {
@@ -114,7 +114,8 @@ async function createTopics(admin) {
 }
 
 async function applyAcl(admin) {
-  const wanted = accessControlList();
+  // Keyed, so an entry listed twice is granted once.
+  const wanted = [...new Map(accessControlList().map((entry) => [key(entry), entry])).values()];
   const current = await currentAcl(admin);
   const have = new Set(current.map(key));
   const want = new Set(wanted.map(key));
