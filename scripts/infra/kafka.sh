@@ -155,6 +155,8 @@ format_storage() {
     rm -rf "$KAFKA_DATA"
     mkdir -p "$KAFKA_DATA"
   fi
+  # The storage tool takes the passwords on its command line only: visible to `ps` for the few
+  # seconds it runs, on a development machine where the secrets themselves are root's files.
   for name in "${KAFKA_PRINCIPALS[@]}"; do
     scram+=(--add-scram "SCRAM-SHA-512=[name=$name,password=$(secret "kafka-$name")]")
   done
