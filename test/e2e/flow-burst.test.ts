@@ -4,10 +4,10 @@
 // It prints how long the burst took to become terminal and p50/p99 of createdAt → updatedAt.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runSuffix } from '../messaging/support/kafka.js';
-import { startService, type RunningService } from '../support/services.js';
+import { startService, testPort, type RunningService } from '../support/services.js';
 
 const RUN = runSuffix();
-const PORTS = { order: '13030', payment: '13031', inventory: '13032' };
+const PORTS = { order: testPort(30), payment: testPort(31), inventory: testPort(32) };
 const ORDERS = 200;
 const CUSTOMERS = 40;
 const POOR_CUSTOMERS = CUSTOMERS / 4;

@@ -4,10 +4,19 @@
 // done twice (inbox, barrier), whichever process died.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runSuffix } from '../messaging/support/kafka.js';
-import { startService, type RunningService, type ServiceName } from '../support/services.js';
+import {
+  startService,
+  testPort,
+  type RunningService,
+  type ServiceName,
+} from '../support/services.js';
 
 const RUN = runSuffix();
-const PORTS: Record<ServiceName, string> = { order: '13050', payment: '13051', inventory: '13052' };
+const PORTS: Record<ServiceName, string> = {
+  order: testPort(50),
+  payment: testPort(51),
+  inventory: testPort(52),
+};
 const PORT_VARIABLE: Record<ServiceName, string> = {
   order: 'ORDER_PORT',
   payment: 'PAYMENT_PORT',

@@ -4,11 +4,11 @@
 // product and account figures checked after each, and the contract's invariants at the end.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runSuffix } from '../messaging/support/kafka.js';
-import { startService, type RunningService } from '../support/services.js';
+import { startService, testPort, type RunningService } from '../support/services.js';
 
 const RUN = runSuffix();
 // Own ports, so that other suites' services on the default test ports do not collide.
-const PORTS = { order: '13020', payment: '13021', inventory: '13022' };
+const PORTS = { order: testPort(20), payment: testPort(21), inventory: testPort(22) };
 // Short enough to test TIMEOUT quickly, long enough for an unloaded round trip many times over.
 const FLOW_TIMEOUT_MS = 8_000;
 const ORDER_ENV = {

@@ -10,11 +10,11 @@ import { shardName } from '@app/dist-core/sharding';
 import { composeSnowflakeId } from '@app/dist-core/snowflake';
 import { requestHash } from '../../apps/order/src/orders/idempotency-keys.js';
 import { runSuffix } from '../messaging/support/kafka.js';
-import { startService, type RunningService } from '../support/services.js';
+import { startService, testPort, type RunningService } from '../support/services.js';
 
 const RUN = runSuffix();
 // Its own port, so that another suite's order service on the default test port does not collide.
-const PORT = '13010';
+const PORT = testPort(10);
 
 interface OrderBody {
   id: string;

@@ -18,7 +18,7 @@ import { startService, type RunningService } from '../support/services.js';
 import { parsePrometheusText, samplesOf, sumOf, type Scrape } from './support/prometheus-text.js';
 
 const RUN = runSuffix();
-const REPLIES = TOPICS.orderReplies;
+const REPLIES = TOPICS.inventoryReplies;
 const PARTITIONS = 3;
 const DASHBOARDS = 'deploy/observability/grafana/dashboards';
 
@@ -327,7 +327,7 @@ describe('GET /metrics', () => {
     const correlationId = freshId();
     const envelope = JSON.stringify({
       id: freshId(),
-      type: 'saga.reply',
+      type: 'inventory.saga.reply',
       correlationId,
       causationId: freshId(),
       createdAt: new Date().toISOString(),

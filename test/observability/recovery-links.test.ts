@@ -11,7 +11,7 @@ import {
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-node';
 import { DataSource } from 'typeorm';
-import { parseTraceparent } from '@app/dist-core/kafka';
+import { defineMessages, parseTraceparent } from '@app/dist-core/kafka';
 import { TRACER_NAME } from '@app/dist-core/observability';
 import { Outbox, outboxMigrations } from '@app/dist-core/outbox';
 import { SagaOrchestrator, sagaMigrations } from '@app/dist-core/saga';
@@ -142,6 +142,7 @@ describe('recovery work links to the trace its flow began in', () => {
     exporter.reset();
     const clock = new ManualClock();
     const tcc = new TccCoordinator(oneBranchTcc, outbox, {
+      messages: defineMessages({}),
       clock,
       tryTimeoutMs: 1_000,
       random: () => 1,

@@ -18,6 +18,11 @@ export const TEST_PORTS: Record<ServiceName, number> = {
   payment: TEST_PORT_BASE + 1,
   inventory: TEST_PORT_BASE + 2,
 };
+/** A port of a suite's own, `offset` above TEST_PORT_BASE (as an environment value). */
+export function testPort(offset: number): string {
+  return String(TEST_PORT_BASE + offset);
+}
+
 const PORT_VARIABLE: Record<ServiceName, string> = {
   order: 'ORDER_PORT',
   payment: 'PAYMENT_PORT',

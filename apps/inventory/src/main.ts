@@ -20,5 +20,5 @@ await bootstrapService({
     },
   ],
   // Its commands and its replies only: its Kafka principal may not see the other topics.
-  messages: messagesOn(orderFlowMessages, [TOPICS.inventoryCommands, TOPICS.orderReplies]),
+  messages: messagesOn(orderFlowMessages, [TOPICS.inventoryCommands, TOPICS.inventoryReplies]),
 });

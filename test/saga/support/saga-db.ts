@@ -10,7 +10,7 @@ import {
   type SagaOrchestratorOptions,
   type SagaReplyPayload,
 } from '@app/dist-core/saga';
-import { exampleOrderSaga } from '@app/dist-core/saga/testing';
+import { exampleMessages, exampleOrderSaga } from '@app/dist-core/saga/testing';
 import type { Clock, SnowflakeGenerator } from '@app/dist-core/snowflake';
 
 /** The saga tests' own database; each test file works in its own schema of it. */
@@ -55,6 +55,7 @@ export const orderSagaWithHooks = exampleOrderSaga
 
 /** Short timeouts and deterministic jitter (always the longest delay) for the saga tests. */
 export const TEST_SAGA_OPTIONS: SagaOrchestratorOptions = {
+  messages: exampleMessages,
   stepTimeoutMs: 1_000,
   sagaTimeoutMs: 60_000,
   maxStepAttempts: 2,

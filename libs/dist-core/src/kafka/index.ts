@@ -20,6 +20,7 @@ export {
   defineMessages,
   message,
   messagesOn,
+  participant,
 } from './contracts.js';
 export type { MessageCatalog, MessageContract, MessageContracts, PayloadOf } from './contracts.js';
 export {
