@@ -8,7 +8,7 @@
 // rebalance and then gets every message again from its committed offsets. The test messages are
 // not envelopes, so a running service dead-letters them, as it does other suites' poison messages.
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import {
   Kafka,
   logLevel,
@@ -144,6 +144,30 @@ async function consumeOne(
     await consumer.disconnect().catch(() => undefined);
   }
 }
+
+/**
+ * A fresh broker creates its offsets topic on the first group request and answers "coordinator
+ * not available" meanwhile: waited out here as admin, so that each test's few retries meet the
+ * broker's real answer (a refusal or a join), not its start-up.
+ */
+beforeAll(async () => {
+  const admin = kafka(saslOptions(adminCredentials())).admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await admin.describeGroups(['order-service', 'payment-service', 'inventory-service']);
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}, 40_000);
 
 describe('Kafka authentication', () => {
   it('refuses a client without credentials: it can neither produce nor consume', async () => {
