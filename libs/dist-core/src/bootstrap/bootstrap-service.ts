@@ -3,7 +3,12 @@ import type { Server } from 'node:http';
 import { Logger, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig, type ConfigOf, type EnvSchema } from '../config/index.js';
-import { ConsumerGroupStatus, KafkaClient, KafkaConsumerServer } from '../kafka/index.js';
+import {
+  ConsumerGroupStatus,
+  KafkaClient,
+  KafkaConsumerServer,
+  serviceGroup,
+} from '../kafka/index.js';
 import {
   createLogger,
   httpTracingMiddleware,
@@ -55,7 +60,7 @@ export async function bootstrapService<S extends EnvSchema>(
   app.connectMicroservice(
     {
       strategy: new KafkaConsumerServer(app.get(KafkaClient), {
-        groupId: `${spec.name}-service`,
+        groupId: serviceGroup(spec.name),
         messages: spec.messages,
         status: app.get(ConsumerGroupStatus),
       }),

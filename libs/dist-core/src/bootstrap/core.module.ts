@@ -21,7 +21,7 @@ import { SERVICE_CONFIG, SERVICE_NAME, type ServiceSpec } from './service-spec.j
 /** How long a service waits at start for a server that does not answer yet. */
 const STARTUP_TIMEOUT_MS = 120_000;
 
-type SharedConfig = { KAFKA_BROKERS: string[]; REDIS_NODES: string[] };
+type SharedConfig = { KAFKA_BROKERS: string[]; REDIS_NODES: string[]; DEPLOYMENT: string };
 
 /**
  * What every service has, provided once: its validated configuration, its Postgres
@@ -68,7 +68,11 @@ export class CoreModule {
         {
           provide: KafkaClient,
           useFactory: async () => {
-            const kafka = new KafkaClient({ clientId: spec.name, brokers: shared.KAFKA_BROKERS });
+            const kafka = new KafkaClient({
+              clientId: spec.name,
+              brokers: shared.KAFKA_BROKERS,
+              deployment: shared.DEPLOYMENT,
+            });
             await waitFor(`Kafka at ${shared.KAFKA_BROKERS.join(',')}`, STARTUP_TIMEOUT_MS, () =>
               kafka.connect(),
             );

@@ -1,3 +1,4 @@
+import { deploymentNameProblem } from '../kafka/deployment.js';
 import { LOG_LEVELS } from '../observability/logger.js';
 import { env } from './env-schema.js';
 
@@ -20,6 +21,11 @@ export const DEFAULTS = {
 
 /** The variables every service reads: its Kafka brokers and the Redlock quorum. */
 export const sharedConfig = {
+  /**
+   * Prefixes every Kafka topic and consumer group (kafka/deployment.ts), so two stacks can
+   * share a cluster. Empty (the default): the plain names.
+   */
+  DEPLOYMENT: env.name('', deploymentNameProblem),
   KAFKA_BROKERS: env.hostPorts(DEFAULTS.KAFKA_BROKERS),
   REDIS_NODES: env.redisUrls(DEFAULTS.REDIS_NODES),
   /** Pins the Snowflake worker id (0-1023) for debugging; it is still leased. Unset: any free id. */
