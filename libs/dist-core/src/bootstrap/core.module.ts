@@ -1,5 +1,4 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
 import type { ConfigOf, EnvSchema } from '../config/index.js';
 import { ConsumerGroupStatus, KafkaClient } from '../kafka/index.js';
 import {
@@ -35,7 +34,6 @@ export class CoreModule {
     const shared = config as unknown as SharedConfig;
     return {
       module: CoreModule,
-      imports: [TerminusModule.forRoot({ logger: false })],
       controllers: [HealthController, MetricsController],
       providers: [
         { provide: SERVICE_CONFIG, useValue: config },
