@@ -9,7 +9,9 @@
 // again, and this hook rebuilds the lib (incrementally) before the app restarts.
 //
 // CommonJS because the CLI loads plugins with require().
+const { createHash } = require('node:crypto');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const ts = require('typescript');
 
@@ -40,7 +42,10 @@ function underLock(lockDir, fn) {
 }
 
 function buildLibrary(tsconfig) {
-  const lockDir = path.join(path.dirname(path.resolve(tsconfig)), '.build-lock');
+  // Outside the repository: a lock appearing in the lib's folder is a change the watching CLIs
+  // see (the lib is in their programs), which would rebuild, take the lock, and so on forever.
+  const id = createHash('sha256').update(path.resolve(tsconfig)).digest('hex').slice(0, 16);
+  const lockDir = path.join(os.tmpdir(), `nest-build-lib-first-${id}.lock`);
   underLock(lockDir, () => solutionBuild(tsconfig));
 }
 
