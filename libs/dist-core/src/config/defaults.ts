@@ -1,3 +1,4 @@
+import { deploymentNameProblem } from '../kafka/deployment.js';
 import { LOG_LEVELS } from '../observability/logger.js';
 import { env } from './env-schema.js';
 import { requireLocalSecret } from './local-secrets.js';
@@ -60,6 +61,11 @@ export const DEFAULTS = {
  */
 export function sharedConfig(service: string) {
   return {
+    /**
+     * Prefixes every Kafka topic and consumer group (kafka/deployment.ts), so two stacks can
+     * share a cluster. Empty (the default): the plain names.
+     */
+    DEPLOYMENT: env.name('', deploymentNameProblem),
     KAFKA_BROKERS: env.hostPorts(DEFAULTS.KAFKA_BROKERS),
     /** The SASL/SCRAM principal the service signs in to Kafka as. */
     KAFKA_USERNAME: env.text(service),
