@@ -5,13 +5,13 @@
 // in a body that names no host and no error. The Redis nodes are those of REDIS_NODES (the
 // native 6379-6381 by default); the test stops and restarts two of them.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DEFAULTS } from '@app/dist-core/config';
+import { DEFAULTS, env, loadConfig } from '@app/dist-core/config';
 import { redisNode } from '../support/infra.js';
 import { startService, type RunningService } from '../support/services.js';
 
-const REDIS_PORTS = (process.env.REDIS_NODES ?? DEFAULTS.REDIS_NODES)
-  .split(',')
-  .map((url) => Number(new URL(url).port || 6379));
+const REDIS_PORTS = loadConfig({
+  REDIS_NODES: env.redisUrls(DEFAULTS.REDIS_NODES),
+}).REDIS_NODES.map((url) => Number(new URL(url).port || 6379));
 const [, SECOND_REDIS, THIRD_REDIS] = REDIS_PORTS;
 
 interface HealthAnswer {
