@@ -21,7 +21,12 @@ import {
 } from '@app/dist-core/kafka';
 import { SnowflakeGenerator } from '@app/dist-core/snowflake';
 import { connectKafka, eventually, runSuffix, TopicRecorder } from '../messaging/support/kafka.js';
-import { startService, TEST_DEPLOYMENT, testPort, type RunningService } from '../support/services.js';
+import {
+  startService,
+  TEST_DEPLOYMENT,
+  testPort,
+  type RunningService,
+} from '../support/services.js';
 
 const RUN = runSuffix();
 const PORTS = { order: testPort(60), payment: testPort(61), inventory: testPort(62) };

@@ -12,7 +12,12 @@ import {
 } from '@app/dist-core/kafka';
 import { SnowflakeGenerator } from '@app/dist-core/snowflake';
 import { connectKafka, eventually, runSuffix, TopicRecorder } from '../messaging/support/kafka.js';
-import { startService, TEST_DEPLOYMENT, testPort, type RunningService } from '../support/services.js';
+import {
+  startService,
+  TEST_DEPLOYMENT,
+  testPort,
+  type RunningService,
+} from '../support/services.js';
 
 const RUN = runSuffix();
 // Its own port, so that another suite's inventory on the default test port does not collide.
