@@ -29,12 +29,16 @@ export class ConsumerGroupStatus {
     this.state = 'idle';
   }
 
-  watch(consumer: Consumer): void {
+  /** `logicalTopic` maps the broker's topic names back to the contracts' (see deployment.ts). */
+  watch(consumer: Consumer, logicalTopic: (topic: string) => string = (topic) => topic): void {
     this.state = 'joining';
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.state = 'joined';
       this.detail = `${payload.groupId} as ${payload.memberId}`;
-      this.partitions = payload.memberAssignment;
+      // Metric labels in the contracts' names, as every other metric of a topic has them.
+      this.partitions = Object.fromEntries(
+        Object.entries(payload.memberAssignment).map(([topic, p]) => [logicalTopic(topic), p]),
+      );
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.state = payload.restart ? 'joining' : 'stopped';

@@ -126,7 +126,7 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
-    this.options.status?.watch(consumer);
+    this.options.status?.watch(consumer, (topic) => this.client.logicalTopic(topic));
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart || this.closing) return;
       this.log.error(`Consumer stopped by ${describeError(payload.error)}: starting a new one`);
