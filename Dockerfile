@@ -1,4 +1,5 @@
-# One image for the three services; docker-compose.yml picks the service with `command`.
+# One image for the three services and the identity issuer; docker-compose.yml picks one with
+# `command`.
 # Build stage: install everything, compile the lib and the apps with tsc -b, drop dev deps.
 FROM node:20.19.2-bookworm-slim AS build
 WORKDIR /app
@@ -14,11 +15,15 @@ RUN npm run build && npm prune --omit=dev
 # same way as in a native run: node_modules/@app/dist-core links to libs/dist-core (npm workspace).
 FROM node:20.19.2-bookworm-slim
 ENV NODE_ENV=production
+# In a container the port is published through the container's own interface, not loopback.
+ENV HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/libs/dist-core/package.json libs/dist-core/
 COPY --from=build /app/libs/dist-core/dist libs/dist-core/dist
 COPY --from=build /app/dist dist
+# The identity issuer is plain JavaScript on production dependencies (`node issuer/server.mjs`).
+COPY issuer issuer
 USER node
 CMD ["node", "--max-old-space-size=128", "dist/apps/order/main.js"]

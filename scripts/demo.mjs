@@ -5,7 +5,11 @@
 // table of the outcomes and the URLs to look at. Exit 0 if every outcome is the expected one.
 //
 // It talks to the services over their REST APIs only, at ORDER_URL, PAYMENT_URL and
-// INVENTORY_URL (default: CONTRACT.md's ports on 127.0.0.1).
+// INVENTORY_URL (default: CONTRACT.md's ports on 127.0.0.1), with tokens of the issuer as any
+// client gets them (scripts/token-client.mjs): an operator's to seed, each customer's own to
+// place and follow its orders.
+
+import { fetchToken } from './token-client.mjs';
 
 const ORDER_URL = process.env.ORDER_URL ?? 'http://127.0.0.1:3000';
 const PAYMENT_URL = process.env.PAYMENT_URL ?? 'http://127.0.0.1:3001';
@@ -44,10 +48,14 @@ const CASES = [
   },
 ];
 
-async function call(method, url, body) {
+const OPERATOR = { operator: true };
+
+async function call(method, url, body, as = OPERATOR) {
+  const headers = { authorization: `Bearer ${await fetchToken(as)}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(url, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
@@ -60,9 +68,9 @@ async function call(method, url, body) {
  * 'ok' (2xx), 'refused' (nothing listens: not started) or 'unhealthy' (a 503 or no answer in
  * time: starting up, or a dependency away for a moment).
  */
-async function probe(url) {
+async function probe(url, headers = {}) {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    const response = await fetch(url, { headers, signal: AbortSignal.timeout(5_000) });
     await response.body?.cancel();
     return response.ok ? 'ok' : 'unhealthy';
   } catch (error) {
@@ -86,7 +94,14 @@ async function checkSystemIsUp() {
   for (const [name, url] of Object.entries(services)) {
     if (!(await isHealthy(`${url}/health`))) down.push(`${name} (${url}/health)`);
   }
-  if (down.length === 0) return;
+  if (down.length === 0) {
+    try {
+      await fetchToken(OPERATOR);
+      return;
+    } catch (error) {
+      down.push(`the identity issuer (${error.message})`);
+    }
+  }
   console.error(`The system is not up: no healthy answer from ${down.join(', ')}.`);
   console.error('Start it in another terminal, then run the demo again:');
   console.error('  npm run infra:up && npm run build && npm run start:all');
@@ -113,22 +128,24 @@ async function seed() {
   await call('POST', `${PAYMENT_URL}/accounts`, { customerId: names.bob, balanceCents: 500 });
 }
 
-async function settle(id) {
+async function settle(id, customerId) {
   const deadline = Date.now() + SETTLE_TIMEOUT_MS;
   for (;;) {
-    const order = await call('GET', `${ORDER_URL}/orders/${id}`);
+    const order = await call('GET', `${ORDER_URL}/orders/${id}`, undefined, { customerId });
     if (order.status !== 'PENDING' || Date.now() > deadline) return order;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
 async function placeAndSettle(strategy, example) {
-  const placed = await call('POST', `${ORDER_URL}/orders`, {
-    customerId: example.customerId,
-    items: example.items,
-    strategy,
-  });
-  const order = await settle(placed.id);
+  const customer = { customerId: example.customerId };
+  const placed = await call(
+    'POST',
+    `${ORDER_URL}/orders`,
+    { customerId: example.customerId, items: example.items, strategy },
+    customer,
+  );
+  const order = await settle(placed.id, example.customerId);
   const expected = order.status === example.expect.status && order.reason === example.expect.reason;
   return {
     strategy,
@@ -170,7 +187,7 @@ function printTable(rows) {
 
 async function printUrls(rows) {
   const links = [
-    [`${ORDER_URL}/ui`, 'recent orders, parked sagas'],
+    [`${ORDER_URL}/ui`, 'recent orders, parked sagas (sign in as operator)'],
     [`${ORDER_URL}/ui?customer=${names.alice}`, "this run's orders of alice"],
     ...rows.map((row) => [
       `${ORDER_URL}/ui?order=${row.id}`,
@@ -183,8 +200,9 @@ async function printUrls(rows) {
     ['inventory', INVENTORY_URL],
   ]) {
     links.push([`${url}/docs`, `${name}: Swagger`], [`${url}/health`, `${name}: health`]);
-    if ((await probe(`${url}/metrics`)) === 'ok')
-      links.push([`${url}/metrics`, `${name}: metrics`]);
+    const operator = { authorization: `Bearer ${await fetchToken(OPERATOR)}` };
+    if ((await probe(`${url}/metrics`, operator)) === 'ok')
+      links.push([`${url}/metrics`, `${name}: metrics (operator token)`]);
   }
   // Traces and dashboards exist only when they run (compose's observability profile).
   const jaeger = process.env.JAEGER_URL ?? 'http://127.0.0.1:16686';

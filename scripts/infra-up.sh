@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `npm run infra:up`: PostgreSQL 15, three Redis nodes and a single-node Kafka (KRaft) on
-# 127.0.0.1, natively, for tests, benchmarks and `npm run start:all`.
+# `npm run infra:up`: PostgreSQL 15, three Redis nodes, a single-node Kafka (KRaft) and the
+# project's OpenID Connect issuer on 127.0.0.1, natively, for tests, benchmarks and
+# `npm run start:all`.
 #
 # Each server is reused if it already answers on its port (dev and CI machines run Postgres
 # and Redis 6379 before the session starts), otherwise started, and installed with apt-get
@@ -35,6 +36,7 @@ main() {
     bash "$INFRA/redis.sh" start "$port"
   done
   bash "$INFRA/kafka.sh" start
+  bash "$INFRA/issuer.sh" start
 
   local elapsed_ms=$(($(date +%s%3N) - started_at))
   printf 'infra: up in %d.%ds\n' $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100))

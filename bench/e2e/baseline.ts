@@ -1,5 +1,5 @@
 import { Redlock, createRedlockClients, closeRedisClients } from '@app/dist-core/redlock';
-import { DEFAULTS } from '@app/dist-core/config';
+import { loadConfig, sharedConfig } from '@app/dist-core/config';
 import { SnowflakeGenerator, WorkerIdLease } from '@app/dist-core/snowflake';
 import type { BenchDatabases } from './databases.js';
 import type { Outcome } from './closed-loop.js';
@@ -24,9 +24,8 @@ export class Baseline {
 
   /** Order ids come from a leased Snowflake worker id, as the services' do: never a clash. */
   static async open(databases: BenchDatabases): Promise<Baseline> {
-    const clients = createRedlockClients(
-      (process.env.REDIS_NODES ?? DEFAULTS.REDIS_NODES).split(','),
-    );
+    const { REDIS_NODES } = loadConfig({ REDIS_NODES: sharedConfig.REDIS_NODES });
+    const clients = createRedlockClients(REDIS_NODES);
     const lease = await WorkerIdLease.claim(new Redlock(clients));
     return new Baseline(databases, new SnowflakeGenerator(lease), async () => {
       await lease.release();

@@ -1,7 +1,7 @@
 import pg from 'pg';
-import { DEFAULTS } from '@app/dist-core/config';
+import { DEFAULTS, env, loadConfig } from '@app/dist-core/config';
 import { HashRing } from '@app/dist-core/hashing';
-import { parseShardUrls, shardName } from '@app/dist-core/sharding';
+import { shardName } from '@app/dist-core/sharding';
 
 /**
  * The databases an order touches, as the services configure them (the same variables and
@@ -18,9 +18,15 @@ export class BenchDatabases {
   private readonly stats: pg.Pool;
 
   constructor(poolSize: number) {
-    const shardUrls = parseShardUrls(process.env.ORDER_DB_SHARDS ?? DEFAULTS.ORDER_DB_SHARDS);
-    const paymentUrl = process.env.PAYMENT_DB_URL ?? DEFAULTS.PAYMENT_DB_URL;
-    const inventoryUrl = process.env.INVENTORY_DB_URL ?? DEFAULTS.INVENTORY_DB_URL;
+    const {
+      ORDER_DB_SHARDS: shardUrls,
+      PAYMENT_DB_URL: paymentUrl,
+      INVENTORY_DB_URL: inventoryUrl,
+    } = loadConfig({
+      ORDER_DB_SHARDS: env.postgresUrls(DEFAULTS.ORDER_DB_SHARDS),
+      PAYMENT_DB_URL: env.postgresUrl(DEFAULTS.PAYMENT_DB_URL),
+      INVENTORY_DB_URL: env.postgresUrl(DEFAULTS.INVENTORY_DB_URL),
+    });
     const pool = (url: string) => new pg.Pool({ connectionString: url, max: poolSize });
     this.orderShards = shardUrls.map(pool);
     this.payment = pool(paymentUrl);

@@ -1,6 +1,9 @@
+import { fetchToken } from '../../scripts/token-client.mjs';
+
 /**
- * The bench's customers and products, made through the services' REST APIs, with stock and
- * funds enough that no order of the run can fail: it measures the happy path only.
+ * The bench's customers and products, made through the services' REST APIs by an operator,
+ * with stock and funds enough that no order of the run can fail: it measures the happy path
+ * only.
  */
 export interface Fixtures {
   customers: string[];
@@ -36,10 +39,20 @@ export async function createFixtures(
   return { customers, skus, priceCents: PRICE_CENTS };
 }
 
-export async function post<T = unknown>(url: string, body: unknown): Promise<T> {
+/** Who a request is from: tokens come from the issuer (cached by the token client). */
+export type Caller = { customerId: string } | { operator: true };
+
+export async function post<T = unknown>(
+  url: string,
+  body: unknown,
+  as: Caller = { operator: true },
+): Promise<T> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${await fetchToken(as)}`,
+    },
     body: JSON.stringify(body),
   });
   const json = (await response.json()) as T;

@@ -100,11 +100,13 @@ export function systemWork(
 ): (worker: number) => Promise<Outcome> {
   return async (worker) => {
     const slot = worker % fixtures.customers.length;
-    const order = await post<{ id: string }>(`${orderUrl}/orders`, {
-      customerId: fixtures.customers[slot],
-      items: [{ sku: fixtures.skus[slot], quantity: 1 }],
-      strategy,
-    });
+    const customerId = fixtures.customers[slot];
+    // Placed with the customer's own token, as a real client would.
+    const order = await post<{ id: string }>(
+      `${orderUrl}/orders`,
+      { customerId, items: [{ sku: fixtures.skus[slot], quantity: 1 }], strategy },
+      { customerId },
+    );
     return tracker.terminal(order.id);
   };
 }

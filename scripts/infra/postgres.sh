@@ -1,24 +1,37 @@
 #!/usr/bin/env bash
-# PostgreSQL 15 (Debian's packages, cluster 15/main) on 127.0.0.1:5432, with the role and
-# databases the services expect.
+# PostgreSQL 15 (Debian's packages, cluster 15/main) on 127.0.0.1:5432, with one role per
+# service owning that service's databases, and nothing else.
 #
-#   postgres.sh start    reuse a server already answering on 5432, or install/start cluster
-#                        15/main; then make sure role app/app and the databases exist
+#   postgres.sh start    reuse a server already answering on PG_PORT, or install/start cluster
+#                        15/PG_CLUSTER; then make sure the roles and databases are as below
 #   postgres.sh stop     stop the cluster only if `start` started it (a marker in $INFRA_DIR)
-#   postgres.sh status   exit 0 if the server on 5432 accepts connections
+#   postgres.sh status   exit 0 if the server on PG_PORT accepts connections
 #
 # Dev and CI machines already run this cluster (trust auth): it is reused and never stopped.
+# PG_PORT and PG_CLUSTER (defaults 5432, main) point the script at another cluster, for
+# developing it, or for the least-privilege test's own server.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PG_VERSION=15
-PG_CLUSTER=main
-PG_PORT=5432
+PG_CLUSTER="${PG_CLUSTER:-main}"
+PG_PORT="${PG_PORT:-5432}"
 PG_LOG="/var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log"
 PG_STARTED_MARKER="$INFRA_DIR/postgres/started-by-infra-up"
-# Three order shards plus one database per other service (see CONTRACT.md's defaults).
+# Three order shards plus one database per other service (see CONTRACT.md's defaults), each
+# owned by its service's role: a service holding its own credentials still cannot even connect
+# to another service's data.
+declare -A PG_OWNERS=([orders_0]=order [orders_1]=order [orders_2]=order [payment]=payment [inventory]=inventory)
 PG_DATABASES=(orders_0 orders_1 orders_2 payment inventory)
+PG_SERVICE_ROLES=(order payment inventory)
+# The tests' own role: it creates and owns the test suites' databases (test_saga, ...) and
+# nothing of the services'. CREATEDB so tests need no superuser, which a server with password
+# auth for 127.0.0.1 (a fresh Debian cluster) would not give them.
+PG_TESTS_ROLE=tests
+# The role every service shared before (password `app`, in the repository's history): infra:up
+# hands whatever it owns to the roles above and drops it.
+PG_LEGACY_ROLE=app
 
 usage() {
   echo "usage: $0 start|stop|status" >&2
@@ -29,51 +42,117 @@ pg_answers() {
   pg_isready -q -h "$HOST" -p "$PG_PORT"
 }
 
-# Runs the SQL on stdin as superuser: the postgres OS user over the Unix socket (peer auth on a
-# fresh Debian install, trust here), or the postgres role over TCP where the server is not a
-# local Debian cluster but trusts it.
+# Runs the SQL on stdin as superuser in database ${1:-postgres}: the postgres OS user over the
+# Unix socket (peer auth on a fresh Debian install, trust here), or the postgres role over TCP
+# where the server is not a local Debian cluster but trusts it.
 pg_admin() {
+  local database="${1:-postgres}"
   if [[ -z "${PG_ADMIN_MODE:-}" ]]; then
     if (cd / && runuser -u postgres -- psql -X -qAt -p "$PG_PORT" -d postgres -c 'select 1') >/dev/null 2>&1; then
       PG_ADMIN_MODE=socket
     elif psql -X -qAt -h "$HOST" -p "$PG_PORT" -U postgres -d postgres -c 'select 1' >/dev/null 2>&1; then
       PG_ADMIN_MODE=tcp
     else
-      die "cannot connect to PostgreSQL as superuser (postgres) to create role app and its databases"
+      die "cannot connect to PostgreSQL on port $PG_PORT as superuser (postgres) to create the services' roles and databases"
     fi
   fi
   if [[ $PG_ADMIN_MODE == socket ]]; then
-    (cd / && runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -d postgres)
+    (cd / && runuser -u postgres -- psql -X -qAt -v ON_ERROR_STOP=1 -p "$PG_PORT" -d "$database")
   else
-    psql -X -q -v ON_ERROR_STOP=1 -h "$HOST" -p "$PG_PORT" -U postgres -d postgres
+    psql -X -qAt -v ON_ERROR_STOP=1 -h "$HOST" -p "$PG_PORT" -U postgres -d "$database"
   fi
 }
 
-# Idempotent: the role is created if missing and its attributes reset to what the services
-# expect; each database is created only if missing. Ownership is set either way because since
-# PostgreSQL 15 only the database owner may create tables in its public schema, and a database
-# created earlier by hand (as postgres) would leave the app unable to migrate.
-provision() {
-  local list
-  list="$(printf "'%s'," "${PG_DATABASES[@]}")"
-  pg_admin <<SQL
+# Each role's password: the generated secret postgres-<role>, read once, before any SQL runs.
+# Secrets are URL-safe base64, so they go into SQL string literals (and URLs) as they are;
+# anything else is refused here.
+declare -A PG_PASSWORDS=()
+load_passwords() {
+  local role password
+  for role in "${PG_SERVICE_ROLES[@]}" "$PG_TESTS_ROLE"; do
+    password="$(secret "postgres-$role")"
+    [[ "$password" =~ ^[A-Za-z0-9_-]+$ ]] || die "secret postgres-$role is not URL-safe base64: delete it and run again"
+    PG_PASSWORDS[$role]="$password"
+  done
+}
+
+# LOGIN and nothing else (no superuser, CREATEROLE, replication or RLS bypass, and CREATEDB
+# only if asked for), whatever the role had before; the password is reset to the secret's on
+# every run.
+role_sql() {
+  local role="$1" createdb="${2:-NOCREATEDB}"
+  cat <<SQL
 DO \$\$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app') THEN
-    CREATE ROLE app LOGIN CREATEDB PASSWORD 'app';
-  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role') THEN CREATE ROLE "$role"; END IF;
 END \$\$;
-ALTER ROLE app LOGIN CREATEDB PASSWORD 'app';
-SELECT format('CREATE DATABASE %I OWNER app', name) FROM unnest(ARRAY[${list%,}]) AS name
- WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = name) \gexec
-SELECT format('ALTER DATABASE %I OWNER TO app', datname) FROM pg_database
- WHERE datname = ANY (ARRAY[${list%,}]) AND datdba <> (SELECT oid FROM pg_roles WHERE rolname = 'app') \gexec
+ALTER ROLE "$role" LOGIN NOSUPERUSER $createdb NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '${PG_PASSWORDS[$role]}';
 SQL
+}
+
+# Idempotent, and safe on a server provisioned by the earlier scripts (one shared role `app`
+# owning everything): roles are created if missing and their attributes reset; databases are
+# created if missing and handed to their owner whoever owned them; what the old role owned
+# inside any database (the migrations' tables and sequences) goes to that database's owner
+# (REASSIGN OWNED), and then the old role is dropped.
+provision() {
+  local db owners=""
+  for db in "${PG_DATABASES[@]}"; do owners+="('$db','${PG_OWNERS[$db]}'),"; done
+  owners="(VALUES ${owners%,}) AS owners(db, owner)"
+  load_passwords
+
+  {
+    for role in "${PG_SERVICE_ROLES[@]}"; do role_sql "$role"; done
+    role_sql "$PG_TESTS_ROLE" CREATEDB
+    cat <<SQL
+SELECT format('CREATE DATABASE %I OWNER %I', db, owner) FROM $owners
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = db) \gexec
+SELECT format('ALTER DATABASE %I OWNER TO %I', db, owner) FROM $owners
+  JOIN pg_database ON datname = db WHERE datdba <> to_regrole(quote_ident(owner)) \gexec
+-- What else the old role owned: more order shards (a rebalance's orders_3) go to the order
+-- role, anything else was a test suite's database.
+SELECT format('ALTER DATABASE %I OWNER TO %I', datname,
+              CASE WHEN datname ~ '^orders_[0-9]+\$' THEN 'order' ELSE '$PG_TESTS_ROLE' END)
+  FROM pg_database WHERE datdba = to_regrole('$PG_LEGACY_ROLE') \gexec
+-- CONNECT (and TEMPORARY) is granted to PUBLIC by default: only the owner keeps it.
+SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', db),
+       format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', db, owner) FROM $owners \gexec
+SQL
+  } | pg_admin
+
+  # Inside each database: since PostgreSQL 15 only the owner of the public schema (by default
+  # the database's owner) may create tables in it; set it explicitly for the services' ones.
+  for db in "${PG_DATABASES[@]}"; do
+    echo "ALTER SCHEMA public OWNER TO \"${PG_OWNERS[$db]}\";" | pg_admin "$db"
+  done
+  retire_legacy_role
+
   # What the services will do: password login over TCP. pg_hba is left as it is (trust here,
   # scram-sha-256 for 127.0.0.1 on a fresh Debian install; both accept this).
-  local error
-  if ! error="$(PGPASSWORD=app psql -X -qAt -h "$HOST" -p "$PG_PORT" -U app -d "${PG_DATABASES[0]}" -c 'select 1' 2>&1)"; then
-    die "role app cannot log in over TCP ($error): check pg_hba.conf for host 127.0.0.1/32"
-  fi
+  local role error
+  for db in "${PG_DATABASES[@]}"; do
+    role="${PG_OWNERS[$db]}"
+    if ! error="$(PGPASSWORD="${PG_PASSWORDS[$role]}" psql -X -qAt -h "$HOST" -p "$PG_PORT" -U "$role" -d "$db" -c 'select 1' 2>&1)"; then
+      die "role $role cannot log in to $db over TCP ($error): check pg_hba.conf for host 127.0.0.1/32"
+    fi
+  done
+}
+
+# Hands what the old shared role owns in every database to that database's owner, revokes what
+# was granted to it, and drops it. Nothing is left to use it: the services, scripts and tests
+# all use their own roles now, and its password is in the repository's history.
+retire_legacy_role() {
+  local exists db
+  exists="$(echo "SELECT 1 FROM pg_roles WHERE rolname = '$PG_LEGACY_ROLE'" | pg_admin)"
+  [[ "$exists" == 1 ]] || return 0
+  while read -r db; do
+    [[ -n "$db" ]] || continue
+    pg_admin "$db" <<SQL
+SELECT format('REASSIGN OWNED BY $PG_LEGACY_ROLE TO %I', pg_get_userbyid(datdba)) FROM pg_database
+ WHERE datname = current_database() \gexec
+DROP OWNED BY $PG_LEGACY_ROLE;
+SQL
+  done < <(echo "SELECT datname FROM pg_database WHERE datallowconn" | pg_admin)
+  echo "DROP ROLE $PG_LEGACY_ROLE;" | pg_admin
 }
 
 pg_start() {
@@ -116,7 +195,7 @@ pg_start() {
   fi
 
   provision
-  report postgres "$outcome" "$detail, role app, ${#PG_DATABASES[@]} databases"
+  report postgres "$outcome" "$detail, roles ${PG_SERVICE_ROLES[*]} $PG_TESTS_ROLE, ${#PG_DATABASES[@]} databases"
 }
 
 pg_stop() {

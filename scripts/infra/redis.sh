@@ -8,7 +8,10 @@
 #
 # infra-up/infra-down use it for 6379-6381; chaos tests use it to take one node away and back.
 # The three nodes are independent servers (no replication, no cluster): that is what Redlock's
-# quorum assumes.
+# quorum assumes. A node this script starts requires the password in the generated secret
+# `redis`; a node it only reuses (6379 on dev and CI machines) is left as it is, and clients
+# that send the password to it still work (Redis answers AUTH with an error that redis-cli and
+# ioredis report as a warning and go on).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,8 +21,18 @@ usage() {
   exit 2
 }
 
+# redis-cli reads the password from REDISCLI_AUTH: on its command line (-a) every process on
+# the machine could read it.
+REDISCLI_AUTH="$(secret redis)"
+export REDISCLI_AUTH
+
 redis_answers() {
   [[ "$(redis-cli -h "$HOST" -p "$1" ping 2>/dev/null)" == PONG ]]
+}
+
+# True if the node answers PING without any password.
+redis_open() {
+  [[ "$(REDISCLI_AUTH='' redis-cli -h "$HOST" -p "$1" ping 2>/dev/null)" == PONG ]]
 }
 
 # Answering, or gone: not in between (starting up or shutting down).
@@ -43,6 +56,14 @@ redis_start() {
   if ! redis_settled "$port"; then wait_until 10 redis_settled "$port" || true; fi
   if redis_answers "$port"; then
     if [[ -n "$(live_pid "$pidfile" "redis-server $HOST:$port")" ]]; then
+      # Started by an earlier version of this script, without a password: set it in place
+      # (no restart, so the locks it holds stay valid).
+      if redis_open "$port"; then
+        printf '%s' "$REDISCLI_AUTH" | redis-cli -x -h "$HOST" -p "$port" config set requirepass >/dev/null 2>&1
+        redis_open "$port" && die "could not set a password on redis:$port (ours, pid $(<"$pidfile"))"
+        report "redis:$port" reused "(ours, pid $(<"$pidfile"), password set now)"
+        return 0
+      fi
       report "redis:$port" reused "(ours, pid $(<"$pidfile"))"
     else
       report "redis:$port" reused "(not ours: infra:down leaves it alone)"
@@ -50,7 +71,7 @@ redis_start() {
     return 0
   fi
   if port_open "$port"; then
-    die "127.0.0.1:$port is taken by something that does not answer Redis PING"
+    die "127.0.0.1:$port is taken by something that does not answer Redis PING (with or without the password in secret redis)"
   fi
 
   if ! command -v redis-server >/dev/null; then
@@ -60,9 +81,11 @@ redis_start() {
 
   rm -f "$pidfile"
   # No persistence (--save '' --appendonly no): tests and demos want a clean node after a
-  # restart, and a lock store must not resurrect old locks from disk anyway.
-  redis-server --daemonize yes --bind "$HOST" --port "$port" --save '' --appendonly no \
-    --dir "$dir" --pidfile "$pidfile" --logfile "$log" >/dev/null {lock}>&-
+  # restart, and a lock store must not resurrect old locks from disk anyway. The password goes
+  # in as configuration on stdin (`-`), not as an argument anyone could read in ps.
+  printf 'requirepass %s\n' "$REDISCLI_AUTH" |
+    redis-server - --daemonize yes --bind "$HOST" --port "$port" --save '' --appendonly no \
+      --dir "$dir" --pidfile "$pidfile" --logfile "$log" >/dev/null {lock}>&-
 
   if ! wait_until 10 redis_answers "$port"; then
     echo "infra: redis on $port did not answer PING within 10s" >&2

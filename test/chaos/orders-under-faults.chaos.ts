@@ -7,6 +7,7 @@
 //
 //   npm run test:chaos
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { authorization, OPERATOR } from '../support/tokens.js';
 import { describeFault, FaultInjector, planFaults } from './support/faults.js';
 import { Fleet, SERVICES } from './support/fleet.js';
 import { checkInvariants, waitUntilTerminal } from './support/invariants.js';
@@ -33,7 +34,7 @@ const catalog = makeCatalog(random.fork(), run);
 async function post(url: string, body: unknown): Promise<void> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(await authorization(OPERATOR)) },
     body: JSON.stringify(body),
   });
   if (response.status !== 201)

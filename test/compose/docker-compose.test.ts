@@ -1,6 +1,7 @@
 // No Docker engine runs on the development and CI machines, so docker-compose.yml is checked
 // by reading it: against each service's configuration schema and against CONTRACT.md's ports.
 import { describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { loadConfig, type EnvSchema } from '@app/dist-core/config';
@@ -21,9 +22,15 @@ interface ComposeService {
   mem_limit?: string;
 }
 
-const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
-  services: Record<string, ComposeService>;
-};
+const COMPOSE_TEXT = readFileSync('docker-compose.yml', 'utf8');
+/** `${NAME}` and `${NAME:?message}`: what docker compose fills in from the environment and .env. */
+const VARIABLE = /\$\{([A-Z_]+)(:\?[^}]*)?\}/g;
+const variables = new Set([...COMPOSE_TEXT.matchAll(VARIABLE)].map((match) => match[1]));
+/** The file as docker compose sees it, each variable given a made-up value. */
+const compose = parse(
+  COMPOSE_TEXT.replace(VARIABLE, (_all, name: string) => `test-${name.toLowerCase()}`),
+  { merge: true },
+) as { services: Record<string, ComposeService> };
 const services = compose.services;
 
 const APPS: [string, EnvSchema, string, number][] = [
@@ -59,8 +66,10 @@ describe('docker-compose.yml', () => {
       const environment = ownEnvironment(services[name]);
       // Every variable whose default points at the native infrastructure (127.0.0.1) must be
       // set: inside a container that address is the container itself. Tuning knobs may default.
-      const required = Object.entries(schema).filter(([, field]) =>
-        field.defaultText?.includes('127.0.0.1'),
+      // A default computed from infra:up's local secrets (a URL with a password) is native too.
+      const required = Object.entries(schema).filter(
+        ([, field]) =>
+          typeof field.defaultText === 'function' || field.defaultText?.includes('127.0.0.1'),
       );
       expect(required.length).toBeGreaterThanOrEqual(3);
       for (const [variable] of required) expect(Object.keys(environment)).toContain(variable);
@@ -113,6 +122,85 @@ describe('docker-compose.yml', () => {
     expect(new Set(shards.map((url) => new URL(url).hostname)).size).toBe(3);
   });
 
+  describe('credentials', () => {
+    const need = ':?run npm run compose:env}';
+
+    it('come from the environment (.env), each variable required, listed in .env.example and generated', () => {
+      const example = readFileSync('.env.example', 'utf8');
+      const generator = readFileSync('scripts/compose-env.sh', 'utf8');
+      expect([...variables].sort()).toEqual([
+        'GRAFANA_ADMIN_PASSWORD',
+        'POSTGRES_INVENTORY_PASSWORD',
+        'POSTGRES_ORDER_PASSWORD',
+        'POSTGRES_PAYMENT_PASSWORD',
+        'POSTGRES_SUPERUSER_PASSWORD',
+        'REDIS_PASSWORD',
+      ]);
+      for (const name of variables) {
+        // Empty in the example: a copied .env.example must not start anything with a known password.
+        expect(example).toMatch(new RegExp(`^${name}=$`, 'm'));
+        expect(generator).toMatch(new RegExp(`^${name}=\\$\\(secret [a-z-]+\\)$`, 'm'));
+      }
+      expect(
+        [...COMPOSE_TEXT.matchAll(VARIABLE)].every((match) => match[2] === need.slice(0, -1)),
+      ).toBe(true);
+    });
+
+    it('are never committed nor copied into the image', () => {
+      // git check-ignore exits 0 for an ignored path.
+      expect(execFileSync('git', ['check-ignore', '.env']).toString().trim()).toBe('.env');
+      expect(readFileSync('.dockerignore', 'utf8').split('\n')).toContain('.env');
+    });
+
+    it('give each service its own Postgres role, and the superuser a password of its own', () => {
+      const roles: Record<string, [string, string]> = {
+        'orders-db-0': ['order', 'orders_0'],
+        'orders-db-1': ['order', 'orders_1'],
+        'orders-db-2': ['order', 'orders_2'],
+        'payment-db': ['payment', 'payment'],
+        'inventory-db': ['inventory', 'inventory'],
+      };
+      for (const [db, [role, database]] of Object.entries(roles)) {
+        expect(services[db].environment).toEqual({
+          POSTGRES_PASSWORD: 'test-postgres_superuser_password',
+          POSTGRES_DB: database,
+          SERVICE_ROLE: role,
+          SERVICE_PASSWORD: `test-postgres_${role}_password`,
+        });
+        expect(services[db].volumes).toEqual([
+          './deploy/postgres/service-role.sh:/docker-entrypoint-initdb.d/service-role.sh:ro',
+        ]);
+      }
+      const urls = [
+        ...String(services.order.environment?.ORDER_DB_SHARDS).split(','),
+        String(services.payment.environment?.PAYMENT_DB_URL),
+        String(services.inventory.environment?.INVENTORY_DB_URL),
+      ].map((url) => new URL(url));
+      expect(urls.map((url) => `${url.username}:${url.password}@${url.pathname}`)).toEqual([
+        'order:test-postgres_order_password@/orders_0',
+        'order:test-postgres_order_password@/orders_1',
+        'order:test-postgres_order_password@/orders_2',
+        'payment:test-postgres_payment_password@/payment',
+        'inventory:test-postgres_inventory_password@/inventory',
+      ]);
+    });
+
+    it('make every Redis node require the password the services send', () => {
+      for (const name of ['redis-1', 'redis-2', 'redis-3']) {
+        expect(services[name].command?.slice(-2)).toEqual(['--requirepass', 'test-redis_password']);
+        expect(services[name].environment).toEqual({ REDISCLI_AUTH: 'test-redis_password' });
+      }
+      for (const url of String(services.order.environment?.REDIS_NODES).split(','))
+        expect(new URL(url).password).toBe('test-redis_password');
+    });
+
+    it("set Grafana's admin password", () => {
+      expect(services.grafana.environment?.GF_SECURITY_ADMIN_PASSWORD).toBe(
+        'test-grafana_admin_password',
+      );
+    });
+  });
+
   it('runs three independent Redis nodes', () => {
     const nodes = String(services.order.environment?.REDIS_NODES).split(',');
     expect(new Set(nodes.map((url) => new URL(url).hostname)).size).toBe(3);
@@ -136,8 +224,7 @@ describe('docker-compose.yml', () => {
       }
     });
 
-    it('publishes Jaeger 16686 and 4318, Prometheus 9090 and Grafana on 3003, loopback only', () => {
-      // None of them asks for a password before showing (or accepting) the system's data.
+    it('publishes Jaeger 16686 and 4318, Prometheus 9090 and Grafana on 3003, on 127.0.0.1 only, clear of 3000-3002', () => {
       expect(services.jaeger.ports).toEqual(['127.0.0.1:16686:16686', '127.0.0.1:4318:4318']);
       expect(services.prometheus.ports).toEqual(['127.0.0.1:9090:9090']);
       expect(services.grafana.ports).toEqual(['127.0.0.1:3003:3000']);

@@ -89,7 +89,7 @@ describe('npm run demo', () => {
     // Every row is the order as the API has it, and links to its timeline.
     for (const row of rows) {
       expect(row['order id']).toMatch(/^[1-9][0-9]{0,18}$/);
-      const response = await fetch(`${URLS.ORDER_URL}/orders/${row['order id']}`);
+      const response = await order.fetch(`/orders/${row['order id']}`);
       const stored = (await response.json()) as {
         strategy: string;
         status: string;

@@ -8,6 +8,7 @@ const DOCUMENTS = [
   'libs/dist-core/src/sharding/README.md',
   'libs/dist-core/src/snowflake/README.md',
   'libs/dist-core/src/redlock/README.md',
+  'issuer/README.md',
 ];
 
 /** Relative link targets of a Markdown file: `[text](target)`, without anchors or URLs. */

@@ -4,10 +4,11 @@
 // It prints how long the burst took to become terminal and p50/p99 of createdAt → updatedAt.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runSuffix } from '../messaging/support/kafka.js';
-import { startService, type RunningService } from '../support/services.js';
+import { startService, testPort, type RunningService } from '../support/services.js';
+import { asCustomer, type Caller } from '../support/tokens.js';
 
 const RUN = runSuffix();
-const PORTS = { order: '13030', payment: '13031', inventory: '13032' };
+const PORTS = { order: testPort(30), payment: testPort(31), inventory: testPort(32) };
 const ORDERS = 200;
 const CUSTOMERS = 40;
 const POOR_CUSTOMERS = CUSTOMERS / 4;
@@ -51,8 +52,13 @@ describe('a burst of 200 concurrent orders on one product of 50 units', () => {
     await Promise.all(services.map((s) => s?.stop()));
   });
 
-  const call = <T>(service: RunningService, method: string, path: string, body?: unknown) =>
-    service.request<T>(method, path, body);
+  const call = <T>(
+    service: RunningService,
+    method: string,
+    path: string,
+    body?: unknown,
+    as?: Caller,
+  ) => service.request<T>(method, path, body, as);
 
   it('ends every order within 30 s with the invariants intact', async () => {
     const sku = `burst-${RUN}`;
@@ -77,11 +83,17 @@ describe('a burst of 200 concurrent orders on one product of 50 units', () => {
     const started = Date.now();
     const answers = await Promise.all(
       Array.from({ length: ORDERS }, (_, i) =>
-        call<Order>(order, 'POST', '/orders', {
-          customerId: customers[i % CUSTOMERS].customerId,
-          items: [{ sku, quantity: 1 }],
-          strategy: i % 2 === 0 ? 'saga' : 'tcc',
-        }),
+        call<Order>(
+          order,
+          'POST',
+          '/orders',
+          {
+            customerId: customers[i % CUSTOMERS].customerId,
+            items: [{ sku, quantity: 1 }],
+            strategy: i % 2 === 0 ? 'saga' : 'tcc',
+          },
+          asCustomer(customers[i % CUSTOMERS].customerId),
+        ),
       ),
     );
     const accepted = Date.now() - started;

@@ -4,10 +4,20 @@
 // done twice (inbox, barrier), whichever process died.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runSuffix } from '../messaging/support/kafka.js';
-import { startService, type RunningService, type ServiceName } from '../support/services.js';
+import {
+  startService,
+  testPort,
+  type RunningService,
+  type ServiceName,
+} from '../support/services.js';
+import { asCustomer, type Caller } from '../support/tokens.js';
 
 const RUN = runSuffix();
-const PORTS: Record<ServiceName, string> = { order: '13050', payment: '13051', inventory: '13052' };
+const PORTS: Record<ServiceName, string> = {
+  order: testPort(50),
+  payment: testPort(51),
+  inventory: testPort(52),
+};
 const PORT_VARIABLE: Record<ServiceName, string> = {
   order: 'ORDER_PORT',
   payment: 'PAYMENT_PORT',
@@ -33,7 +43,6 @@ describe('orders in flight while a service is killed and restarted', () => {
     services.set(name, service);
     return service.waitForHealth(200);
   };
-  const url = (name: ServiceName) => services.get(name)!.url;
 
   beforeAll(async () => {
     await Promise.all((['order', 'payment', 'inventory'] as const).map(start));
@@ -43,14 +52,8 @@ describe('orders in flight while a service is killed and restarted', () => {
     await Promise.all([...services.values()].map((s) => s.stop()));
   });
 
-  const call = async <T>(name: ServiceName, method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${url(name)}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as T };
-  };
+  const call = <T>(name: ServiceName, method: string, path: string, body?: unknown, as?: Caller) =>
+    services.get(name)!.request<T>(method, path, body, as);
 
   const sku = `crash-${RUN}`;
   const STOCK = 1_000;
@@ -64,11 +67,17 @@ describe('orders in flight while a service is killed and restarted', () => {
   const placeBatch = async () => {
     const answers = await Promise.all(
       Array.from({ length: ORDERS_PER_CRASH }, (_, i) =>
-        call<Order>('order', 'POST', '/orders', {
-          customerId: customers[i % customers.length].customerId,
-          items: [{ sku, quantity: 1 + (i % 3) }],
-          strategy: i % 2 === 0 ? 'saga' : 'tcc',
-        }),
+        call<Order>(
+          'order',
+          'POST',
+          '/orders',
+          {
+            customerId: customers[i % customers.length].customerId,
+            items: [{ sku, quantity: 1 + (i % 3) }],
+            strategy: i % 2 === 0 ? 'saga' : 'tcc',
+          },
+          asCustomer(customers[i % customers.length].customerId),
+        ),
       ),
     );
     expect(answers.map((a) => a.status)).toEqual(Array(ORDERS_PER_CRASH).fill(202));

@@ -4,11 +4,12 @@
 // product and account figures checked after each, and the contract's invariants at the end.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runSuffix } from '../messaging/support/kafka.js';
-import { startService, type RunningService } from '../support/services.js';
+import { startService, testPort, type RunningService } from '../support/services.js';
+import { asCustomer, type Caller } from '../support/tokens.js';
 
 const RUN = runSuffix();
 // Own ports, so that other suites' services on the default test ports do not collide.
-const PORTS = { order: '13020', payment: '13021', inventory: '13022' };
+const PORTS = { order: testPort(20), payment: testPort(21), inventory: testPort(22) };
 // Short enough to test TIMEOUT quickly, long enough for an unloaded round trip many times over.
 const FLOW_TIMEOUT_MS = 8_000;
 const ORDER_ENV = {
@@ -67,8 +68,14 @@ describe('the order flow across the three services', () => {
     await Promise.all([order, payment, inventory].map((s) => s?.stop()));
   });
 
-  const call = async <T>(service: RunningService, method: string, path: string, body?: unknown) => {
-    const response = await service.request<T>(method, path, body);
+  const call = async <T>(
+    service: RunningService,
+    method: string,
+    path: string,
+    body?: unknown,
+    as?: Caller,
+  ) => {
+    const response = await service.request<T>(method, path, body, as);
     if (response.status >= 500) {
       throw new Error(`${method} ${path}: ${JSON.stringify(response.body)}`);
     }
@@ -106,11 +113,14 @@ describe('the order flow across the three services', () => {
     customerId: string,
     items: { sku: string; quantity: number }[],
   ) => {
-    const { status, body } = await call<Order>(order, 'POST', '/orders', {
-      customerId,
-      items,
-      strategy,
-    });
+    // Each order is placed by its customer, as a shop's front end would on its behalf.
+    const { status, body } = await call<Order>(
+      order,
+      'POST',
+      '/orders',
+      { customerId, items, strategy },
+      asCustomer(customerId),
+    );
     expect(status).toBe(202);
     expect(body.status).toBe('PENDING');
     placed.push(body.id);
@@ -283,6 +293,8 @@ describe('the order flow across the three services', () => {
       order,
       'GET',
       `/orders?customerId=${customer}&limit=100`,
+      undefined,
+      asCustomer(customer),
     );
     expect(status).toBe(200);
     expect(body.items.map((o) => o.id)).toEqual([...ids].reverse());

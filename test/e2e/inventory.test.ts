@@ -1,6 +1,6 @@
 // The built inventory service against the real Postgres and Kafka: its REST API per CONTRACT.md
 // (every kind of bad input answered 4xx, never 5xx), and its part of the order flows, driven by
-// producing command envelopes to inventory.commands and reading its replies on order.replies.
+// producing command envelopes to inventory.commands and reading its replies on inventory.replies.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { orderFlowMessages, TOPICS, type StockCommand } from '@app/dist-core/contracts';
 import {
@@ -12,11 +12,11 @@ import {
 } from '@app/dist-core/kafka';
 import { SnowflakeGenerator } from '@app/dist-core/snowflake';
 import { connectKafka, eventually, runSuffix, TopicRecorder } from '../messaging/support/kafka.js';
-import { startService, type RunningService } from '../support/services.js';
+import { startService, testPort, type RunningService } from '../support/services.js';
 
 const RUN = runSuffix();
 // Its own port, so that another suite's inventory on the default test port does not collide.
-const PORT = '13012';
+const PORT = testPort(12);
 // A worker id no service leases at the same moment in practice; commands need unique ids only.
 const ids = new SnowflakeGenerator(1001);
 
@@ -51,7 +51,7 @@ describe('inventory service', () => {
     replies = new TopicRecorder(kafka, `test-e2e-inventory-replies-${RUN}`);
     deadLetters = new TopicRecorder(kafka, `test-e2e-inventory-dlq-${RUN}`);
     await Promise.all([
-      replies.start([TOPICS.orderReplies]),
+      replies.start([TOPICS.inventoryReplies]),
       deadLetters.start([deadLetterTopic(TOPICS.inventoryCommands)]),
     ]);
   }, 120_000);
@@ -66,7 +66,7 @@ describe('inventory service', () => {
   });
 
   const request = async (method: string, path: string, body?: unknown, raw?: string) => {
-    const response = await fetch(`${service.url}${path}`, {
+    const response = await service.fetch(path, {
       method,
       headers:
         body === undefined && raw === undefined ? {} : { 'content-type': 'application/json' },
@@ -116,7 +116,7 @@ describe('inventory service', () => {
 
   const repliesTo = (commandId: string): Envelope<Record<string, unknown>>[] =>
     replies
-      .envelopesOf<Record<string, unknown>>(TOPICS.orderReplies)
+      .envelopesOf<Record<string, unknown>>(TOPICS.inventoryReplies)
       .filter((reply) => reply.causationId === commandId);
 
   /** Sends a command and waits for inventory's one reply to it. */
@@ -165,7 +165,12 @@ describe('inventory service', () => {
       const sku = `race-${RUN}`;
       const answers = await Promise.all(
         Array.from({ length: 8 }, (_, index) =>
-          request('POST', '/products', { sku, name: `n${index}`, priceCents: index, stock: index }),
+          request('POST', '/products', {
+            sku,
+            name: `n${index}`,
+            priceCents: index + 1,
+            stock: index,
+          }),
         ),
       );
       expect(answers.map((answer) => answer.status).sort()).toEqual([
@@ -218,6 +223,7 @@ describe('inventory service', () => {
       ['priceCents a string', { ...valid, priceCents: '100' }, 'priceCents'],
       ['priceCents null', { ...valid, priceCents: null }, 'priceCents'],
       ['priceCents negative', { ...valid, priceCents: -1 }, 'priceCents'],
+      ['priceCents zero', { ...valid, priceCents: 0 }, 'priceCents'],
       ['priceCents fractional', { ...valid, priceCents: 1.5 }, 'priceCents'],
       ['priceCents above 10^9', { ...valid, priceCents: 1_000_000_001 }, 'priceCents'],
       ['priceCents beyond 2^53', { ...valid, priceCents: 2 ** 60 }, 'priceCents'],
@@ -329,7 +335,7 @@ describe('inventory service', () => {
       ];
       const reserve = command('inventory.saga.reserve', orderId, { items });
       const reply = await roundTrip(reserve);
-      expect(reply.type).toBe('saga.reply');
+      expect(reply.type).toBe('inventory.saga.reply');
       expect(reply.payload).toEqual({
         outcome: 'SUCCESS',
         items: [
@@ -342,7 +348,7 @@ describe('inventory service', () => {
       expect(await product(b)).toMatchObject({ available: 3, reserved: 2, sold: 0 });
 
       const confirmed = await roundTrip(command('inventory.saga.confirm', orderId, { items }));
-      expect(confirmed.type).toBe('saga.reply');
+      expect(confirmed.type).toBe('inventory.saga.reply');
       expect(confirmed.payload).toEqual({ outcome: 'SUCCESS' });
       expect(await product(a)).toMatchObject({ available: 7, reserved: 0, sold: 3 });
       expect(await product(b)).toMatchObject({ available: 3, reserved: 0, sold: 2 });
@@ -353,14 +359,14 @@ describe('inventory service', () => {
       expect(await product(a)).toMatchObject({ available: 7, reserved: 0, sold: 3 });
     });
 
-    it('answers a TCC try with tcc.reply, and a cancel releases: reserved → available', async () => {
+    it('answers a TCC try with inventory.tcc.reply, and a cancel releases: reserved → available', async () => {
       const sku = `tcc-${RUN}`;
       await createProduct(sku, 4, 99);
       const orderId = ids.nextId();
       const tried = await roundTrip(
         command('inventory.tcc.try', orderId, { items: [{ sku, quantity: 4 }] }),
       );
-      expect(tried.type).toBe('tcc.reply');
+      expect(tried.type).toBe('inventory.tcc.reply');
       expect(tried.payload).toEqual({
         outcome: 'SUCCESS',
         items: [{ sku, quantity: 4, unitPriceCents: 99 }],
@@ -368,13 +374,14 @@ describe('inventory service', () => {
       });
       expect(await product(sku)).toMatchObject({ available: 0, reserved: 4, sold: 0 });
 
-      const cancelled = await roundTrip(command('inventory.tcc.cancel', orderId, {}));
-      expect(cancelled.type).toBe('tcc.reply');
+      const lines = { items: [{ sku, quantity: 4 }] };
+      const cancelled = await roundTrip(command('inventory.tcc.cancel', orderId, lines));
+      expect(cancelled.type).toBe('inventory.tcc.reply');
       expect(cancelled.payload).toEqual({ outcome: 'SUCCESS' });
       expect(await product(sku)).toMatchObject({ available: 4, reserved: 0, sold: 0 });
 
       // A repeated cancel (new message, as a coordinator's retry) succeeds and changes nothing.
-      const again = await roundTrip(command('inventory.tcc.cancel', orderId, {}));
+      const again = await roundTrip(command('inventory.tcc.cancel', orderId, lines));
       expect(again.payload).toEqual({ outcome: 'SUCCESS' });
       expect(await product(sku)).toMatchObject({ available: 4, reserved: 0, sold: 0 });
     });
@@ -384,20 +391,19 @@ describe('inventory service', () => {
       await createProduct(first, 10);
       await createProduct(second, 1);
       const orderId = ids.nextId();
-      const reply = await roundTrip(
-        command('inventory.tcc.try', orderId, {
-          items: [
-            { sku: first, quantity: 5 },
-            { sku: second, quantity: 2 },
-          ],
-        }),
-      );
+      const lines = {
+        items: [
+          { sku: first, quantity: 5 },
+          { sku: second, quantity: 2 },
+        ],
+      };
+      const reply = await roundTrip(command('inventory.tcc.try', orderId, lines));
       expect(reply.payload).toEqual({ outcome: 'FAILURE', reason: 'OUT_OF_STOCK' });
       expect(await product(first)).toMatchObject({ available: 10, reserved: 0, sold: 0 });
       expect(await product(second)).toMatchObject({ available: 1, reserved: 0, sold: 0 });
 
       // Its compensation has nothing to undo and must not add stock that was never taken.
-      const cancelled = await roundTrip(command('inventory.tcc.cancel', orderId, {}));
+      const cancelled = await roundTrip(command('inventory.tcc.cancel', orderId, lines));
       expect(cancelled.payload).toEqual({ outcome: 'SUCCESS' });
       expect(await product(first)).toMatchObject({ available: 10, reserved: 0, sold: 0 });
     });
@@ -451,13 +457,12 @@ describe('inventory service', () => {
       const sku = `hang-${RUN}`;
       await createProduct(sku, 5);
       const orderId = ids.nextId();
-      const cancelled = await roundTrip(command('inventory.saga.release', orderId, {}));
+      const lines = { items: [{ sku, quantity: 2 }] };
+      const cancelled = await roundTrip(command('inventory.saga.release', orderId, lines));
       expect(cancelled.payload).toEqual({ outcome: 'SUCCESS' });
       expect(await product(sku)).toMatchObject({ available: 5, reserved: 0 });
 
-      const late = await roundTrip(
-        command('inventory.saga.reserve', orderId, { items: [{ sku, quantity: 2 }] }),
-      );
+      const late = await roundTrip(command('inventory.saga.reserve', orderId, lines));
       expect(late.payload).toEqual({ outcome: 'FAILURE', reason: 'REFUSED' });
       expect(await product(sku)).toMatchObject({ available: 5, reserved: 0, sold: 0 });
     });
@@ -470,7 +475,9 @@ describe('inventory service', () => {
         command('inventory.tcc.try', orderId, { items: [{ sku, quantity: 2 }] }),
       );
       expect(failed.payload).toEqual({ outcome: 'FAILURE', reason: 'OUT_OF_STOCK' });
-      const confirm = await roundTrip(command('inventory.tcc.confirm', orderId, {}));
+      const confirm = await roundTrip(
+        command('inventory.tcc.confirm', orderId, { items: [{ sku, quantity: 2 }] }),
+      );
       expect(confirm.payload).toEqual({ outcome: 'FAILURE', reason: 'REFUSED' });
       expect(await product(sku)).toMatchObject({ available: 1, reserved: 0, sold: 0 });
     });
@@ -492,11 +499,9 @@ describe('inventory service', () => {
 
       // Half confirmed, half cancelled: stock created = available + reserved + sold throughout.
       const settle = orders.map((order, index) =>
-        command(
-          index % 2 ? 'inventory.tcc.confirm' : 'inventory.tcc.cancel',
-          order.correlationId,
-          {},
-        ),
+        command(index % 2 ? 'inventory.tcc.confirm' : 'inventory.tcc.cancel', order.correlationId, {
+          items: [{ sku, quantity: 1 }],
+        }),
       );
       await send(...settle);
       await eventually('a reply to every confirm and cancel', () =>
@@ -509,6 +514,35 @@ describe('inventory service', () => {
         (order, index) => index % 2 === 1 && repliesTo(order.id)[0].payload.outcome === 'SUCCESS',
       ).length;
       expect(settled.sold).toBe(sold);
+    });
+
+    it('dead-letters a confirm or release naming other lines than the try reserved', async () => {
+      const sku = `mismatch-${RUN}`;
+      await createProduct(sku, 10, 500);
+      const orderId = ids.nextId();
+      const reserved = { items: [{ sku, quantity: 3 }] };
+      const tried = await roundTrip(command('inventory.tcc.try', orderId, reserved));
+      expect(tried.payload).toMatchObject({ outcome: 'SUCCESS' });
+      const forged = [
+        command('inventory.tcc.confirm', orderId, { items: [{ sku, quantity: 1 }] }),
+        command('inventory.tcc.cancel', orderId, { items: [{ sku: `${sku}-x`, quantity: 3 }] }),
+      ];
+      await send(...forged);
+      const dlq = deadLetterTopic(TOPICS.inventoryCommands);
+      await eventually('both forged settlements dead-lettered', () =>
+        forged.every((f) => deadLetters.of(dlq).some((m) => m.value?.toString().includes(f.id))),
+      );
+      for (const letter of deadLetters.of(dlq).map(readDeadLetter)) {
+        if (forged.some((f) => letter.value?.includes(f.id))) {
+          expect(letter.error).toContain('not the reserved ones');
+        }
+      }
+      for (const f of forged) expect(repliesTo(f.id)).toHaveLength(0);
+      // Nothing moved, and the branch is still open for its real settlement.
+      expect(await product(sku)).toMatchObject({ available: 7, reserved: 3, sold: 0 });
+      const confirmed = await roundTrip(command('inventory.tcc.confirm', orderId, reserved));
+      expect(confirmed.payload).toEqual({ outcome: 'SUCCESS' });
+      expect(await product(sku)).toMatchObject({ available: 7, reserved: 0, sold: 3 });
     });
 
     it.each<[string, (orderId: string) => Envelope, string]>([
@@ -535,6 +569,11 @@ describe('inventory service', () => {
             ],
           }),
         'repeated',
+      ],
+      [
+        'a confirm without its lines',
+        (orderId) => command('inventory.tcc.confirm', orderId, {}),
+        'items must be',
       ],
       [
         'an orderId that is not the correlation id',

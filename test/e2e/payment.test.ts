@@ -1,7 +1,8 @@
 // The built payment service against the real servers: its REST API per CONTRACT.md (every kind of
 // bad input a 4xx, never a 5xx), and its part in both order flows, driven as the order service
-// drives it: command envelopes on payment.commands, replies read from order.replies.
+// drives it: command envelopes on payment.commands, replies read from payment.replies.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DEFAULTS, env, loadConfig } from '@app/dist-core/config';
 import { orderFlowMessages, TOPICS, type OrderFlowMessageType } from '@app/dist-core/contracts';
 import {
   deadLetterTopic,
@@ -18,7 +19,8 @@ import { startService, type RunningService } from '../support/services.js';
 const RUN = runSuffix();
 /** A worker id no service leases at the same time (they take the lowest free ones). */
 const ids = new SnowflakeGenerator(1011);
-const PAYMENT_DB_URL = process.env.PAYMENT_DB_URL ?? 'postgres://app:app@127.0.0.1:5432/payment';
+/** The payment service's own database, as its role (the only one that may connect to it). */
+const { PAYMENT_DB_URL } = loadConfig({ PAYMENT_DB_URL: env.postgresUrl(DEFAULTS.PAYMENT_DB_URL) });
 
 interface Account {
   customerId: string;
@@ -40,7 +42,7 @@ beforeAll(async () => {
   replies = new TopicRecorder(kafka, `test-e2e-payment-replies-${RUN}`);
   deadLetters = new TopicRecorder(kafka, `test-e2e-payment-dlq-${RUN}`);
   await Promise.all([
-    replies.start([TOPICS.orderReplies]),
+    replies.start([TOPICS.paymentReplies]),
     deadLetters.start([deadLetterTopic(TOPICS.paymentCommands)]),
   ]);
 }, 180_000);
@@ -63,7 +65,7 @@ async function call(
   body?: unknown,
   { raw = false } = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${service.url}${path}`, {
+  const response = await service.fetch(path, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : raw ? (body as string) : JSON.stringify(body),
@@ -354,7 +356,7 @@ async function send(
 
 function repliesTo(command: Envelope): Envelope[] {
   return replies
-    .envelopesOf(TOPICS.orderReplies)
+    .envelopesOf(TOPICS.paymentReplies)
     .filter((reply) => reply.causationId === command.id);
 }
 
@@ -380,12 +382,12 @@ describe('payment participant of the TCC flow', () => {
     const orderId = ids.nextId();
     const funds = { orderId, customerId, amountCents: 3_000 };
     expect(await run('payment.tcc.try', orderId, funds)).toEqual({
-      type: 'tcc.reply',
+      type: 'payment.tcc.reply',
       payload: SUCCESS,
     });
     expect(await figures(customerId, 10_000)).toEqual([7_000, 3_000, 0]);
     expect(await run('payment.tcc.confirm', orderId, funds)).toEqual({
-      type: 'tcc.reply',
+      type: 'payment.tcc.reply',
       payload: SUCCESS,
     });
     expect(await figures(customerId, 10_000)).toEqual([7_000, 0, 3_000]);
@@ -398,18 +400,38 @@ describe('payment participant of the TCC flow', () => {
     expect((await run('payment.tcc.try', orderId, funds)).payload).toEqual(SUCCESS);
     expect(await figures(customerId, 10_000)).toEqual([6_000, 4_000, 0]);
     expect(await run('payment.tcc.cancel', orderId, funds)).toEqual({
-      type: 'tcc.reply',
+      type: 'payment.tcc.reply',
       payload: SUCCESS,
     });
     expect(await figures(customerId, 10_000)).toEqual([10_000, 0, 0]);
   });
 
-  it('settles the amount the Try froze, whatever the Confirm payload says', async () => {
+  it('dead-letters a Confirm or Cancel naming another amount or customer than its Try', async () => {
     const customerId = await openAccount(10_000);
+    const other = await openAccount(10_000);
     const orderId = ids.nextId();
-    await run('payment.tcc.try', orderId, { orderId, customerId, amountCents: 2_500 });
-    const confirm = { orderId, customerId, amountCents: 9_999 };
-    expect((await run('payment.tcc.confirm', orderId, confirm)).payload).toEqual(SUCCESS);
+    const funds = { orderId, customerId, amountCents: 2_500 };
+    await run('payment.tcc.try', orderId, funds);
+    const forged = [
+      await send('payment.tcc.confirm', orderId, { ...funds, amountCents: 9_999 }),
+      await send('payment.tcc.cancel', orderId, { ...funds, amountCents: 1 }),
+      await send('payment.tcc.cancel', orderId, { ...funds, customerId: other }),
+    ];
+    const dlq = deadLetterTopic(TOPICS.paymentCommands);
+    await eventually('every forged settlement dead-lettered', () =>
+      forged.every((f) => deadLetters.of(dlq).some((m) => m.value?.toString().includes(f.id))),
+    );
+    for (const f of forged) {
+      const letter = readDeadLetter(
+        deadLetters.of(dlq).find((m) => m.value?.toString().includes(f.id))!,
+      );
+      expect(letter.error).toContain('differs from its Try');
+      expect(repliesTo(f)).toHaveLength(0);
+    }
+    expect(await figures(customerId, 10_000)).toEqual([7_500, 2_500, 0]);
+    expect(await figures(other, 10_000)).toEqual([10_000, 0, 0]);
+    // The branch is still open: the real Confirm captures exactly the frozen amount.
+    expect((await run('payment.tcc.confirm', orderId, funds)).payload).toEqual(SUCCESS);
     expect(await figures(customerId, 10_000)).toEqual([7_500, 0, 2_500]);
   });
 
@@ -418,7 +440,7 @@ describe('payment participant of the TCC flow', () => {
     const orderId = ids.nextId();
     const funds = { orderId, customerId, amountCents: 1_001 };
     expect(await run('payment.tcc.try', orderId, funds)).toEqual({
-      type: 'tcc.reply',
+      type: 'payment.tcc.reply',
       payload: failure('INSUFFICIENT_FUNDS'),
     });
     expect(await figures(customerId, 1_000)).toEqual([1_000, 0, 0]);
@@ -501,7 +523,7 @@ describe('payment participant of the TCC flow', () => {
     const funds = { orderId, customerId, amountCents: 1_000 };
     expect((await run('payment.tcc.cancel', orderId, funds)).payload).toEqual(SUCCESS);
     expect(await run('payment.tcc.try', orderId, funds)).toEqual({
-      type: 'tcc.reply',
+      type: 'payment.tcc.reply',
       payload: failure('REFUSED'),
     });
     expect(await figures(customerId, 5_000)).toEqual([5_000, 0, 0]);
@@ -541,12 +563,12 @@ describe('payment participant of the saga', () => {
     const orderId = ids.nextId();
     const funds = { orderId, customerId, amountCents: 3_000 };
     expect(await run('payment.saga.charge', orderId, funds)).toEqual({
-      type: 'saga.reply',
+      type: 'payment.saga.reply',
       payload: SUCCESS,
     });
     expect(await figures(customerId, 10_000)).toEqual([7_000, 0, 3_000]);
     expect(await run('payment.saga.refund', orderId, funds)).toEqual({
-      type: 'saga.reply',
+      type: 'payment.saga.reply',
       payload: SUCCESS,
     });
     expect(await figures(customerId, 10_000)).toEqual([10_000, 0, 0]);
@@ -569,7 +591,7 @@ describe('payment participant of the saga', () => {
     const orderId = ids.nextId();
     const funds = { orderId, customerId, amountCents: 2_001 };
     expect(await run('payment.saga.charge', orderId, funds)).toEqual({
-      type: 'saga.reply',
+      type: 'payment.saga.reply',
       payload: failure('INSUFFICIENT_FUNDS'),
     });
     expect(await figures(customerId, 2_000)).toEqual([2_000, 0, 0]);
@@ -581,6 +603,39 @@ describe('payment participant of the saga', () => {
     expect((await run('payment.saga.charge', orderId, funds)).payload).toEqual(
       failure('UNKNOWN_CUSTOMER'),
     );
+  });
+
+  it('settle closes a charge: a later refund is refused and the money stays spent', async () => {
+    const customerId = await openAccount(10_000);
+    const orderId = ids.nextId();
+    const funds = { orderId, customerId, amountCents: 4_000 };
+    expect((await run('payment.saga.charge', orderId, funds)).payload).toEqual(SUCCESS);
+    expect(await run('payment.saga.settle', orderId, funds)).toEqual({
+      type: 'payment.saga.reply',
+      payload: SUCCESS,
+    });
+    expect(await figures(customerId, 10_000)).toEqual([6_000, 0, 4_000]);
+    for (let round = 0; round < 2; round += 1) {
+      expect((await run('payment.saga.refund', orderId, funds)).payload).toEqual(
+        failure('REFUSED'),
+      );
+      expect((await run('payment.saga.settle', orderId, funds)).payload).toEqual(SUCCESS);
+    }
+    expect(await figures(customerId, 10_000)).toEqual([6_000, 0, 4_000]);
+  });
+
+  it('a refund naming another amount than the charge is dead-lettered and refunds nothing', async () => {
+    const customerId = await openAccount(10_000);
+    const orderId = ids.nextId();
+    const funds = { orderId, customerId, amountCents: 3_000 };
+    await run('payment.saga.charge', orderId, funds);
+    const forged = await send('payment.saga.refund', orderId, { ...funds, amountCents: 6_000 });
+    const dlq = deadLetterTopic(TOPICS.paymentCommands);
+    await eventually(`${forged.id} in ${dlq}`, () =>
+      deadLetters.of(dlq).some((m) => m.value?.toString().includes(forged.id)),
+    );
+    expect(repliesTo(forged)).toHaveLength(0);
+    expect(await figures(customerId, 10_000)).toEqual([7_000, 0, 3_000]);
   });
 
   it('a refund before the charge is a null compensation, and the late charge is refused', async () => {
@@ -601,6 +656,10 @@ describe('malformed payment commands', () => {
   const cases: [string, (p: ReturnType<typeof valid>) => object, string][] = [
     ['amountCents a string', (p) => ({ ...p, amountCents: '100' }), 'amountCents'],
     ['amountCents negative', (p) => ({ ...p, amountCents: -1 }), 'amountCents'],
+    ['amountCents zero', (p) => ({ ...p, amountCents: 0 }), 'amountCents'],
+    ['amountCents fractional', (p) => ({ ...p, amountCents: 10.5 }), 'amountCents'],
+    ['orderId zero', (p) => ({ ...p, orderId: '0' }), 'orderId'],
+    ['orderId beyond 64 bits', (p) => ({ ...p, orderId: '9223372036854775808' }), 'orderId'],
     ['customerId illegal', (p) => ({ ...p, customerId: 'a b' }), 'customerId'],
     ['orderId a number', (p) => ({ ...p, orderId: 5 }), 'orderId'],
     ['orderId of another order', (p) => ({ ...p, orderId: ids.nextId() }), 'correlationId'],

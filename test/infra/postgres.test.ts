@@ -1,5 +1,5 @@
 // Every database of `npm run infra:up` (or ORDER_DB_SHARDS, PAYMENT_DB_URL, INVENTORY_DB_URL)
-// accepts the app role's password login over TCP and lets it write and read a row: what each
+// accepts its owner role's password login over TCP and lets it write and read a row: what each
 // service's migrations and repositories need before anything else works.
 import { afterAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
@@ -24,7 +24,7 @@ describe('PostgreSQL databases', () => {
     await Promise.all(clients.map((client) => client.end()));
   });
 
-  it.each(databases)('%s: writes and reads back a row', async (_name, url) => {
+  it.each(databases)('%s: writes and reads back a row', async (name, url) => {
     const client = new pg.Client({ connectionString: url });
     clients.push(client);
     await client.connect();
@@ -37,10 +37,10 @@ describe('PostgreSQL databases', () => {
       'CREATE TABLE public.infra_probe (id bigint PRIMARY KEY, note text NOT NULL)',
     );
     const id = '9007199254740993'; // above 2^53: a bigint must come back as the exact string
-    await client.query('INSERT INTO public.infra_probe (id, note) VALUES ($1, $2)', [id, url]);
+    await client.query('INSERT INTO public.infra_probe (id, note) VALUES ($1, $2)', [id, name]);
     const { rows } = await client.query('SELECT id, note FROM public.infra_probe');
     await client.query('ROLLBACK');
 
-    expect(rows).toEqual([{ id, note: url }]);
+    expect(rows).toEqual([{ id, note: name }]);
   });
 });

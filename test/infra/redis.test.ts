@@ -3,9 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { DEFAULTS, env, loadConfig } from '@app/dist-core/config';
+import { DEFAULTS, env, loadConfig, redactUrl } from '@app/dist-core/config';
 
 const { REDIS_NODES } = loadConfig({ REDIS_NODES: env.redisUrls(DEFAULTS.REDIS_NODES) });
+/** [name without the password, url]: test names end up in logs. */
+const NODES = REDIS_NODES.map((url) => [redactUrl(url), url]);
 
 describe('Redis nodes', () => {
   const key = `infra-test:${randomUUID()}`;
@@ -27,7 +29,9 @@ describe('Redis nodes', () => {
     try {
       await client.connect();
     } catch (error) {
-      throw new Error(`${url}: ${(lastError ?? (error as Error)).message}`, { cause: error });
+      throw new Error(`${redactUrl(url)}: ${(lastError ?? (error as Error)).message}`, {
+        cause: error,
+      });
     }
     return client;
   }
@@ -41,11 +45,11 @@ describe('Redis nodes', () => {
     );
   });
 
-  it.each(REDIS_NODES)('%s answers PING and keeps a key', async (url) => {
+  it.each(NODES)('%s answers PING and keeps a key', async (name, url) => {
     const client = await connect(url);
     expect(await client.ping()).toBe('PONG');
 
-    const value = `value for ${url}`;
+    const value = `value for ${name}`;
     expect(await client.set(key, value, 'PX', 60_000)).toBe('OK');
     expect(await client.get(key)).toBe(value);
     expect(await client.del(key)).toBe(1);

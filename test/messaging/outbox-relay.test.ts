@@ -1,13 +1,20 @@
 // The relay against the real Postgres and Kafka: several relays on one outbox publish every
 // row, in per-key order; NOTIFY wakes a relay that would otherwise sleep for a minute, also
-// after its LISTEN connection was killed; sent rows go after the retention period.
+// after its LISTEN connection was killed; sent rows are purged an hour after sending.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ProducerBatch } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { decodeEnvelope, KafkaClient, type Envelope } from '@app/dist-core/kafka';
-import { Outbox, OutboxRelay, OutboxRelays, outboxRelaysProvider } from '@app/dist-core/outbox';
+import {
+  Outbox,
+  OutboxRelay,
+  OutboxRelays,
+  outboxRelaysProvider,
+  outboxRetention,
+} from '@app/dist-core/outbox';
+import { RetentionPurge } from '@app/dist-core/retention';
 import { fixedWorkerId, SnowflakeGenerator } from '@app/dist-core/snowflake';
 import { connectKafka, eventually, runSuffix, TopicRecorder } from './support/kafka.js';
 import { openSchema, schemaDataSource } from './support/messaging-db.js';
@@ -208,7 +215,7 @@ describe('OutboxRelay', () => {
     }
   });
 
-  it('deletes sent rows once they are older than the retention period', async () => {
+  it('leaves sent rows to the purge, which deletes them an hour after they were sent', async () => {
     await db.transaction(async (manager) => {
       for (const n of [1, 2]) {
         await outbox.enqueue(manager, {
@@ -219,10 +226,22 @@ describe('OutboxRelay', () => {
         });
       }
     });
-    const keeping = new OutboxRelay(db, kafka.producer, { retentionMs: 3_600_000 });
-    expect(await keeping.publishBatch()).toEqual({ claimed: 2, published: 2 });
-    expect(await keeping.deleteSent()).toBe(0);
+    const relay = new OutboxRelay(db, kafka.producer);
+    expect(await relay.publishBatch()).toEqual({ claimed: 2, published: 2 });
+    // RETENTION_HOURS does not apply to sent outbox rows: 0 here changes nothing.
+    const purge = new RetentionPurge(
+      [{ name: 'relay', dataSource: db, retention: [outboxRetention] }],
+      {
+        retentionMs: 0,
+        intervalMs: 60_000,
+        batchSize: 1,
+      },
+    );
+    expect(await purge.purgeOnce()).toEqual({ 'relay.outbox': 0 });
 
+    await db.query(
+      "UPDATE outbox SET sent_at = sent_at - interval '61 minutes' WHERE sent_at IS NOT NULL",
+    );
     await db.transaction((manager) =>
       outbox.enqueue(manager, {
         topic: TOPIC,
@@ -231,8 +250,8 @@ describe('OutboxRelay', () => {
         payload: { n: 3 },
       }),
     );
-    const dropping = new OutboxRelay(db, kafka.producer, { retentionMs: 0 });
-    expect(await dropping.deleteSent()).toBeGreaterThanOrEqual(2);
+    const { 'relay.outbox': deleted } = await purge.purgeOnce();
+    expect(deleted).toBeGreaterThanOrEqual(2);
     const left: { sent: boolean }[] = await db.query(
       'SELECT sent_at IS NOT NULL AS sent FROM outbox',
     );

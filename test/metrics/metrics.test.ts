@@ -18,7 +18,7 @@ import { startService, type RunningService } from '../support/services.js';
 import { parsePrometheusText, samplesOf, sumOf, type Scrape } from './support/prometheus-text.js';
 
 const RUN = runSuffix();
-const REPLIES = TOPICS.orderReplies;
+const REPLIES = TOPICS.inventoryReplies;
 const PARTITIONS = 3;
 const DASHBOARDS = 'deploy/observability/grafana/dashboards';
 
@@ -73,7 +73,8 @@ describe('GET /metrics', () => {
   });
 
   const scrape = async (service: RunningService): Promise<Scrape> => {
-    const response = await fetch(`${service.url}/metrics`);
+    // Operator-only (CONTRACT.md): the scrape carries an operator's token, as Prometheus does.
+    const response = await service.fetch('/metrics');
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     return parsePrometheusText(await response.text());
@@ -327,7 +328,7 @@ describe('GET /metrics', () => {
     const correlationId = freshId();
     const envelope = JSON.stringify({
       id: freshId(),
-      type: 'saga.reply',
+      type: 'inventory.saga.reply',
       correlationId,
       causationId: freshId(),
       createdAt: new Date().toISOString(),

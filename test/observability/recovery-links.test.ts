@@ -11,14 +11,14 @@ import {
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-node';
 import { DataSource } from 'typeorm';
-import { parseTraceparent } from '@app/dist-core/kafka';
+import { defineMessages, parseTraceparent } from '@app/dist-core/kafka';
 import { TRACER_NAME } from '@app/dist-core/observability';
 import { Outbox, outboxMigrations } from '@app/dist-core/outbox';
 import { SagaOrchestrator, sagaMigrations } from '@app/dist-core/saga';
 import { fixedWorkerId, SnowflakeGenerator } from '@app/dist-core/snowflake';
 import { TccCoordinator, tccCoordinatorMigrations, type TccDefinition } from '@app/dist-core/tcc';
 import { ManualClock, orderSagaWithHooks, TEST_SAGA_OPTIONS } from '../saga/support/saga-db.js';
-import { freshTestSchema } from '../support/test-database.js';
+import { freshTestSchema, testDatabaseUrl } from '../support/test-database.js';
 
 const DATABASE = 'test_saga';
 const SCHEMA = 'trace_links_test';
@@ -45,7 +45,7 @@ beforeAll(async () => {
   await freshTestSchema(DATABASE, SCHEMA);
   db = new DataSource({
     type: 'postgres',
-    url: `postgres://app:app@127.0.0.1:5432/${DATABASE}`,
+    url: testDatabaseUrl(DATABASE),
     migrations: [...outboxMigrations, ...sagaMigrations, ...tccCoordinatorMigrations],
     extra: { max: 4, options: `-c search_path=${SCHEMA}` },
   });
@@ -142,6 +142,7 @@ describe('recovery work links to the trace its flow began in', () => {
     exporter.reset();
     const clock = new ManualClock();
     const tcc = new TccCoordinator(oneBranchTcc, outbox, {
+      messages: defineMessages({}),
       clock,
       tryTimeoutMs: 1_000,
       random: () => 1,

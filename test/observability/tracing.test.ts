@@ -32,7 +32,7 @@ const receiver = new OtlpReceiver();
 const running = new Map<ServiceName, RunningService>();
 
 async function call<T>(name: ServiceName, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${running.get(name)!.url}${path}`, {
+  const response = await running.get(name)!.fetch(path, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),

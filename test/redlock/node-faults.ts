@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { redisNode } from '../support/infra.js';
+import { redisCli, redisNode, redisPassword } from '../support/infra.js';
 
 /**
  * Real faults on real Redis nodes for the Redlock tests: a node shut down (crash) or frozen with
@@ -19,11 +19,7 @@ export function portOf(url: string): number {
 
 function answers(port: number): boolean {
   try {
-    return (
-      execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'ping'])
-        .toString()
-        .trim() === 'PONG'
-    );
+    return redisCli(port, ['ping']) === 'PONG';
   } catch {
     return false;
   }
@@ -45,18 +41,24 @@ export function startNodes(ports: readonly number[]): void {
     try {
       redisNode.start(port);
     } catch {
-      execFileSync('redis-server', [
-        '--daemonize',
-        'yes',
-        '--port',
-        String(port),
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--bind',
-        '127.0.0.1',
-      ]);
+      // The password as configuration on stdin (`-`), as the script passes it.
+      execFileSync(
+        'redis-server',
+        [
+          '-',
+          '--daemonize',
+          'yes',
+          '--port',
+          String(port),
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--bind',
+          '127.0.0.1',
+        ],
+        { input: `requirepass ${redisPassword()}\n`, stdio: ['pipe', 'ignore', 'inherit'] },
+      );
       for (let i = 0; i < 100 && !answers(port); i++) execFileSync('sleep', ['0.05']);
     }
     if (!answers(port)) throw new Error(`Redis ${port} did not come back`);
@@ -72,14 +74,7 @@ const paused = new Set<number>();
 export function pauseNode(port: number): void {
   guard(port);
   startNodes([port]);
-  const info = execFileSync('redis-cli', [
-    '-h',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    'info',
-    'server',
-  ]).toString();
+  const info = redisCli(port, ['info', 'server']);
   const pid = Number(/process_id:(\d+)/.exec(info)?.[1]);
   if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no process_id in INFO of ${port}`);
   paused.add(pid);

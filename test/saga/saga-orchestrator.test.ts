@@ -5,7 +5,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { Outbox } from '@app/dist-core/outbox';
-import { SagaOrchestrator, SagaRecovery, type SagaOrchestratorOptions } from '@app/dist-core/saga';
+import {
+  SagaOrchestrator,
+  SagaRecovery,
+  SagaReplyError,
+  type SagaOrchestratorOptions,
+} from '@app/dist-core/saga';
 import type { ExampleOrderData } from '@app/dist-core/saga/testing';
 import { SnowflakeGenerator, fixedWorkerId, systemClock } from '@app/dist-core/snowflake';
 import {
@@ -34,7 +39,7 @@ const DATA: ExampleOrderData = {
 let db: DataSource;
 let clock: ManualClock;
 
-function orchestrator(options: SagaOrchestratorOptions = {}): SagaOrchestrator {
+function orchestrator(options: Partial<SagaOrchestratorOptions> = {}): SagaOrchestrator {
   return new SagaOrchestrator([orderSagaWithHooks], new Outbox(ids), {
     ...TEST_SAGA_OPTIONS,
     clock,
@@ -95,8 +100,17 @@ describe('SagaOrchestrator on Postgres', () => {
       'stock.reserve',
       'payment.charge',
       'stock.confirm',
+      'payment.settle',
     ]);
     expect(commands[0]).toMatchObject({ topic: 'example.inventory.commands', causationId: null });
+    // The settlement went out in the completing transaction, caused by the last reply.
+    expect(commands[3].causationId).not.toBeNull();
+    expect(commands[3]).toMatchObject({
+      topic: 'example.payment.commands',
+      payload: { customerId: 'alice' },
+    });
+    // Its reply, when it comes, finds the saga finished and changes nothing.
+    expect(await deliverReply(db, saga, replyTo(ids, id, commands[3], OK))).toBe('FINISHED');
     // The charge carries the prices the reservation's reply brought (2·150 + 300).
     expect(commands[1].payload).toEqual({ customerId: 'alice', amountCents: 600 });
     const instance = await saga.find(db.manager, id);
@@ -112,6 +126,24 @@ describe('SagaOrchestrator on Postgres', () => {
       'takePayment:SUCCEEDED',
       'confirmStock:SUCCEEDED',
     ]);
+  });
+
+  it("takes a reply only from the participant asked: another's is refused and changes nothing", async () => {
+    const saga = orchestrator();
+    const id = await placeOrder(saga);
+    const reserve = await lastCommand(db, id);
+    const before = await saga.find(db.manager, id);
+    // Payment's reply type answering the command inventory was asked.
+    const forged = { ...replyTo(ids, id, reserve, PRICES), type: 'payment.charge.reply' };
+    await expect(deliverReply(db, saga, forged)).rejects.toThrow(SagaReplyError);
+    await expect(deliverReply(db, saga, forged)).rejects.toThrow(
+      /command to example.inventory but comes from example.payment/,
+    );
+    expect(await saga.find(db.manager, id)).toEqual(before);
+    expect(await commandsOf(db, id)).toHaveLength(1);
+    // The real participant's answer still applies.
+    expect(await answerLast(saga, id, PRICES)).toBe('APPLIED');
+    expect((await lastCommand(db, id)).type).toBe('payment.charge');
   });
 
   it('a failure in step 2 compensates step 1, and cancels the order with its reason', async () => {

@@ -8,11 +8,10 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { DEFAULTS } from '@app/dist-core/config';
+import { DEFAULTS, env, loadConfig } from '@app/dist-core/config';
 import { HashRing } from '@app/dist-core/hashing';
 import {
   ShardRouter,
-  parseShardUrls,
   rebalance,
   shardName,
   type ShardHandle,
@@ -21,7 +20,9 @@ import {
 
 const run = promisify(execFile);
 
-const OLD_URLS = parseShardUrls(process.env.ORDER_DB_SHARDS ?? DEFAULTS.ORDER_DB_SHARDS);
+const OLD_URLS = loadConfig({
+  ORDER_DB_SHARDS: env.postgresUrls(DEFAULTS.ORDER_DB_SHARDS),
+}).ORDER_DB_SHARDS;
 const NEW_DATABASE = 'orders_3';
 const NEW_URLS = [...OLD_URLS, withDatabase(OLD_URLS[0], NEW_DATABASE)];
 
@@ -43,7 +44,10 @@ function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
-/** Creates `database` (owned by the shards' role) unless it exists. */
+/**
+ * Creates `database` (owned by the shards' role, and like the shards infra:up makes, open to
+ * that role only) unless it exists.
+ */
 async function ensureDatabase(shardUrl: string, database: string): Promise<void> {
   const shard = new URL(shardUrl);
   const owner = decodeURIComponent(shard.username);
@@ -63,6 +67,7 @@ async function ensureDatabase(shardUrl: string, database: string): Promise<void>
       if (rowCount === 0) {
         await client
           .query(`CREATE DATABASE ${database}${owner ? ` OWNER "${owner}"` : ''}`)
+          .then(() => client.query(`REVOKE ALL ON DATABASE ${database} FROM PUBLIC`))
           .catch((error) => {
             if ((error as { code?: string }).code !== '42P04') throw error; // created meanwhile
           });

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { authorization, OPERATOR, type Caller } from './tokens.js';
 
 export type ServiceName = 'order' | 'payment' | 'inventory';
 
@@ -18,6 +19,11 @@ export const TEST_PORTS: Record<ServiceName, number> = {
   payment: TEST_PORT_BASE + 1,
   inventory: TEST_PORT_BASE + 2,
 };
+/** A port of a suite's own, `offset` above TEST_PORT_BASE (as an environment value). */
+export function testPort(offset: number): string {
+  return String(TEST_PORT_BASE + offset);
+}
+
 const PORT_VARIABLE: Record<ServiceName, string> = {
   order: 'ORDER_PORT',
   payment: 'PAYMENT_PORT',
@@ -46,17 +52,29 @@ export class RunningService {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** One JSON request to the service: its status and parsed body, whatever the status. */
+  /** fetch() on the service with the caller's token (an operator's unless a test says otherwise). */
+  async fetch(path: string, init: RequestInit = {}, as: Caller = OPERATOR): Promise<Response> {
+    const headers = new Headers(init.headers);
+    for (const [name, value] of Object.entries(await authorization(as))) headers.set(name, value);
+    return fetch(`${this.url}${path}`, { ...init, headers });
+  }
+
+  /** One JSON request to the service as `as`: its status and parsed body, whatever the status. */
   async request<T>(
     method: string,
     path: string,
     body?: unknown,
+    as: Caller = OPERATOR,
   ): Promise<{ status: number; body: T }> {
-    const response = await fetch(`${this.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const response = await this.fetch(
+      path,
+      {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      },
+      as,
+    );
     return { status: response.status, body: (await response.json()) as T };
   }
 

@@ -301,6 +301,18 @@ describe('TccBarrier: a Try that fails halfway', () => {
     expect(await readAccount(gid)).toEqual(ENDINGS['nothing happened']);
   });
 
+  it('refuses a repeated Try once its branch is settled, either way', async () => {
+    for (const settle of ['cancel', 'confirm'] as const) {
+      const gid = await openAccount();
+      expect(await deliver(gid, 'try', 'succeeds', false)).toBe('applied');
+      expect(await deliver(gid, 'try', 'succeeds', false)).toBe('duplicate');
+      expect(await deliver(gid, settle, 'succeeds', false)).toBe('applied');
+      const before = await readAccount(gid);
+      expect(await deliver(gid, 'try', 'succeeds', false)).toBe('refused');
+      expect(await readAccount(gid)).toEqual(before);
+    }
+  });
+
   it('refuses to run outside a transaction', async () => {
     await expect(
       barrier.cancel(db.manager, { gid: 'x', branch: BRANCH }, async () => undefined),

@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource, EntityManager } from 'typeorm';
 import { handleOnce, inboxMigrations } from '@app/dist-core/inbox';
-import { decodeEnvelope, type Envelope } from '@app/dist-core/kafka';
+import { decodeEnvelope, defineMessages, participant, type Envelope } from '@app/dist-core/kafka';
 import { Outbox, outboxMigrations } from '@app/dist-core/outbox';
 import { SnowflakeGenerator, fixedWorkerId } from '@app/dist-core/snowflake';
 import {
   TccAlreadyBegunError,
+  TccReplyError,
   TccBarrier,
   TccCoordinator,
   phaseTwoReplyPayload,
@@ -26,8 +27,25 @@ import { openTccTestDatabase } from './tcc-test-database.js';
  * how often and in which order: duplicates, reordering, lateness and loss of an instance.
  */
 
-const COMMANDS = { inventory: 'tcc-it.inventory.commands', payment: 'tcc-it.payment.commands' };
-const REPLIES = 'tcc-it.order.replies';
+const PARTICIPANTS = {
+  inventory: participant('tcc-it.inventory'),
+  payment: participant('tcc-it.payment'),
+};
+const COMMANDS = {
+  inventory: PARTICIPANTS.inventory.commands,
+  payment: PARTICIPANTS.payment.commands,
+};
+/** Each command and its reply type (`<command>.reply`), the reply on its sender's own topic. */
+const MESSAGES = defineMessages(
+  Object.fromEntries(
+    Object.values(PARTICIPANTS).flatMap((p) =>
+      ['try', 'confirm', 'cancel'].flatMap((op) => [
+        [`${p.name}.${op}`, p.command()],
+        [`${p.name}.${op}.reply`, p.reply()],
+      ]),
+    ),
+  ),
+);
 const PRICE_CENTS = 250;
 
 interface OrderInput {
@@ -163,8 +181,7 @@ async function participate<P extends BranchPayload>(
       reply = phaseTwoReplyPayload(outcome);
     }
     await outbox.enqueue(manager, {
-      topic: REPLIES,
-      type: `${envelope.type}.reply`,
+      ...MESSAGES.route(`${envelope.type}.reply`),
       correlationId: envelope.correlationId,
       causationId: envelope.id,
       payload: reply,
@@ -221,6 +238,7 @@ function orderDefinition(): TccDefinition<OrderInput> {
 /** One coordinator instance; two over the same definition are two service instances. */
 function orderTcc(clock: { now(): number }, owner = 'instance-a', definition = orderDefinition()) {
   return new TccCoordinator(definition, outbox, {
+    messages: MESSAGES,
     tryTimeoutMs: 5_000,
     retryBaseMs: 1_000,
     retryMaxMs: 4_000,
@@ -390,6 +408,36 @@ describe('TccCoordinator on Postgres', () => {
     await expect(
       db.transaction((m) => coordinator.begin(m, gid, { customerId, items: [] })),
     ).rejects.toBeInstanceOf(TccAlreadyBegunError);
+  });
+
+  it("takes a branch's reply only from its participant: another's is refused and changes nothing", async () => {
+    const coordinator = orderTcc(testClock());
+    const { skus, customerId } = await seed({ a: 10 }, 10_000);
+    const gid = await placeOrder(coordinator, {
+      customerId,
+      items: [{ sku: skus.a, quantity: 1 }],
+    });
+    const [inventoryTry] = await take(gid);
+    const before = await coordinator.find(db.manager, gid);
+    // Payment's reply type (its own topic) answering the command inventory was asked.
+    const forged: Envelope = {
+      id: ids.nextId(),
+      type: 'tcc-it.payment.try.reply',
+      correlationId: gid,
+      causationId: inventoryTry.id,
+      createdAt: new Date().toISOString(),
+      payload: { outcome: 'SUCCESS', totalCents: 1 },
+    };
+    await expect(deliver(coordinator, forged)).rejects.toThrow(TccReplyError);
+    await expect(deliver(coordinator, forged)).rejects.toThrow(/comes from tcc-it.payment/);
+    expect(await coordinator.find(db.manager, gid)).toEqual(before);
+    expect(await take(gid)).toEqual([]);
+
+    // The real participant's answer still applies.
+    expect(await deliver(coordinator, inventoryTry)).toBe('applied');
+    const { log } = await pump(coordinator, gid);
+    expect(log[0]).toBe('tcc-it.inventory.try.reply → APPLIED');
+    expect(await orderOf(gid)).toEqual({ status: 'COMPLETED', reason: null });
   });
 
   it('a failed Try cancels every tried branch: payment refuses, inventory is released', async () => {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import { ensureTestDatabase, testDatabaseUrl } from '../support/test-database.js';
 
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATABASE = 'test_tcc';
 
 /**
@@ -14,15 +14,14 @@ export async function openTccTestDatabase(
   poolSize: number,
   setupSql: string[] = [],
 ): Promise<DataSource> {
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  const admin = new pg.Client({ connectionString: testDatabaseUrl('postgres') });
   await admin.connect();
   try {
     await admin.query(`SELECT pg_advisory_lock(hashtext('${DATABASE}'))`);
-    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
-    if (found.rowCount === 0) await admin.query(`CREATE DATABASE ${DATABASE} OWNER app`);
+    const url = await ensureTestDatabase(DATABASE);
     const dataSource = new DataSource({
       type: 'postgres',
-      url: `postgres://app:app@127.0.0.1:5432/${DATABASE}`,
+      url,
       migrations,
       // Commits need not wait for the WAL flush in a throwaway test database: locking and
       // visibility, which the tests are about, are the same; the fsync wait is not.

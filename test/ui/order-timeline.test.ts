@@ -2,18 +2,21 @@
 // by playwright-core, against the three built services on the real Kafka, Postgres and Redis:
 // orders placed through the API are found in the page's recent list or by URL, their timeline
 // follows them from PENDING to COMPLETED or CANCELLED, compensations shown apart from the steps.
+// The page is the operator's: it signs in through the real issuer's login page (authorization
+// code + PKCE) before it shows anything, and signs out there too.
 // Screenshots go to test-artifacts/ (git-ignored).
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { DEFAULTS } from '@app/dist-core/config';
+import { DEFAULTS, env, loadConfig, localSecret } from '@app/dist-core/config';
 import { HashRing } from '@app/dist-core/hashing';
 import { shardName } from '@app/dist-core/sharding';
 import { composeSnowflakeId, MAX_WORKER_ID } from '@app/dist-core/snowflake';
 import { runSuffix } from '../messaging/support/kafka.js';
 import { startService, type RunningService } from '../support/services.js';
+import { asCustomer } from '../support/tokens.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = resolve('test-artifacts');
@@ -41,7 +44,9 @@ async function parkedSagaOrder(customerId: string, sku: string): Promise<string>
     workerId: MAX_WORKER_ID,
     sequence: Math.floor(Math.random() * 4096),
   });
-  const shardUrls = DEFAULTS.ORDER_DB_SHARDS.split(',');
+  const shardUrls = loadConfig({
+    ORDER_DB_SHARDS: env.postgresUrls(DEFAULTS.ORDER_DB_SHARDS),
+  }).ORDER_DB_SHARDS;
   // The order service's routing: HashRing over `shard-i` (apps/order/src/shards/order-shards.ts).
   const ring = new HashRing(shardUrls.map((_, i) => shardName(i)));
   const db = new pg.Client({ connectionString: shardUrls[ring.ownerIndex(id)] });
@@ -96,14 +101,42 @@ describe('the /ui page in headless Chromium', () => {
   let rich: string;
   let poor: string;
 
-  const call = async <T>(service: RunningService, method: string, path: string, body?: unknown) => {
-    const { status, body: json } = await service.request<T>(method, path, body);
+  const call = async <T>(
+    service: RunningService,
+    method: string,
+    path: string,
+    body?: unknown,
+    as?: Parameters<RunningService['request']>[3],
+  ) => {
+    const { status, body: json } = await service.request<T>(method, path, body, as);
     if (status >= 400) throw new Error(`${method} ${path}: ${status} ${JSON.stringify(json)}`);
     return json;
   };
 
+  /** Customers place their orders with their own tokens; the operator watches on the page. */
   const place = (strategy: 'saga' | 'tcc', customerId: string, sku: string, quantity: number) =>
-    call<Order>(order, 'POST', '/orders', { customerId, items: [{ sku, quantity }], strategy });
+    call<Order>(
+      order,
+      'POST',
+      '/orders',
+      { customerId, items: [{ sku, quantity }], strategy },
+      asCustomer(customerId),
+    );
+
+  /** Through the issuer's own login page, as the operator does it: /ui → Sign in → back. */
+  const signIn = async (target: Page) => {
+    const password = localSecret('operator-password');
+    if (!password)
+      throw new Error('the local secret operator-password is missing (npm run infra:up)');
+    await target.goto(`${order.url}/ui/`);
+    await target.locator('#sign-in').click();
+    await target.locator('#username').waitFor({ timeout: 15_000 });
+    expect(new URL(target.url()).origin).not.toBe(new URL(order.url).origin);
+    await target.locator('#username').fill('operator');
+    await target.locator('#password').fill(password);
+    await target.locator('button[type=submit]', { hasText: 'Sign in' }).click();
+    await target.locator('#console').waitFor({ state: 'visible', timeout: 15_000 });
+  };
 
   const screenshot = async (name: string) => {
     const path = `${ARTIFACTS}/${name}.png`;
@@ -142,6 +175,7 @@ describe('the /ui page in headless Chromium', () => {
       headless: true,
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page);
 
     coffee = `ui-${RUN}-coffee`;
     scarce = `ui-${RUN}-scarce`;
@@ -168,7 +202,45 @@ describe('the /ui page in headless Chromium', () => {
     await Promise.all([order, payment, inventory].map((s) => s?.stop()));
   });
 
-  it('serves the page and its assets, and 404s anything else under /ui', async () => {
+  it('shows nothing but the sign-in to a browser that has not signed in', async () => {
+    const stranger = await browser.newPage();
+    try {
+      await stranger.goto(`${order.url}/ui?order=1`);
+      await stranger.locator('#signed-out').waitFor({ state: 'visible' });
+      expect(await stranger.locator('#console').isHidden()).toBe(true);
+      expect(await stranger.locator('#sign-out').isHidden()).toBe(true);
+    } finally {
+      await stranger.close();
+    }
+  });
+
+  it('keeps the token in this tab only and sends it on its API calls', async () => {
+    // Evaluated in the page (a string: the browser's globals are not this file's).
+    const stored = await page.evaluate(
+      '({ session: Object.keys(sessionStorage), local: localStorage.length })',
+    );
+    expect(stored).toEqual({ session: ['orders-ui.session'], local: 0 });
+    const calls: (string | null)[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname.startsWith('/admin/'))
+        calls.push(request.headers().authorization ?? null);
+    });
+    await page.goto(`${order.url}/ui`);
+    await page.locator('#parked').waitFor();
+    await page.waitForTimeout(500);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every((header) => /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/.test(header ?? ''))).toBe(
+      true,
+    );
+  });
+
+  it('serves the page, its assets and its sign-in settings publicly, and 404s anything else under /ui', async () => {
+    const settings = await fetch(`${order.url}/ui/config.json`);
+    expect(settings.status).toBe(200);
+    expect(await settings.json()).toEqual({
+      issuer: process.env.AUTH_ISSUER ?? DEFAULTS.AUTH_ISSUER,
+      clientId: 'orders-ui',
+    });
     const html = await fetch(`${order.url}/ui`);
     expect(html.status).toBe(200);
     expect(html.headers.get('content-type')).toMatch(/^text\/html/);
@@ -220,7 +292,7 @@ describe('the /ui page in headless Chromium', () => {
     const oldestListed = ids.at(-1)!;
     if (oldestListed <= BigInt(placed.id)) expect(items.map((o) => o.id)).toContain(placed.id);
     else expect(items).toHaveLength(100);
-    const bad = await fetch(`${order.url}/admin/orders?limit=0`);
+    const bad = await order.fetch('/admin/orders?limit=0');
     expect(bad.status).toBe(400);
     expect(JSON.stringify(await bad.json())).toContain('limit');
   });
@@ -293,7 +365,7 @@ describe('the /ui page in headless Chromium', () => {
     ]);
     // Settled: no longer parked, and a second retry is refused by the admin API.
     expect(await page.locator(`#parked-sagas tr[data-saga-id="${id}"]`).count()).toBe(0);
-    const again = await fetch(`${order.url}/admin/sagas/${id}/retry`, { method: 'POST' });
+    const again = await order.fetch(`/admin/sagas/${id}/retry`, { method: 'POST' });
     expect(again.status).toBe(409);
     await screenshot('ui-parked-saga-retried');
   });
@@ -306,5 +378,15 @@ describe('the /ui page in headless Chromium', () => {
     await page.locator('#lookup button').click();
     await page.locator('#timeline-error', { hasText: '400' }).waitFor();
     expect(await page.locator('#timeline-error').textContent()).toMatch(/id must be a positive/);
+  });
+
+  it('signs out at the issuer and comes back signed out', async () => {
+    await page.goto(`${order.url}/ui`);
+    await page.locator('#sign-out').click();
+    // The issuer asks before it ends its session, then sends the browser back to /ui/.
+    await page.locator('button', { hasText: 'Yes, sign me out' }).click();
+    await page.locator('#signed-out').waitFor({ state: 'visible', timeout: 15_000 });
+    expect(new URL(page.url()).pathname).toBe('/ui/');
+    expect(await page.evaluate("sessionStorage.getItem('orders-ui.session')")).toBeNull();
   });
 });

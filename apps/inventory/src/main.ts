@@ -1,6 +1,6 @@
 import { bootstrapService } from '@app/dist-core/bootstrap';
 import { orderFlowMessages } from '@app/dist-core/contracts';
-import { tccBarrierMigrations } from '@app/dist-core/tcc';
+import { tccBarrierMigrations, tccBarrierRetention } from '@app/dist-core/tcc';
 import { inventoryConfig } from './config.js';
 import { InventoryModule } from './inventory.module.js';
 import { inventoryMigrations } from './products/inventory.migrations.js';
@@ -16,6 +16,7 @@ await bootstrapService({
       name: 'inventory',
       url: config.INVENTORY_DB_URL,
       migrations: [...tccBarrierMigrations, ...inventoryMigrations],
+      retention: [tccBarrierRetention],
     },
   ],
   messages: orderFlowMessages,

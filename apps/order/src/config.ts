@@ -20,6 +20,8 @@ export const orderConfig = {
    * terminal within 30 s: 15 s of trying, then compensations that each take a round trip.
    */
   ORDER_FLOW_TIMEOUT_MS: env.integer(15_000, 1, 600_000),
+  /** The issuer's client id of the /ui page (a public client: authorization code + PKCE). */
+  AUTH_UI_CLIENT_ID: env.word('orders-ui'),
 };
 
 export type OrderConfig = ConfigOf<typeof orderConfig>;

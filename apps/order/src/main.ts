@@ -4,7 +4,7 @@ import { sagaMigrations } from '@app/dist-core/saga';
 import { tccCoordinatorMigrations } from '@app/dist-core/tcc';
 import { orderConfig } from './config.js';
 import { OrderModule } from './order.module.js';
-import { orderMigrations } from './orders/order.migrations.js';
+import { idempotencyKeyRetention, orderMigrations } from './orders/order.migrations.js';
 import { orderShardDatabase } from './shards/order-shards.js';
 
 await bootstrapService({
@@ -20,6 +20,7 @@ await bootstrapService({
       name: orderShardDatabase(shard),
       url,
       migrations: [...orderMigrations, ...sagaMigrations, ...tccCoordinatorMigrations],
+      retention: [idempotencyKeyRetention],
     })),
   messages: orderFlowMessages,
 });

@@ -1,6 +1,6 @@
 import { bootstrapService } from '@app/dist-core/bootstrap';
 import { orderFlowMessages } from '@app/dist-core/contracts';
-import { tccBarrierMigrations } from '@app/dist-core/tcc';
+import { tccBarrierMigrations, tccBarrierRetention } from '@app/dist-core/tcc';
 import { accountsMigrations } from './accounts/accounts.migrations.js';
 import { paymentConfig } from './config.js';
 import { PaymentModule } from './payment.module.js';
@@ -16,6 +16,7 @@ await bootstrapService({
       name: 'payment',
       url: config.PAYMENT_DB_URL,
       migrations: [...tccBarrierMigrations, ...accountsMigrations],
+      retention: [tccBarrierRetention],
     },
   ],
   messages: orderFlowMessages,

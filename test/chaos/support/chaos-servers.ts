@@ -3,12 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { secretsDir } from '@app/dist-core/config';
+import { infraSecret } from '../../support/secrets.js';
 
 /**
  * The chaos suite's own servers: a Postgres cluster, three Redis nodes and a Kafka broker on
  * ports of their own, with their state under .infra/chaos. The suite crashes and stops them at
  * will, which it must never do to the shared servers (5432, 6379-6381, 9092) other suites and
  * people use. Every run starts from empty data, so leftovers of an aborted run cannot leak in.
+ * The same roles and passwords as the shared servers: the Postgres roles and databases come
+ * from scripts/infra/postgres.sh, the Redis nodes from redis.sh, both with infra:up's secrets.
  */
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 export const CHAOS_INFRA_DIR = join(REPO_ROOT, '.infra', 'chaos');
@@ -28,13 +32,20 @@ export const CHAOS_PORTS = {
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const PG_DIR = join(CHAOS_INFRA_DIR, 'postgres');
 const PG_DATA = join(PG_DIR, 'data');
-const PG_DATABASES = ['orders_0', 'orders_1', 'orders_2', 'payment', 'inventory'];
-const pgUrl = (db: string) => `postgres://app:app@127.0.0.1:${CHAOS_PORTS.postgres}/${db}`;
+/** A database as its owner role (orders_* belong to `order`), with infra:up's password for it. */
+function pgUrl(db: string): string {
+  const role = db.startsWith('orders_') ? 'order' : db;
+  const password = encodeURIComponent(infraSecret(`postgres-${role}`));
+  return `postgres://${role}:${password}@127.0.0.1:${CHAOS_PORTS.postgres}/${db}`;
+}
+const redisPassword = encodeURIComponent(infraSecret('redis'));
 
 /** The environment that points a service at these servers (CONTRACT.md's variable names). */
 export const CHAOS_SERVICE_ENV: Record<string, string> = {
   KAFKA_BROKERS: `127.0.0.1:${CHAOS_PORTS.kafka}`,
-  REDIS_NODES: CHAOS_PORTS.redis.map((port) => `redis://127.0.0.1:${port}`).join(','),
+  REDIS_NODES: CHAOS_PORTS.redis
+    .map((port) => `redis://:${redisPassword}@127.0.0.1:${port}`)
+    .join(','),
   ORDER_DB_SHARDS: ['orders_0', 'orders_1', 'orders_2'].map(pgUrl).join(','),
   PAYMENT_DB_URL: pgUrl('payment'),
   INVENTORY_DB_URL: pgUrl('inventory'),
@@ -44,6 +55,9 @@ export const chaosDatabaseUrl = pgUrl;
 const infraEnv = {
   ...process.env,
   INFRA_DIR: CHAOS_INFRA_DIR,
+  // The shared servers' secrets, not a second set under .infra/chaos: the URLs above use them.
+  SECRETS_DIR: secretsDir(),
+  PG_PORT: String(CHAOS_PORTS.postgres),
   KAFKA_PORT: String(CHAOS_PORTS.kafka),
   KAFKA_CONTROLLER_PORT: String(CHAOS_PORTS.kafkaController),
 };
@@ -84,7 +98,11 @@ async function pgRunning(): Promise<boolean> {
 }
 
 export const chaosPostgres = {
-  /** A fresh cluster with role app and the five databases (any previous one is discarded). */
+  /**
+   * A fresh cluster with the services' roles and databases, provisioned by infra:up's own
+   * script (any previous cluster is discarded). Trust auth: the suite is about crashes, and
+   * the script reaches the superuser over TCP only that way (there is no Unix socket).
+   */
   async create(): Promise<void> {
     await this.stopIfRunning();
     rmSync(PG_DIR, { recursive: true, force: true });
@@ -103,13 +121,7 @@ export const chaosPostgres = {
       '-N',
     ]);
     await this.start();
-    const sql = [
-      "CREATE ROLE app LOGIN PASSWORD 'app'",
-      ...PG_DATABASES.map((db) => `CREATE DATABASE ${db} OWNER app`),
-    ];
-    const psql = ['-X', '-q', '-h', '127.0.0.1', '-p', String(CHAOS_PORTS.postgres), '-U'];
-    for (const statement of sql)
-      await run('psql', [...psql, 'postgres', '-d', 'postgres', '-c', statement]);
+    await run('bash', ['scripts/infra/postgres.sh', 'start']);
   },
   async start(): Promise<void> {
     // TCP only (no Unix socket beside the shared cluster's); -w waits until it accepts connections.

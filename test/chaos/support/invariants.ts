@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { authorization, OPERATOR } from '../../support/tokens.js';
 import { chaosDatabaseUrl } from './chaos-servers.js';
 import type { Fleet } from './fleet.js';
 import type { Customer, OrderIntent, Product } from './workload.js';
@@ -59,7 +60,10 @@ export async function waitUntilTerminal(ids: string[], deadline: number): Promis
 }
 
 async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const response = await fetch(url, {
+    headers: await authorization(OPERATOR),
+    signal: AbortSignal.timeout(10_000),
+  });
   return { status: response.status, body: (await response.json()) as T };
 }
 

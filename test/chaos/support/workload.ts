@@ -1,3 +1,4 @@
+import { authorization } from '../../support/tokens.js';
 import type { Random } from './random.js';
 import type { Fleet } from './fleet.js';
 import type { Timeline } from './timeline.js';
@@ -111,7 +112,7 @@ export class Workload {
       };
       this.intents.push(intent);
       await this.place(intent, random);
-      if (intent.orderId) await this.awaitOutcome(intent.orderId);
+      if (intent.orderId) await this.awaitOutcome(intent.orderId, intent.request.customerId);
       await sleep(random.int(50, 250));
     }
   }
@@ -122,11 +123,13 @@ export class Workload {
    * without waiting soon outrun a loaded 2-core machine, and the retries of a backlog that
    * only grows make it grow faster; that is an overload test, not this one.
    */
-  private async awaitOutcome(orderId: string): Promise<void> {
+  private async awaitOutcome(orderId: string, customerId: string): Promise<void> {
     const deadline = Date.now() + OUTCOME_WAIT_MS;
     while (Date.now() < deadline) {
       try {
+        // The customer follows its own order, with its own token.
         const response = await fetch(`${this.fleet.url('order')}/orders/${orderId}`, {
+          headers: await authorization({ customerId }),
           signal: AbortSignal.timeout(5_000),
         });
         const { status } = (await response.json()) as { status?: string };
@@ -155,7 +158,12 @@ export class Workload {
       try {
         const response = await fetch(`${this.fleet.url('order')}/orders`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': intent.key },
+          headers: {
+            'content-type': 'application/json',
+            'idempotency-key': intent.key,
+            // Placed by its customer, as a shop's front end would on its behalf.
+            ...(await authorization({ customerId: intent.request.customerId })),
+          },
           body: JSON.stringify(intent.request),
           signal: AbortSignal.timeout(10_000),
         });

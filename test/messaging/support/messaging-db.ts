@@ -1,11 +1,10 @@
 import { DataSource } from 'typeorm';
-import { freshTestSchema } from '../../support/test-database.js';
+import { freshTestSchema, testDatabaseUrl } from '../../support/test-database.js';
 import { inboxMigrations } from '@app/dist-core/inbox';
 import { outboxMigrations } from '@app/dist-core/outbox';
 
 /** The messaging tests' own database; each test file works in its own schema of it. */
 export const TEST_DATABASE = 'test_messaging';
-export const TEST_DATABASE_URL = `postgres://app:app@127.0.0.1:5432/${TEST_DATABASE}`;
 
 /**
  * A DataSource on a fresh schema (dropped and recreated) with the outbox and inbox tables,
@@ -23,7 +22,7 @@ export async function openSchema(schema: string, poolSize = 3): Promise<DataSour
 export function schemaDataSource(schema: string, poolSize = 3): DataSource {
   return new DataSource({
     type: 'postgres',
-    url: TEST_DATABASE_URL,
+    url: testDatabaseUrl(TEST_DATABASE),
     schema,
     migrations: [...outboxMigrations, ...inboxMigrations],
     extra: { max: poolSize, options: `-c search_path=${schema}` },

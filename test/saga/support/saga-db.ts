@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { freshTestSchema } from '../../support/test-database.js';
+import { freshTestSchema, testDatabaseUrl } from '../../support/test-database.js';
 import type { Envelope } from '@app/dist-core/kafka';
 import { handleOnce, inboxMigrations } from '@app/dist-core/inbox';
 import { outboxMigrations } from '@app/dist-core/outbox';
@@ -10,18 +10,17 @@ import {
   type SagaOrchestratorOptions,
   type SagaReplyPayload,
 } from '@app/dist-core/saga';
-import { exampleOrderSaga } from '@app/dist-core/saga/testing';
+import { exampleMessages, exampleOrderSaga } from '@app/dist-core/saga/testing';
 import type { Clock, SnowflakeGenerator } from '@app/dist-core/snowflake';
 
 /** The saga tests' own database; each test file works in its own schema of it. */
 const TEST_DATABASE = 'test_saga';
-const TEST_DATABASE_URL = `postgres://app:app@127.0.0.1:5432/${TEST_DATABASE}`;
 
 /** A pool on one schema of the test database (a second "process" opens another). */
 export function sagaDataSource(schema: string, poolSize = 4): DataSource {
   return new DataSource({
     type: 'postgres',
-    url: TEST_DATABASE_URL,
+    url: testDatabaseUrl(TEST_DATABASE),
     migrations: [...outboxMigrations, ...inboxMigrations, ...sagaMigrations],
     extra: { max: poolSize, options: `-c search_path=${schema}` },
   });
@@ -55,6 +54,7 @@ export const orderSagaWithHooks = exampleOrderSaga
 
 /** Short timeouts and deterministic jitter (always the longest delay) for the saga tests. */
 export const TEST_SAGA_OPTIONS: SagaOrchestratorOptions = {
+  messages: exampleMessages,
   stepTimeoutMs: 1_000,
   sagaTimeoutMs: 60_000,
   maxStepAttempts: 2,

@@ -17,12 +17,12 @@ export class CreateProductDto {
   @ApiProperty({
     type: 'integer',
     example: 4999,
-    minimum: 0,
+    minimum: 1,
     maximum: MAX_CENTS,
-    description: 'Unit price in cents',
+    description: 'Unit price in cents (positive: the order service takes no price of 0)',
   })
   @IsInt()
-  @Min(0)
+  @Min(1)
   @Max(MAX_CENTS)
   priceCents: number;
 

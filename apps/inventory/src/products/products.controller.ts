@@ -8,9 +8,11 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { AllowCustomers } from '@app/dist-core/auth';
 import { CreateProductDto, ProductDto, RestockDto, SkuParams } from './product.dto.js';
 import { ProductsService } from './products.service.js';
 
+/** Operators create and restock products; anyone with a token may read one. */
 @ApiTags('products')
 @Controller('products')
 export class ProductsController {
@@ -26,6 +28,7 @@ export class ProductsController {
   }
 
   @Get(':sku')
+  @AllowCustomers()
   @ApiOperation({ summary: 'A product with its price and stock figures' })
   @ApiOkResponse({ type: ProductDto, description: 'The product' })
   @ApiBadRequestResponse({ description: 'The SKU has illegal characters or length' })

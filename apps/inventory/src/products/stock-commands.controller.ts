@@ -1,24 +1,27 @@
 import { orderFlowMessages, type StockCommand } from '@app/dist-core/contracts';
-import { OnMessage, type Envelope } from '@app/dist-core/kafka';
+import { InvalidMessageError, OnMessage, type Envelope } from '@app/dist-core/kafka';
 import { BarrierParticipant, type ReplyRoute } from '@app/dist-core/tcc';
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { commandLines, commandOrderId } from './stock-command.js';
-import { StockLedger } from './stock-ledger.js';
+import { ReservationMismatchError, StockLedger } from './stock-ledger.js';
 
-const SAGA_REPLY: ReplyRoute = orderFlowMessages.route('saga.reply');
-const TCC_REPLY: ReplyRoute = orderFlowMessages.route('tcc.reply');
+// Inventory's own reply topic: the only one it may write, so the order service knows the sender.
+const SAGA_REPLY: ReplyRoute = orderFlowMessages.route('inventory.saga.reply');
+const TCC_REPLY: ReplyRoute = orderFlowMessages.route('inventory.tcc.reply');
 
 /**
  * Inventory's part of both order flows. A saga's reserve / confirm / release and a TCC's
  * try / confirm / cancel are the same three barrier operations on the same stock; only the
  * reply type differs, so that each reply reaches its own engine.
  *
- * Replies (payloads of `saga.reply` / `tcc.reply`):
+ * Replies (payloads of `inventory.saga.reply` / `inventory.tcc.reply`, on inventory.replies):
  *   reserve, try      {outcome: 'SUCCESS', items: [{sku, quantity, unitPriceCents}], totalCents}
  *                     {outcome: 'FAILURE', reason: 'OUT_OF_STOCK' | 'UNKNOWN_PRODUCT' | 'REFUSED'}
  *   confirm, release  {outcome: 'SUCCESS'} or {outcome: 'FAILURE', reason: 'REFUSED'}
  * REFUSED: the order's branch was already settled the other way (e.g. a try after its cancel).
+ * Every command names the order's lines; a confirm or release whose lines are not the ones its
+ * try reserved is dead-lettered and changes nothing.
  */
 @Controller()
 export class StockCommandsController {
@@ -67,15 +70,31 @@ export class StockCommandsController {
 
   private sell(command: Envelope<StockCommand>, reply: ReplyRoute) {
     const orderId = commandOrderId(command);
-    return this.participant.confirm(command, reply, (manager) =>
-      this.ledger.sell(manager, orderId),
+    const lines = commandLines(command);
+    return refusingMismatch(
+      this.participant.confirm(command, reply, (manager) =>
+        this.ledger.sell(manager, orderId, lines),
+      ),
     );
   }
 
   private release(command: Envelope<StockCommand>, reply: ReplyRoute) {
     const orderId = commandOrderId(command);
-    return this.participant.cancel(command, reply, (manager) =>
-      this.ledger.release(manager, orderId),
+    const lines = commandLines(command);
+    return refusingMismatch(
+      this.participant.cancel(command, reply, (manager) =>
+        this.ledger.release(manager, orderId, lines),
+      ),
     );
+  }
+}
+
+/** A settlement naming other lines than the reservation: rolled back whole, then dead-lettered. */
+async function refusingMismatch<T>(handled: Promise<T>): Promise<T> {
+  try {
+    return await handled;
+  } catch (error) {
+    if (error instanceof ReservationMismatchError) throw new InvalidMessageError(error.message);
+    throw error;
   }
 }

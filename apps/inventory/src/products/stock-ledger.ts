@@ -115,22 +115,25 @@ export class StockLedger {
   }
 
   /** The order's reserved units become sold. */
-  sell(manager: EntityManager, orderId: string): Promise<void> {
-    return this.settle(manager, orderId, 'SOLD', 'sold = sold + $2');
+  sell(manager: EntityManager, orderId: string, lines: OrderLine[]): Promise<void> {
+    return this.settle(manager, orderId, lines, 'SOLD', 'sold = sold + $2');
   }
 
   /** The order's reserved units become available again. */
-  release(manager: EntityManager, orderId: string): Promise<void> {
-    return this.settle(manager, orderId, 'RELEASED', 'available = available + $2');
+  release(manager: EntityManager, orderId: string, lines: OrderLine[]): Promise<void> {
+    return this.settle(manager, orderId, lines, 'RELEASED', 'available = available + $2');
   }
 
   /**
    * Moves each of the order's reservations out of `reserved` once: only rows still RESERVED
    * move, so even a second settlement (which the barrier already prevents) changes nothing.
+   * The command must name exactly the reserved lines; otherwise it was not sent for this
+   * reservation, and the error rolls the whole settlement back.
    */
   private async settle(
     manager: EntityManager,
     orderId: string,
+    lines: OrderLine[],
     status: 'SOLD' | 'RELEASED',
     destination: string,
   ): Promise<void> {
@@ -141,6 +144,9 @@ export class StockLedger {
        RETURNING sku, quantity`,
       [orderId, status],
     );
+    if (!sameLines(settled, lines)) {
+      throw new ReservationMismatchError(orderId);
+    }
     for (const line of inLockOrder(settled)) {
       await manager.query(
         `UPDATE products SET reserved = reserved - $2, ${destination}, updated_at = now()
@@ -149,6 +155,20 @@ export class StockLedger {
       );
     }
   }
+}
+
+/** A settlement whose lines are not the ones its order's Try reserved. */
+export class ReservationMismatchError extends Error {
+  constructor(orderId: string) {
+    super(`Order ${orderId}: the command's lines are not the reserved ones`);
+    this.name = 'ReservationMismatchError';
+  }
+}
+
+function sameLines(reserved: OrderLine[], lines: OrderLine[]): boolean {
+  if (reserved.length !== lines.length) return false;
+  const quantities = new Map(lines.map((line) => [line.sku, line.quantity]));
+  return reserved.every((line) => quantities.get(line.sku) === Number(line.quantity));
 }
 
 function inLockOrder<L extends { sku: string }>(lines: L[]): L[] {

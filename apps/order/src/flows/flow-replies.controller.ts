@@ -9,15 +9,19 @@ import { TccReplyError } from '@app/dist-core/tcc';
 import { PricingError } from '../orders/order.js';
 import { OrderShards } from '../shards/order-shards.js';
 import { OrderFlows } from './order-flows.js';
+import { checkParticipantReply } from './participant-reply.js';
 
 /** The inbox's consumer name for the replies the order service takes. */
 const CONSUMER = 'order';
 
 /**
- * Participants' replies, handed to the engine that sent the command. Each runs on the shard of
- * the order (the envelope's correlation id) inside `handleOnce`: the inbox row, the flow's
- * transition, its next command and the order's terminal status commit in one transaction, so
- * a redelivered reply changes nothing. Late and stale replies are normal and only logged.
+ * Participants' replies, handed to the engine that sent the command. Each participant writes its
+ * own reply topic (inventory.replies, payment.replies), and the engines apply a reply only if it
+ * comes from the participant whose command it answers. Each runs on the shard of the order (the
+ * envelope's correlation id) inside `handleOnce`: the inbox row, the flow's transition, its next
+ * command and the order's terminal status commit in one transaction, so a redelivered reply
+ * changes nothing. Late and stale replies are normal and only logged; a reply that is not a
+ * valid answer is dead-lettered and changes nothing.
  */
 @Controller()
 export class FlowRepliesController {
@@ -28,20 +32,31 @@ export class FlowRepliesController {
     private readonly flows: OrderFlows,
   ) {}
 
-  @OnMessage(orderFlowMessages, 'saga.reply')
-  async sagaReply(@Payload() envelope: Envelope<ParticipantReply>): Promise<void> {
-    await this.apply(envelope, (manager) => this.flows.saga.handleReply(manager, envelope));
+  @OnMessage(orderFlowMessages, 'inventory.saga.reply')
+  inventorySagaReply(@Payload() envelope: Envelope<ParticipantReply>): Promise<void> {
+    return this.apply(envelope, (manager) => this.flows.saga.handleReply(manager, envelope));
   }
 
-  @OnMessage(orderFlowMessages, 'tcc.reply')
-  async tccReply(@Payload() envelope: Envelope<ParticipantReply>): Promise<void> {
-    await this.apply(envelope, (manager) => this.flows.tcc.handleReply(manager, envelope));
+  @OnMessage(orderFlowMessages, 'payment.saga.reply')
+  paymentSagaReply(@Payload() envelope: Envelope<ParticipantReply>): Promise<void> {
+    return this.apply(envelope, (manager) => this.flows.saga.handleReply(manager, envelope));
+  }
+
+  @OnMessage(orderFlowMessages, 'inventory.tcc.reply')
+  inventoryTccReply(@Payload() envelope: Envelope<ParticipantReply>): Promise<void> {
+    return this.apply(envelope, (manager) => this.flows.tcc.handleReply(manager, envelope));
+  }
+
+  @OnMessage(orderFlowMessages, 'payment.tcc.reply')
+  paymentTccReply(@Payload() envelope: Envelope<ParticipantReply>): Promise<void> {
+    return this.apply(envelope, (manager) => this.flows.tcc.handleReply(manager, envelope));
   }
 
   private async apply(
     envelope: Envelope,
     handle: (manager: EntityManager) => Promise<string>,
   ): Promise<void> {
+    checkParticipantReply(envelope);
     const { dataSource } = this.shards.forKey(envelope.correlationId);
     let result = 'DUPLICATE';
     try {

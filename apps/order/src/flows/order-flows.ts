@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { SERVICE_CONFIG, ServiceIds } from '@app/dist-core/bootstrap';
+import { orderFlowMessages } from '@app/dist-core/contracts';
 import { Outbox } from '@app/dist-core/outbox';
 import { SagaOrchestrator, SagaRecovery, type SagaHistoryEntry } from '@app/dist-core/saga';
 import { TccCoordinator, TccRecovery, type TccHistoryEntry } from '@app/dist-core/tcc';
@@ -56,10 +57,12 @@ export class OrderFlows implements OnApplicationBootstrap, OnModuleDestroy {
     const outbox = new Outbox(ids);
     const stepTimeoutMs = config.ORDER_STEP_TIMEOUT_MS;
     this.saga = new SagaOrchestrator([orderSaga], outbox, {
+      messages: orderFlowMessages,
       stepTimeoutMs,
       sagaTimeoutMs: config.ORDER_FLOW_TIMEOUT_MS,
     });
     this.tcc = new TccCoordinator(orderTcc, outbox, {
+      messages: orderFlowMessages,
       tryTimeoutMs: config.ORDER_FLOW_TIMEOUT_MS,
       // A Confirm or Cancel without an answer is re-sent after half to one step timeout (equal
       // jitter), then backs off to twice that: as patient as a saga's command.

@@ -4,6 +4,7 @@ import { metricsRegistry, ServiceMetrics } from '@app/dist-core/metrics';
 import { countParkedSagas } from '@app/dist-core/saga';
 import { ORDER_SAGA } from '../flows/saga/order.saga.js';
 import { OrderShards } from '../shards/order-shards.js';
+import { CANCEL_REASONS, ORDER_STATUSES, ORDER_STRATEGIES } from './order.js';
 
 /**
  * A gauge, not a counter: each scrape counts the rows of every shard, so the figures are exact
@@ -56,7 +57,11 @@ export class OrderMetrics implements OnModuleInit {
     );
     const totals = new Map<string, { labels: Record<string, string>; count: number }>();
     for (const row of perShard.flat()) {
-      const labels = { strategy: row.strategy, status: row.status, reason: row.reason ?? '' };
+      const labels = {
+        strategy: closed(ORDER_STRATEGIES, row.strategy),
+        status: closed(ORDER_STATUSES, row.status),
+        reason: row.reason === null ? '' : closed(CANCEL_REASONS, row.reason),
+      };
       const key = `${labels.strategy}/${labels.status}/${labels.reason}`;
       const total = totals.get(key) ?? { labels, count: 0 };
       total.count += row.count;
@@ -78,4 +83,12 @@ export class OrderMetrics implements OnModuleInit {
       for (const [sagaType, parked] of counts) parkedSagas.inc({ saga_type: sagaType }, parked);
     }
   }
+}
+
+/**
+ * A label value from a closed set, whatever the row holds: each distinct label value is a time
+ * series Prometheus keeps, so a value that came from outside (a reply's text) must never be one.
+ */
+function closed(values: readonly string[], value: string): string {
+  return values.includes(value) ? value : 'OTHER';
 }

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import type { RetentionRule } from '@app/dist-core/retention';
 
 /**
  * The orders of one shard. An order is a single row: its lines are a jsonb array (they are
@@ -56,4 +57,49 @@ export class CreateIdempotencyKeys1795750000302 implements MigrationInterface {
   }
 }
 
-export const orderMigrations = [CreateOrders1795750000301, CreateIdempotencyKeys1795750000302];
+/**
+ * Keys per customer (CONTRACT.md): the same key from two customers names two orders, so one
+ * customer cannot learn of, or collide with, another's order by guessing its key. Rows written
+ * before this migration have no customer (''): no request matches them any more, and the purge
+ * deletes them once past the retention. The created_at index serves that purge.
+ */
+export class IdempotencyKeysPerCustomer1796100000300 implements MigrationInterface {
+  name = 'IdempotencyKeysPerCustomer1796100000300';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(
+      "ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS customer_id text NOT NULL DEFAULT ''",
+    );
+    await queryRunner.query('ALTER TABLE idempotency_keys DROP CONSTRAINT idempotency_keys_pkey');
+    await queryRunner.query('ALTER TABLE idempotency_keys ADD PRIMARY KEY (customer_id, key)');
+    await queryRunner.query(
+      'CREATE INDEX IF NOT EXISTS idempotency_keys_created_at_idx ON idempotency_keys (created_at)',
+    );
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('DROP INDEX IF EXISTS idempotency_keys_created_at_idx');
+    await queryRunner.query("DELETE FROM idempotency_keys WHERE customer_id <> ''");
+    await queryRunner.query('ALTER TABLE idempotency_keys DROP CONSTRAINT idempotency_keys_pkey');
+    await queryRunner.query('ALTER TABLE idempotency_keys ADD PRIMARY KEY (key)');
+    await queryRunner.query('ALTER TABLE idempotency_keys DROP COLUMN customer_id');
+  }
+}
+
+export const orderMigrations = [
+  CreateOrders1795750000301,
+  CreateIdempotencyKeys1795750000302,
+  IdempotencyKeysPerCustomer1796100000300,
+];
+
+/**
+ * Keys past RETENTION_HOURS (at least 24 h, the keys' life: config/defaults.ts) are purged: an
+ * expired key names nothing any more, and its row would only be taken over by a reuse.
+ */
+export const idempotencyKeyRetention: RetentionRule = {
+  table: 'idempotency_keys',
+  deleteBatchSql: `
+    DELETE FROM idempotency_keys WHERE (customer_id, key) IN (
+      SELECT customer_id, key FROM idempotency_keys WHERE created_at < $1
+      LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+};

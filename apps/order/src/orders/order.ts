@@ -1,4 +1,10 @@
-import type { BusinessReason, OrderLine, PricedLine } from '@app/dist-core/contracts';
+import {
+  INVENTORY_REASONS,
+  PAYMENT_REASONS,
+  type BusinessReason,
+  type OrderLine,
+  type PricedLine,
+} from '@app/dist-core/contracts';
 
 /** The order's rules, in one place: what an order is, and how its lines are priced. */
 
@@ -6,9 +12,11 @@ export const ORDER_STRATEGIES = ['saga', 'tcc'] as const;
 export type OrderStrategy = (typeof ORDER_STRATEGIES)[number];
 
 /** PENDING, then exactly one of the two terminal statuses, never changing again. */
-export type OrderStatus = 'PENDING' | 'COMPLETED' | 'CANCELLED';
+export const ORDER_STATUSES = ['PENDING', 'COMPLETED', 'CANCELLED'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** Why an order was cancelled: a participant's business answer, or no answer in time. */
+export const CANCEL_REASONS = [...INVENTORY_REASONS, ...PAYMENT_REASONS, 'TIMEOUT'] as const;
 export type CancelReason = BusinessReason | 'TIMEOUT';
 
 export interface OrderItem {
@@ -53,28 +61,53 @@ export class PricingError extends Error {
 
 /**
  * Prices the order's lines from inventory's reservation reply (`items: [{sku, quantity,
- * unitPriceCents}]`). The total is computed here, from the order's own quantities, rather than
- * taken from the reply, so a COMPLETED order's totalCents = Σ quantity × unitPriceCents by
- * construction — and payment is asked for exactly that amount.
+ * unitPriceCents}], totalCents`). The reply must price exactly the order's lines — the same
+ * SKUs, each once, with the order's quantities — at positive whole-cent prices, and its total
+ * must be Σ quantity × unitPriceCents. Anything else is not a price list for this order (a
+ * participant bug or a forged reply), and the order must neither complete at it nor ask payment
+ * for it: the reply is dead-lettered and the order waits for a real answer or its timeout.
  */
 export function priceOrder(lines: readonly OrderLine[], reply: unknown): PricedOrder {
-  const priced = (reply as { items?: unknown } | null)?.items;
+  const { items: priced, totalCents: quoted } = (reply ?? {}) as {
+    items?: unknown;
+    totalCents?: unknown;
+  };
   if (!Array.isArray(priced)) throw new PricingError('no items');
+  if (priced.length !== lines.length) {
+    throw new PricingError(`${priced.length} priced lines for an order of ${lines.length}`);
+  }
+  const quantities = new Map(lines.map((line) => [line.sku, line.quantity]));
   const prices = new Map<string, number>();
-  for (const entry of priced as Partial<PricedLine>[]) {
-    if (typeof entry?.sku === 'string') prices.set(entry.sku, entry.unitPriceCents as number);
+  for (const [index, entry] of (priced as unknown[]).entries()) {
+    const { sku, quantity, unitPriceCents } = (entry ?? {}) as Partial<
+      Record<keyof PricedLine, unknown>
+    >;
+    if (typeof sku !== 'string' || !quantities.has(sku) || prices.has(sku)) {
+      throw new PricingError(`line ${index} is not one of the order's lines`);
+    }
+    if (quantity !== quantities.get(sku)) {
+      throw new PricingError(`line ${index} has another quantity than the order's`);
+    }
+    if (!isPositiveCents(unitPriceCents)) {
+      throw new PricingError(`line ${index} has no positive whole unitPriceCents`);
+    }
+    prices.set(sku, unitPriceCents);
   }
   let totalCents = 0;
   const items = lines.map((line) => {
-    const unitPriceCents = prices.get(line.sku);
-    if (!Number.isSafeInteger(unitPriceCents) || (unitPriceCents as number) < 0) {
-      throw new PricingError(`no valid unitPriceCents for ${line.sku}`);
-    }
-    totalCents += line.quantity * (unitPriceCents as number);
-    return { sku: line.sku, quantity: line.quantity, unitPriceCents: unitPriceCents as number };
+    const unitPriceCents = prices.get(line.sku)!;
+    totalCents += line.quantity * unitPriceCents;
+    return { sku: line.sku, quantity: line.quantity, unitPriceCents };
   });
-  if (!Number.isSafeInteger(totalCents)) throw new PricingError('the total is out of range');
+  if (!isPositiveCents(totalCents)) throw new PricingError('the total is out of range');
+  if (quoted !== totalCents) {
+    throw new PricingError('totalCents is not the sum of quantity × unitPriceCents');
+  }
   return { items, totalCents };
+}
+
+function isPositiveCents(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }
 
 /** The order's lines before pricing. */

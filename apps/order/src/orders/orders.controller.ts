@@ -12,6 +12,7 @@ import {
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
+  ApiForbiddenResponse,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -21,6 +22,12 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
+import {
+  AllowCustomers,
+  CurrentPrincipal,
+  requireActsFor,
+  type Principal,
+} from '@app/dist-core/auth';
 import { isSnowflakeId } from '@app/dist-core/snowflake';
 import { CreateOrderDto } from './dto/create-order.dto.js';
 import { DEFAULT_LIST_LIMIT, ListOrdersQuery } from './dto/list-orders.query.js';
@@ -30,7 +37,12 @@ import { OrdersService } from './orders.service.js';
 /** Printable ASCII without spaces: a UUID, a ULID or any client-made token fits. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
+/**
+ * A customer's token may place and read that customer's orders; an operator's, anyone's
+ * (CONTRACT.md "Identity and access").
+ */
 @ApiTags('orders')
+@AllowCustomers()
 @Controller('orders')
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
@@ -68,7 +80,8 @@ export class OrdersController {
     },
   })
   @ApiBadRequestResponse({ type: ErrorView, description: 'Invalid body or Idempotency-Key' })
-  @ApiPayloadTooLargeResponse({ type: ErrorView, description: 'Body over 1 MiB' })
+  @ApiForbiddenResponse({ type: ErrorView, description: "A customer's token, another customerId" })
+  @ApiPayloadTooLargeResponse({ type: ErrorView, description: 'Body over 64 KiB' })
   @ApiUnprocessableEntityResponse({
     type: ErrorView,
     description: 'The Idempotency-Key was used with another body',
@@ -79,6 +92,7 @@ export class OrdersController {
     },
   })
   place(
+    @CurrentPrincipal() caller: Principal,
     @Body() body: CreateOrderDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
   ): Promise<OrderView> {
@@ -87,6 +101,9 @@ export class OrdersController {
         'Idempotency-Key must be 1-255 printable ASCII characters without spaces',
       );
     }
+    // After validation (CONTRACT.md's order of checks): from here on, a customer's order is
+    // the token's customer's.
+    requireActsFor(caller, body.customerId);
     const request = {
       customerId: body.customerId,
       items: body.items.map(({ sku, quantity }) => ({ sku, quantity })),
@@ -99,7 +116,12 @@ export class OrdersController {
   @ApiOperation({ summary: "A customer's orders, newest first (gathered from every shard)" })
   @ApiOkResponse({ type: OrderListView })
   @ApiBadRequestResponse({ type: ErrorView, description: 'Missing or invalid customerId or limit' })
-  async list(@Query() query: ListOrdersQuery): Promise<OrderListView> {
+  @ApiForbiddenResponse({ type: ErrorView, description: "A customer's token, another customerId" })
+  async list(
+    @CurrentPrincipal() caller: Principal,
+    @Query() query: ListOrdersQuery,
+  ): Promise<OrderListView> {
+    requireActsFor(caller, query.customerId);
     return {
       items: await this.orders.listByCustomer(query.customerId, query.limit ?? DEFAULT_LIST_LIMIT),
     };
@@ -114,13 +136,13 @@ export class OrdersController {
   })
   @ApiOkResponse({ type: OrderView })
   @ApiBadRequestResponse({ type: ErrorView, description: 'id is not a positive 64-bit decimal' })
-  @ApiNotFoundResponse({ type: ErrorView, description: 'No such order' })
-  get(@Param('id') id: string): Promise<OrderView> {
+  @ApiNotFoundResponse({ type: ErrorView, description: "No such order (or another customer's)" })
+  get(@CurrentPrincipal() caller: Principal, @Param('id') id: string): Promise<OrderView> {
     if (!isSnowflakeId(id)) {
       throw new BadRequestException(
         'id must be a positive 64-bit integer in decimal (1 to 9223372036854775807, no sign or leading zeros)',
       );
     }
-    return this.orders.get(id);
+    return this.orders.get(id, caller);
   }
 }

@@ -5,6 +5,7 @@ import {
   UnprocessableEntityException,
 } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { actsFor, type Principal } from '@app/dist-core/auth';
 import { ServiceIds } from '@app/dist-core/bootstrap';
 import { OrderFlows } from '../flows/order-flows.js';
 import { OrderShards } from '../shards/order-shards.js';
@@ -33,6 +34,7 @@ export class OrdersService {
     const hash = requestHash(request);
     const claim = await claimIdempotencyKey(
       this.shards.forKey(idempotencyKey).dataSource,
+      request.customerId,
       idempotencyKey,
       hash,
       this.ids.nextId(),
@@ -45,10 +47,14 @@ export class OrdersService {
     return this.ensureOrder(claim.orderId, request, { key: idempotencyKey, requestHash: hash });
   }
 
-  async get(id: string): Promise<OrderView> {
+  /**
+   * An order as the caller may see it. Another customer's order is, to a customer, no order
+   * at all: the same 404, so an id says nothing about whether it exists.
+   */
+  async get(id: string, caller: Principal): Promise<OrderView> {
     const { dataSource } = this.shards.forKey(id);
     const order = await findOrder(dataSource.manager, id);
-    if (!order) throw new NotFoundException(`No order ${id}`);
+    if (!order || !actsFor(caller, order.customerId)) throw new NotFoundException(`No order ${id}`);
     return this.view(dataSource.manager, order);
   }
 

@@ -87,18 +87,26 @@ export class AccountsLedger {
   }
 
   /** TCC Confirm. */
-  capture(manager: EntityManager, orderId: string): Promise<void> {
-    return this.settle(manager, orderId, 'FROZEN', 'CAPTURED', 'frozen_cents', 'spent_cents');
+  capture(manager: EntityManager, command: FundsCommand): Promise<void> {
+    return this.settle(manager, command, 'FROZEN', 'CAPTURED', 'frozen_cents', 'spent_cents');
   }
 
   /** TCC Cancel. */
-  unfreeze(manager: EntityManager, orderId: string): Promise<void> {
-    return this.settle(manager, orderId, 'FROZEN', 'RELEASED', 'frozen_cents', 'available_cents');
+  unfreeze(manager: EntityManager, command: FundsCommand): Promise<void> {
+    return this.settle(manager, command, 'FROZEN', 'RELEASED', 'frozen_cents', 'available_cents');
   }
 
   /** Saga compensation of `charge`. */
-  refund(manager: EntityManager, orderId: string): Promise<void> {
-    return this.settle(manager, orderId, 'CHARGED', 'REFUNDED', 'spent_cents', 'available_cents');
+  refund(manager: EntityManager, command: FundsCommand): Promise<void> {
+    return this.settle(manager, command, 'CHARGED', 'REFUNDED', 'spent_cents', 'available_cents');
+  }
+
+  /**
+   * Saga settlement of `charge`: the money is already spent, so nothing moves; the barrier's
+   * confirm row, written with this, is what makes a later refund refused. Checked like the rest.
+   */
+  async keepCharge(manager: EntityManager, command: FundsCommand): Promise<void> {
+    await this.recorded(manager, command, 'CHARGED');
   }
 
   /**
@@ -124,30 +132,54 @@ export class AccountsLedger {
   }
 
   /**
-   * Settles the amount the order's Try recorded (not what the command says), once: the movement's
-   * state changes by compare-and-set. The barrier runs this only after a successful Try, so a
-   * missing movement or a refused move means the data is corrupt: a fault, thrown and retried.
+   * Settles the amount the order's Try recorded, once: the movement's state changes by
+   * compare-and-set. The command must name the Try's customer and amount (PaymentMismatchError
+   * otherwise, and the caller's transaction rolls back). The barrier runs this only after a
+   * successful Try, so a missing movement or a refused move means the data is corrupt: a fault,
+   * thrown and retried.
    */
   private async settle(
     manager: EntityManager,
-    orderId: string,
+    command: FundsCommand,
     expected: MovementState,
     next: MovementState,
     from: Bucket,
     to: Bucket,
   ): Promise<void> {
-    const rows = await rowsOf<{ customer_id: string; amount_cents: string }>(
+    const { orderId, customerId, amountCents } = command;
+    await this.recorded(manager, command, expected);
+    await rowsOf(
       manager,
       `UPDATE payment_movements SET state = $3, updated_at = now()
-       WHERE order_id = $1 AND state = $2 RETURNING customer_id, amount_cents`,
+       WHERE order_id = $1 AND state = $2`,
       [orderId, expected, next],
     );
-    if (rows.length !== 1) throw new Error(`Order ${orderId}: no ${expected} payment to settle`);
-    const { customer_id: customerId, amount_cents: amount } = rows[0];
-    if (!(await this.move(manager, customerId, centsFromDb(amount), from, to))) {
+    if (!(await this.move(manager, customerId, amountCents, from, to))) {
       throw new Error(
-        `Order ${orderId}: account ${customerId} holds less than ${amount} in ${from}`,
+        `Order ${orderId}: account ${customerId} holds less than ${amountCents} in ${from}`,
       );
+    }
+  }
+
+  /**
+   * The order's movement in state `expected`, locked, after checking that `command` names the
+   * same customer and amount as the Try that recorded it.
+   */
+  private async recorded(
+    manager: EntityManager,
+    { orderId, customerId, amountCents }: FundsCommand,
+    expected: MovementState,
+  ): Promise<void> {
+    const rows = await rowsOf<{ customer_id: string; amount_cents: string }>(
+      manager,
+      `SELECT customer_id, amount_cents FROM payment_movements
+       WHERE order_id = $1 AND state = $2 FOR UPDATE`,
+      [orderId, expected],
+    );
+    if (rows.length !== 1) throw new Error(`Order ${orderId}: no ${expected} payment to settle`);
+    const movement = rows[0];
+    if (movement.customer_id !== customerId || centsFromDb(movement.amount_cents) !== amountCents) {
+      throw new PaymentMismatchError(orderId);
     }
   }
 
@@ -173,6 +205,14 @@ export class AccountsLedger {
       customerId,
     ]);
     return rows.length === 1 ? 'INSUFFICIENT_FUNDS' : 'UNKNOWN_CUSTOMER';
+  }
+}
+
+/** A settlement naming another customer or amount than the Try it settles recorded. */
+export class PaymentMismatchError extends Error {
+  constructor(orderId: string) {
+    super(`Order ${orderId}: the command's customer or amount differs from its Try's`);
+    this.name = 'PaymentMismatchError';
   }
 }
 

@@ -12,15 +12,23 @@ import {
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import {
+  AllowCustomers,
+  CurrentPrincipal,
+  requireActsFor,
+  type Principal,
+} from '@app/dist-core/auth';
 import { MAX_ACCOUNT_TOTAL_CENTS, type Account } from './account.js';
 import { AccountDto, CreateAccountDto, CustomerIdParams, DepositDto } from './account.dto.js';
 import { AccountsLedger } from './accounts-ledger.js';
 
+/** Operators open accounts and deposit; a customer's token may only read its own account. */
 @ApiTags('accounts')
 @ApiBadRequestResponse({ description: 'Invalid input; the message names the field' })
 @Controller('accounts')
@@ -61,10 +69,16 @@ export class AccountsController {
   }
 
   @Get(':customerId')
+  @AllowCustomers()
   @ApiOperation({ summary: 'An account: available, frozen and spent cents' })
   @ApiOkResponse({ type: AccountDto })
+  @ApiForbiddenResponse({ description: "A customer's token, another customer's account" })
   @ApiNotFoundResponse({ description: 'No such account' })
-  async get(@Param() { customerId }: CustomerIdParams): Promise<Account> {
+  async get(
+    @CurrentPrincipal() caller: Principal,
+    @Param() { customerId }: CustomerIdParams,
+  ): Promise<Account> {
+    requireActsFor(caller, customerId);
     const account = await this.ledger.find(customerId);
     if (!account) throw new NotFoundException(`Account ${customerId} not found`);
     return account;

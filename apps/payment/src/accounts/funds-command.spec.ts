@@ -15,7 +15,7 @@ function envelope(payload: unknown): Envelope {
   };
 }
 
-const valid = { orderId: ORDER_ID, customerId: 'cust-1.a_B', amountCents: 0 };
+const valid = { orderId: ORDER_ID, customerId: 'cust-1.a_B', amountCents: 1 };
 
 describe('parseFundsCommand', () => {
   it('returns the three fields of a valid payload, ignoring the coordinator’s extras', () => {
@@ -42,6 +42,7 @@ describe('parseFundsCommand', () => {
     ['customerId of 65 characters', { ...valid, customerId: 'a'.repeat(65) }, 'customerId'],
     ['amountCents a string', { ...valid, amountCents: '5' }, 'amountCents'],
     ['amountCents negative', { ...valid, amountCents: -1 }, 'amountCents'],
+    ['amountCents zero', { ...valid, amountCents: 0 }, 'amountCents'],
     ['amountCents fractional', { ...valid, amountCents: 1.5 }, 'amountCents'],
     ['amountCents beyond 2^53', { ...valid, amountCents: 2 ** 53 }, 'amountCents'],
   ])('rejects a payload with %s as an invalid message', (_case, payload, text) => {

@@ -26,8 +26,9 @@ export function parseFundsCommand(envelope: Envelope): FundsCommand {
   if (typeof customerId !== 'string' || !CUSTOMER_ID_PATTERN.test(customerId)) {
     throw invalid(envelope, `customerId must be ${CUSTOMER_ID_RULE}`);
   }
-  if (typeof amountCents !== 'number' || !Number.isSafeInteger(amountCents) || amountCents < 0) {
-    throw invalid(envelope, 'amountCents must be an integer from 0 to 2^53 - 1');
+  // An order's total is positive (every price is): a charge of 0 is no order's.
+  if (typeof amountCents !== 'number' || !Number.isSafeInteger(amountCents) || amountCents < 1) {
+    throw invalid(envelope, 'amountCents must be an integer from 1 to 2^53 - 1');
   }
   return { orderId, customerId, amountCents };
 }

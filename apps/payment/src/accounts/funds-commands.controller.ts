@@ -2,21 +2,24 @@ import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { PostgresDatabases, ServiceIds } from '@app/dist-core/bootstrap';
 import { orderFlowMessages, type FundsCommand } from '@app/dist-core/contracts';
-import { OnMessage, type Envelope } from '@app/dist-core/kafka';
+import { InvalidMessageError, OnMessage, type Envelope } from '@app/dist-core/kafka';
 import { Outbox } from '@app/dist-core/outbox';
 import { BarrierParticipant } from '@app/dist-core/tcc';
-import { AccountsLedger } from './accounts-ledger.js';
+import { AccountsLedger, PaymentMismatchError } from './accounts-ledger.js';
 import { parseFundsCommand } from './funds-command.js';
 
-const SAGA_REPLY = orderFlowMessages.route('saga.reply');
-const TCC_REPLY = orderFlowMessages.route('tcc.reply');
+// Payment's own reply topic: the only one it may write, so the order service knows the sender.
+const SAGA_REPLY = orderFlowMessages.route('payment.saga.reply');
+const TCC_REPLY = orderFlowMessages.route('payment.tcc.reply');
 
 /**
  * The payment participant of both order flows. Each command is answered through the barrier
  * (branch `payment`, keyed by the order id), which makes a re-sent command return the first
- * answer, a compensation without its action a no-op, and an action after its compensation a
- * refusal. UNKNOWN_CUSTOMER and INSUFFICIENT_FUNDS are FAILURE replies; an invalid payload is
- * dead-lettered; a fault (database down) throws and is retried.
+ * answer, a compensation without its action a no-op, an action after its compensation a
+ * refusal, and a compensation after the settlement (`payment.saga.settle`, sent when the saga
+ * completed; TCC's confirm) a refusal too. UNKNOWN_CUSTOMER and INSUFFICIENT_FUNDS are FAILURE
+ * replies; an invalid payload, or a settlement naming another customer or amount than its Try
+ * recorded, is dead-lettered and changes nothing; a fault (database down) throws and is retried.
  */
 @Controller()
 export class FundsCommandsController {
@@ -45,9 +48,20 @@ export class FundsCommandsController {
 
   @OnMessage(orderFlowMessages, 'payment.saga.refund')
   async refund(@Payload() command: Envelope<FundsCommand>): Promise<void> {
-    const { orderId } = parseFundsCommand(command);
-    await this.participant.cancel(command, SAGA_REPLY, (manager) =>
-      this.ledger.refund(manager, orderId),
+    const funds = parseFundsCommand(command);
+    await refusingMismatch(
+      this.participant.cancel(command, SAGA_REPLY, (manager) => this.ledger.refund(manager, funds)),
+    );
+  }
+
+  /** The saga completed: the charge stands for good (no money moves; later refunds are refused). */
+  @OnMessage(orderFlowMessages, 'payment.saga.settle')
+  async settle(@Payload() command: Envelope<FundsCommand>): Promise<void> {
+    const funds = parseFundsCommand(command);
+    await refusingMismatch(
+      this.participant.confirm(command, SAGA_REPLY, (manager) =>
+        this.ledger.keepCharge(manager, funds),
+      ),
     );
   }
 
@@ -59,17 +73,31 @@ export class FundsCommandsController {
 
   @OnMessage(orderFlowMessages, 'payment.tcc.confirm')
   async capture(@Payload() command: Envelope<FundsCommand>): Promise<void> {
-    const { orderId } = parseFundsCommand(command);
-    await this.participant.confirm(command, TCC_REPLY, (manager) =>
-      this.ledger.capture(manager, orderId),
+    const funds = parseFundsCommand(command);
+    await refusingMismatch(
+      this.participant.confirm(command, TCC_REPLY, (manager) =>
+        this.ledger.capture(manager, funds),
+      ),
     );
   }
 
   @OnMessage(orderFlowMessages, 'payment.tcc.cancel')
   async unfreeze(@Payload() command: Envelope<FundsCommand>): Promise<void> {
-    const { orderId } = parseFundsCommand(command);
-    await this.participant.cancel(command, TCC_REPLY, (manager) =>
-      this.ledger.unfreeze(manager, orderId),
+    const funds = parseFundsCommand(command);
+    await refusingMismatch(
+      this.participant.cancel(command, TCC_REPLY, (manager) =>
+        this.ledger.unfreeze(manager, funds),
+      ),
     );
+  }
+}
+
+/** A settlement that names another payment than its Try's: rolled back whole, then dead-lettered. */
+async function refusingMismatch<T>(handled: Promise<T>): Promise<T> {
+  try {
+    return await handled;
+  } catch (error) {
+    if (error instanceof PaymentMismatchError) throw new InvalidMessageError(error.message);
+    throw error;
   }
 }

@@ -1,5 +1,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { AuthGuard, TokenVerifier, type AuthSettings } from '../auth/index.js';
 import type { ConfigOf, EnvSchema } from '../config/index.js';
 import { ConsumerGroupStatus, KafkaClient } from '../kafka/index.js';
 import {
@@ -10,22 +12,31 @@ import {
 } from '../metrics/index.js';
 import { afterCommitPublisherProvider, outboxRelaysProvider } from '../outbox/index.js';
 import { Redlock } from '../redlock/index.js';
+import { RetentionPurge } from '../retention/index.js';
 import { ServiceIds } from './service-ids.js';
 import { HealthController } from './health.controller.js';
 import { InfrastructureShutdown } from './infrastructure-shutdown.js';
 import { PostgresDatabases } from './postgres-databases.js';
 import { RedisNodes } from './redis-nodes.js';
+import { rateLimitGuard, rateLimitModule, type RateLimitConfig } from './rate-limit.js';
 import { waitFor } from './wait-for.js';
 import { SERVICE_CONFIG, SERVICE_NAME, type ServiceSpec } from './service-spec.js';
 
 /** How long a service waits at start for a server that does not answer yet. */
 const STARTUP_TIMEOUT_MS = 120_000;
 
-type SharedConfig = { KAFKA_BROKERS: string[]; REDIS_NODES: string[] };
+type SharedConfig = RateLimitConfig &
+  AuthSettings & {
+    KAFKA_BROKERS: string[];
+    REDIS_NODES: string[];
+    RETENTION_HOURS: number;
+    PURGE_INTERVAL_SECONDS: number;
+  };
 
 /**
  * What every service has, provided once: its validated configuration, its Postgres
- * databases, the Redis nodes, the Kafka client, GET /health, GET /metrics, and the ordered
+ * databases, the Redis nodes, the Kafka client, the token check in front of every route,
+ * GET /health, GET /metrics, the POST rate limits, the purge of old rows, and the ordered
  * shutdown.
  */
 @Global()
@@ -35,7 +46,7 @@ export class CoreModule {
     const shared = config as unknown as SharedConfig;
     return {
       module: CoreModule,
-      imports: [TerminusModule.forRoot({ logger: false })],
+      imports: [TerminusModule.forRoot({ logger: false }), rateLimitModule(shared)],
       controllers: [HealthController, MetricsController],
       providers: [
         { provide: SERVICE_CONFIG, useValue: config },
@@ -75,6 +86,15 @@ export class CoreModule {
             return kafka;
           },
         },
+        {
+          provide: TokenVerifier,
+          useFactory: () =>
+            waitFor(`the identity issuer ${shared.AUTH_ISSUER}`, STARTUP_TIMEOUT_MS, () =>
+              TokenVerifier.connect(shared),
+            ),
+        },
+        // Every route is operator-only unless marked @Public() or @AllowCustomers().
+        { provide: APP_GUARD, useClass: AuthGuard },
         ConsumerGroupStatus,
         {
           provide: ServiceMetrics,
@@ -88,7 +108,17 @@ export class CoreModule {
         },
         outboxRelaysProvider(PostgresDatabases),
         afterCommitPublisherProvider(PostgresDatabases),
+        {
+          provide: RetentionPurge,
+          inject: [PostgresDatabases],
+          useFactory: (databases: PostgresDatabases) =>
+            new RetentionPurge(databases.all(), {
+              retentionMs: shared.RETENTION_HOURS * 3_600_000,
+              intervalMs: shared.PURGE_INTERVAL_SECONDS * 1000,
+            }),
+        },
         InfrastructureShutdown,
+        rateLimitGuard,
       ],
       exports: [
         SERVICE_CONFIG,

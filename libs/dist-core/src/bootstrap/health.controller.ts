@@ -1,6 +1,7 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { Public } from '../auth/index.js';
 import { ConsumerGroupStatus, KafkaClient } from '../kafka/index.js';
 import { PostgresDatabases } from './postgres-databases.js';
 import { RedisNodes } from './redis-nodes.js';
@@ -14,6 +15,7 @@ const PROBE_TIMEOUT_MS = 1500;
  * answer; 503 whose message names each one that does not.
  */
 @ApiTags('health')
+@Public() // probes (docker, Kubernetes, load balancers) carry no token
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,5 +1,6 @@
 // The HTTP conventions every service gets from bootstrapService, on a tiny app of their own:
-// strict validation (no unknown fields, no coercion), the 1 MiB limit, one error shape.
+// strict validation (no unknown fields, no coercion), the 64 KiB limit, hostile bodies refused
+// before any transform, one error shape.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Body, Controller, Get, Module, Post, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -7,6 +8,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsString, Max, Min, ValidateNested, ArrayMinSize } from 'class-validator';
 import { HttpErrorFilter } from './http-error.filter.js';
 import { jsonBodyMiddleware } from './json-body.js';
+import { urlControlCharacterGuard } from './url-guard.js';
 import { strictValidationPipe } from './validation.js';
 
 class LineDto {
@@ -36,6 +38,7 @@ describe('HTTP conventions', () => {
 
   beforeAll(async () => {
     app = await NestFactory.create(ProbeModule, { bodyParser: false, logger: false });
+    app.use(urlControlCharacterGuard());
     app.use(jsonBodyMiddleware());
     app.useGlobalPipes(strictValidationPipe());
     app.useGlobalFilters(new HttpErrorFilter());
@@ -90,12 +93,41 @@ describe('HTTP conventions', () => {
     });
   });
 
-  it('answers a body over 1 MiB with 413 in the error shape', async () => {
-    const response = await post(
-      JSON.stringify({ customerId: 'x'.repeat(2 * 1024 * 1024), items: [] }),
-    );
+  it('answers a body over 64 KiB with 413 naming the limit', async () => {
+    const response = await post(JSON.stringify({ customerId: 'x'.repeat(64 * 1024), items: [] }));
     expect(response.status).toBe(413);
-    expect(((await response.json()) as { statusCode: number }).statusCode).toBe(413);
+    expect(await response.json()).toEqual({
+      statusCode: 413,
+      error: 'Payload Too Large',
+      message: 'Request body exceeds the 64 KiB limit',
+    });
+  });
+
+  it('refuses JSON nested 4,000 deep with 400 before parsing it', async () => {
+    const response = await post('['.repeat(4000) + ']'.repeat(4000));
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toBe(
+      'Request body nests arrays and objects deeper than 32 levels',
+    );
+  });
+
+  it('refuses a NUL in a string with 400 naming the field', async () => {
+    const response = await post(
+      JSON.stringify({ customerId: 'c1', items: [{ sku: 'a\u0000b', quantity: 1 }] }),
+    );
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toBe(
+      'items.0.sku must not contain control characters (U+0000-U+001F, U+007F)',
+    );
+  });
+
+  it('refuses a body that is not JSON with 415', async () => {
+    const response = await fetch(`${url}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{}',
+    });
+    expect(response.status).toBe(415);
   });
 
   it('answers a missing body with 400, not 500', async () => {
@@ -111,6 +143,13 @@ describe('HTTP conventions', () => {
       error: 'Internal Server Error',
       message: 'Internal server error',
     });
+  });
+
+  it('refuses a control character in the URL path or query with 400', async () => {
+    for (const path of ['/nowhere%00', '/boom?x=%1b']) {
+      const response = await fetch(`${url}${path}`);
+      expect(response.status).toBe(400);
+    }
   });
 
   it('answers an unknown route with 404 in the error shape', async () => {

@@ -1,7 +1,8 @@
 import { DataSource, type DataSourceOptions, type MigrationInterface } from 'typeorm';
 import { redactUrl } from '../config/index.js';
-import { inboxMigrations } from '../inbox/index.js';
-import { outboxMigrations } from '../outbox/index.js';
+import { inboxMigrations, inboxRetention } from '../inbox/index.js';
+import { outboxMigrations, outboxRetention } from '../outbox/index.js';
+import type { RetentionRule } from '../retention/index.js';
 import { waitFor } from './wait-for.js';
 
 /** One Postgres database a service uses: a shard of the orders, or its own database. */
@@ -11,6 +12,8 @@ export interface PostgresTarget {
   url: string;
   entities?: DataSourceOptions['entities'];
   migrations?: (new () => MigrationInterface)[];
+  /** How its own tables' old rows are purged (the outbox's and inbox's are added). */
+  retention?: RetentionRule[];
 }
 
 export interface PostgresOptions {
@@ -50,8 +53,12 @@ export class PostgresDatabases {
     return source;
   }
 
-  all(): { name: string; dataSource: DataSource }[] {
-    return [...this.sources].map(([name, dataSource]) => ({ name, dataSource }));
+  all(): { name: string; dataSource: DataSource; retention: RetentionRule[] }[] {
+    return this.targets.map(({ name, retention }) => ({
+      name,
+      dataSource: this.get(name),
+      retention: [outboxRetention, inboxRetention, ...(retention ?? [])],
+    }));
   }
 
   /**

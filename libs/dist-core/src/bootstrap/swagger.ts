@@ -9,6 +9,9 @@ export function setupSwagger(app: INestApplication, name: string, description: s
       .setTitle(`${name} service`)
       .setDescription(description)
       .setVersion('1')
+      // Swagger UI's "Authorize" button takes a token from `npm run -s token -- --operator`.
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .addSecurityRequirements('bearer')
       .build(),
   );
   SwaggerModule.setup('docs', app, document);

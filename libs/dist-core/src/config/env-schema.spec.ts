@@ -1,6 +1,16 @@
-import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { ConfigError, env, loadConfig } from './env-schema.js';
 import { DEFAULTS, sharedConfig } from './defaults.js';
+
+/** A secrets folder as infra:up leaves it, with the two secrets this schema's defaults need. */
+const secrets = mkdtempSync(join(tmpdir(), 'env-schema-secrets-'));
+writeFileSync(join(secrets, 'postgres-order'), 'pw/order+1\n');
+writeFileSync(join(secrets, 'redis'), 'redis-pw\n');
+const native = { SECRETS_DIR: secrets };
+afterAll(() => rmSync(secrets, { recursive: true, force: true }));
 
 const schema = {
   ...sharedConfig,
@@ -10,7 +20,7 @@ const schema = {
 
 function errorOf(source: NodeJS.ProcessEnv): string {
   try {
-    loadConfig(schema, source);
+    loadConfig(schema, { ...native, ...source });
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as Error).message;
@@ -19,20 +29,54 @@ function errorOf(source: NodeJS.ProcessEnv): string {
 }
 
 describe('loadConfig', () => {
-  it('gives the native defaults when nothing is set', () => {
-    const config = loadConfig(schema, {});
+  it('gives the native defaults, with the generated passwords, when nothing is set', () => {
+    const config = loadConfig(schema, native);
     expect(config.ORDER_PORT).toBe(3000);
     expect(config.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);
-    expect(config.REDIS_NODES).toHaveLength(3);
-    expect(config.ORDER_DB_SHARDS).toEqual([
-      'postgres://app:app@127.0.0.1:5432/orders_0',
-      'postgres://app:app@127.0.0.1:5432/orders_1',
-      'postgres://app:app@127.0.0.1:5432/orders_2',
+    expect(config.REDIS_NODES).toEqual([
+      'redis://:redis-pw@127.0.0.1:6379',
+      'redis://:redis-pw@127.0.0.1:6380',
+      'redis://:redis-pw@127.0.0.1:6381',
     ]);
+    // The order service's own role; the password escaped for the URL, and found again by it.
+    expect(config.ORDER_DB_SHARDS).toEqual([
+      'postgres://order:pw%2Forder%2B1@127.0.0.1:5432/orders_0',
+      'postgres://order:pw%2Forder%2B1@127.0.0.1:5432/orders_1',
+      'postgres://order:pw%2Forder%2B1@127.0.0.1:5432/orders_2',
+    ]);
+    expect(decodeURIComponent(new URL(config.ORDER_DB_SHARDS[0]).password)).toBe('pw/order+1');
+    expect(config.AUTH_ISSUER).toBe('http://127.0.0.1:3004');
+    expect(config.AUTH_AUDIENCE).toBe('orders-api');
+    expect(config.AUTH_JWKS_URL).toBeUndefined();
+  });
+
+  it('stops at a default whose secret infra:up has not generated, in one line', () => {
+    const message = errorOf({ SECRETS_DIR: join(secrets, 'nothing-here') });
+    expect(message).toMatch(
+      /^Invalid configuration: REDIS_NODES is not set, and its default needs the secret redis, which `npm run infra:up` generates \(none in .*nothing-here\)$/,
+    );
+  });
+
+  it('needs no secret for a variable that is set', () => {
+    const given = 'postgres://someone:pw@db:5432/orders_0';
+    const config = loadConfig(schema, {
+      SECRETS_DIR: join(secrets, 'nothing-here'),
+      REDIS_NODES: 'redis://127.0.0.1:6379',
+      ORDER_DB_SHARDS: given,
+    });
+    expect(config.ORDER_DB_SHARDS).toEqual([given]);
+  });
+
+  it('never shows a password in the error', () => {
+    const message = errorOf({ ORDER_DB_SHARDS: 'mysql://order:s3cret@db/orders_0' });
+    expect(message).toBe(
+      'Invalid configuration: ORDER_DB_SHARDS must use postgres: or postgresql:, got "mysql://order:***@db/orders_0"',
+    );
   });
 
   it('reads and trims given values', () => {
     const config = loadConfig(schema, {
+      ...native,
       ORDER_PORT: ' 8080 ',
       KAFKA_BROKERS: 'kafka:9092, k2:9093',
     });
@@ -52,6 +96,9 @@ describe('loadConfig', () => {
     [{ REDIS_NODES: 'http://x:6379' }, 'REDIS_NODES must use redis: or rediss:'],
     [{ REDIS_NODES: 'redis://a:1,redis://a:1' }, 'REDIS_NODES must not list the same node twice'],
     [{ ORDER_DB_SHARDS: 'not a url' }, 'ORDER_DB_SHARDS must be a URL'],
+    [{ AUTH_ISSUER: 'ftp://issuer' }, 'AUTH_ISSUER must use http: or https:'],
+    [{ AUTH_AUDIENCE: 'orders api' }, 'AUTH_AUDIENCE must be 1-255 printable ASCII'],
+    [{ AUTH_JWKS_URL: 'issuer/jwks' }, 'AUTH_JWKS_URL must be a URL'],
   ])('names the variable in one line for %j', (source, expected) => {
     const message = errorOf(source);
     expect(message).toContain(expected);

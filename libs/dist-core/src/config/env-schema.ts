@@ -5,7 +5,7 @@
  * its text. A missing variable takes the field's default, which points at the native
  * infrastructure of `npm run infra:up`. A bad value stops start-up with one line naming the
  * variable: a service that starts on a half-understood configuration fails later, somewhere
- * less obvious.
+ * less obvious. Passwords in URLs never appear in that line.
  */
 
 export class ConfigError extends Error {
@@ -18,9 +18,16 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A default: its text, or a function of the environment computing it when the variable is
+ * unset (a URL carrying a generated password). The function throws a message fragment ("is
+ * not set, and ...") when there is no default to give.
+ */
+export type DefaultText = string | ((source: NodeJS.ProcessEnv) => string);
+
 /** Parses one variable's text; throws a message fragment ("must be ...") when it is wrong. */
 export interface EnvField<T> {
-  readonly defaultText: string | undefined;
+  readonly defaultText: DefaultText | undefined;
   parse(text: string): T;
 }
 
@@ -34,18 +41,42 @@ export function loadConfig<S extends EnvSchema>(
   const config: Record<string, unknown> = {};
   for (const [variable, field] of Object.entries(schema)) {
     const given = source[variable];
-    const text = given === undefined || given.trim() === '' ? field.defaultText : given.trim();
+    const text =
+      given === undefined || given.trim() === ''
+        ? defaultOf(variable, field, source)
+        : given.trim();
     if (text === undefined) throw new ConfigError(variable, 'is required but not set');
     try {
       config[variable] = field.parse(text);
     } catch (error) {
-      throw new ConfigError(variable, `${(error as Error).message}, got "${text}"`);
+      throw new ConfigError(
+        variable,
+        `${(error as Error).message}, got "${redactPasswords(text)}"`,
+      );
     }
   }
   return config as ConfigOf<S>;
 }
 
-function field<T>(defaultText: string | undefined, parse: (text: string) => T): EnvField<T> {
+function defaultOf(
+  variable: string,
+  field: EnvField<unknown>,
+  source: NodeJS.ProcessEnv,
+): string | undefined {
+  if (typeof field.defaultText !== 'function') return field.defaultText;
+  try {
+    return field.defaultText(source);
+  } catch (error) {
+    throw new ConfigError(variable, (error as Error).message);
+  }
+}
+
+/** `scheme://user:secret@host` → `scheme://user:***@host`, in any text (a list, a bad URL). */
+function redactPasswords(text: string): string {
+  return text.replace(/(\/\/[^/:@\s,]*:)[^@\s,]*@/g, '$1***@');
+}
+
+function field<T>(defaultText: DefaultText | undefined, parse: (text: string) => T): EnvField<T> {
   return { defaultText, parse };
 }
 
@@ -81,6 +112,7 @@ function unique(items: string[], what: string): string[] {
 }
 
 const POSTGRES = ['postgres:', 'postgresql:'] as const;
+const HTTP = ['http:', 'https:'] as const;
 
 /** The field types the services' schemas are built from. */
 export const env = {
@@ -109,7 +141,7 @@ export const env = {
       ),
     ),
 
-  redisUrls: (defaultText: string) =>
+  redisUrls: (defaultText: DefaultText) =>
     field(defaultText, (t) =>
       unique(
         list(t).map((u) => parseUrl(u, ['redis:', 'rediss:'])),
@@ -125,9 +157,32 @@ export const env = {
       return t as T;
     }),
 
-  postgresUrl: (defaultText: string) => field(defaultText, (t) => parseUrl(t, POSTGRES)),
+  postgresUrl: (defaultText: DefaultText) => field(defaultText, (t) => parseUrl(t, POSTGRES)),
 
-  postgresUrls: (defaultText: string) =>
+  /** An http(s) URL, e.g. AUTH_ISSUER. */
+  httpUrl: (defaultText: string) => field(defaultText, (t) => parseUrl(t, HTTP)),
+
+  /** An optional http(s) URL: unset means "found another way", e.g. AUTH_JWKS_URL. */
+  optionalHttpUrl: () =>
+    field<string | undefined>('', (t) => (t === '' ? undefined : parseUrl(t, HTTP))),
+
+  /** A word such as an audience: printable ASCII without spaces. */
+  word: (defaultText: string) =>
+    field(defaultText, (t) => {
+      if (!/^[\x21-\x7e]{1,255}$/.test(t))
+        throw new Error('must be 1-255 printable ASCII characters without spaces');
+      return t;
+    }),
+
+  /** An address to bind: an IPv4 or IPv6 address or a host name, e.g. HOST. */
+  host: (defaultText: string) =>
+    field(defaultText, (t) => {
+      if (!/^([A-Za-z0-9.-]+|[0-9A-Fa-f:]+)$/.test(t))
+        throw new Error('must be an IP address or a host name');
+      return t;
+    }),
+
+  postgresUrls: (defaultText: DefaultText) =>
     field(defaultText, (t) =>
       unique(
         list(t).map((u) => parseUrl(u, POSTGRES)),

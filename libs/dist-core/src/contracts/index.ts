@@ -1,4 +1,10 @@
-export { orderFlowMessages, TOPICS } from './order-flow.js';
+export {
+  INVENTORY_REASONS,
+  orderFlowMessages,
+  PAYMENT_REASONS,
+  REASONS_BY_PARTICIPANT,
+  TOPICS,
+} from './order-flow.js';
 export type {
   BusinessReason,
   FundsCommand,

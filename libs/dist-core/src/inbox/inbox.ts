@@ -43,15 +43,3 @@ export async function handleOnce(
     return 'handled';
   });
 }
-
-/**
- * Deletes inbox rows older than `olderThanMs`; returns how many. Keep them far longer than a
- * message can be redelivered (outbox retention, consumer lag, DLQ replays): days, not hours.
- */
-export async function purgeInbox(dataSource: DataSource, olderThanMs: number): Promise<number> {
-  const [, deleted] = (await dataSource.query(
-    'DELETE FROM inbox WHERE received_at < now() - make_interval(secs => $1)',
-    [olderThanMs / 1000],
-  )) as [unknown, number];
-  return deleted;
-}

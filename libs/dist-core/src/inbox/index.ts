@@ -1,2 +1,2 @@
-export { handleOnce, purgeInbox, recordInbox } from './inbox.js';
-export { inboxMigrations, CreateInbox1795740000200 } from './inbox.migrations.js';
+export { handleOnce, recordInbox } from './inbox.js';
+export { inboxMigrations, inboxRetention, CreateInbox1795740000200 } from './inbox.migrations.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { combineMessages, defineMessages, message } from './contracts.js';
+import { combineMessages, defineMessages, message, participant } from './contracts.js';
 
 describe('defineMessages', () => {
   const stock = defineMessages({
@@ -26,6 +26,26 @@ describe('defineMessages', () => {
     expect(() => defineMessages({ a: { topic: 'bad topic' } })).toThrow(/invalid topic/);
     expect(() => defineMessages({ a: { topic: 'x.dlq' } })).toThrow(/invalid topic/);
     expect(() => defineMessages({ '': { topic: 'x' } })).toThrow(/non-empty/);
+  });
+
+  it("names each participant's topics and the participant each of its types belongs to", () => {
+    const inventory = participant('inventory');
+    expect([inventory.commands, inventory.replies]).toEqual([
+      'inventory.commands',
+      'inventory.replies',
+    ]);
+    const flow = defineMessages({
+      'stock.reserve': inventory.command(),
+      'stock.reply': inventory.reply(),
+      'audit.note': message('audit'),
+    });
+    expect(flow.topicOf('stock.reply')).toBe('inventory.replies');
+    expect(flow.participantOf('stock.reserve')).toBe('inventory');
+    expect(flow.participantOf('stock.reply')).toBe('inventory');
+    expect(flow.participantOf('audit.note')).toBeUndefined();
+    expect(flow.participantOf('constructor')).toBeUndefined();
+    const clash = defineMessages({ 'stock.reply': message('inventory.replies', 'payment') });
+    expect(() => combineMessages(flow, clash)).toThrow(/two participants/);
   });
 
   it('combines catalogs and refuses one type on two topics', () => {

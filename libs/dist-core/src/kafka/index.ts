@@ -12,7 +12,13 @@ export type { KafkaConsumerServerOptions } from './kafka-consumer.server.js';
 export { KafkaMessageContext } from './kafka-message.context.js';
 export { OnMessage } from './on-message.decorator.js';
 export { InvalidMessageError, UnknownMessageTypeError } from './message-errors.js';
-export { combineMessages, DEAD_LETTER_SUFFIX, defineMessages, message } from './contracts.js';
+export {
+  combineMessages,
+  DEAD_LETTER_SUFFIX,
+  defineMessages,
+  message,
+  participant,
+} from './contracts.js';
 export type { MessageCatalog, MessageContract, MessageContracts, PayloadOf } from './contracts.js';
 export {
   DEAD_LETTER_HEADERS,

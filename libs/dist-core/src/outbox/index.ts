@@ -10,6 +10,7 @@ export {
 } from './outbox-relays.js';
 export {
   outboxMigrations,
+  outboxRetention,
   CreateOutbox1795740000100,
   AddOutboxRelayAfter1796000000200,
 } from './outbox.migrations.js';

@@ -21,10 +21,6 @@ export interface OutboxRelayOptions {
    * commit's NOTIFY still wakes the relay at once; a (re)connected listener looks at once.
    */
   idlePollIntervalMs?: number;
-  /** Sent rows are deleted this long after being sent (default 1 h). */
-  retentionMs?: number;
-  /** How often sent rows past retention are deleted (default 60 s). */
-  cleanupIntervalMs?: number;
   /** LISTEN for NOTIFY outbox (default true); without it the relay only polls. */
   listen?: boolean;
 }
@@ -81,8 +77,6 @@ export class OutboxRelay {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly idlePollIntervalMs: number;
-  private readonly retentionMs: number;
-  private readonly cleanupIntervalMs: number;
   private readonly wakeSignal = new WakeSignal();
   private notifications?: OutboxNotifications;
   private running?: Promise<void>;
@@ -97,8 +91,6 @@ export class OutboxRelay {
     this.batchSize = options.batchSize ?? 200;
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.idlePollIntervalMs = Math.max(this.pollIntervalMs, options.idlePollIntervalMs ?? 4000);
-    this.retentionMs = options.retentionMs ?? 3_600_000;
-    this.cleanupIntervalMs = options.cleanupIntervalMs ?? 60_000;
   }
 
   start(): void {
@@ -126,7 +118,6 @@ export class OutboxRelay {
   }
 
   private async run(): Promise<void> {
-    let lastCleanup = 0;
     let idlePause = this.pollIntervalMs;
     while (!this.stopped) {
       let more = false;
@@ -146,10 +137,6 @@ export class OutboxRelay {
             ? Math.min(idlePause * 2, this.idlePollIntervalMs)
             : this.pollIntervalMs;
         pause = idlePause;
-        if (Date.now() - lastCleanup >= this.cleanupIntervalMs) {
-          lastCleanup = Date.now();
-          await this.deleteSent();
-        }
       } catch (error) {
         // Kafka or Postgres is away: the rows stay unsent, the next round tries again.
         this.log.warn(`Publishing failed: ${describeError(error)}`);
@@ -174,15 +161,6 @@ export class OutboxRelay {
       }
       return { claimed: rows.length, published: publishable.length };
     });
-  }
-
-  /** Deletes rows sent longer ago than the retention period; returns how many. */
-  async deleteSent(): Promise<number> {
-    const [, deleted] = (await this.dataSource.query(
-      'DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => $1)',
-      [this.retentionMs / 1000],
-    )) as [unknown, number];
-    return deleted;
   }
 }
 

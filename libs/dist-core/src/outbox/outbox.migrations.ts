@@ -1,11 +1,12 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import type { RetentionRule } from '../retention/index.js';
 
 export class CreateOutbox1795740000100 implements MigrationInterface {
   name = 'CreateOutbox1795740000100';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     // `id` is the envelope's id, `key` the Kafka key (the correlation id). Rows are kept a
-    // while after `sent_at` for inspection, then deleted by the relay.
+    // while after `sent_at` for inspection, then purged (outboxRetention).
     await queryRunner.query(`
       CREATE TABLE IF NOT EXISTS outbox (
         id bigint PRIMARY KEY,
@@ -56,3 +57,16 @@ export class AddOutboxRelayAfter1796000000200 implements MigrationInterface {
 
 /** Add to every DataSource whose transactions enqueue messages. */
 export const outboxMigrations = [CreateOutbox1795740000100, AddOutboxRelayAfter1796000000200];
+
+/**
+ * Sent rows go an hour after they were sent, whatever RETENTION_HOURS says: once the broker has
+ * acknowledged a row it protects nothing (the consumers' inbox drops copies), and it is kept
+ * only for someone inspecting what was just published. Unsent rows are never purged.
+ */
+export const outboxRetention: RetentionRule = {
+  table: 'outbox',
+  keptForMs: 3_600_000,
+  deleteBatchSql: `
+    DELETE FROM outbox WHERE id IN (
+      SELECT id FROM outbox WHERE sent_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+};

@@ -19,6 +19,7 @@ export type {
 export { DEFAULT_SAGA_POLICY, backoffDelayMs } from './saga-policy.js';
 export type { BackoffPolicy, SagaPolicy } from './saga-policy.js';
 export {
+  awaitedCommand,
   dueAt,
   dueTransition,
   replyTransition,

@@ -22,6 +22,10 @@ import type { SagaInstance } from './saga-instance.js';
  *    answers FAILURE (anti-hanging), like dtm's barrier.
  * 5. A compensation, and a step marked retriedUntilSuccess, must eventually succeed: they are
  *    retried with backoff, and the saga is PARKED for an operator if they keep failing.
+ * 6. A settlement (`settledBy`) closes the step's branch for good when the saga completes: no
+ *    business change, but from then on a compensation of that step is refused (a barrier
+ *    Confirm). Without it the last word on a completed saga's charge would be whoever sends a
+ *    refund next.
  */
 
 /** A command to a participant, built from the saga's data. The engine adds id and correlation. */
@@ -56,6 +60,12 @@ export interface SagaStep<D> {
    * succeeds, and a saga that still cannot finish it is PARKED for an operator.
    */
   readonly retriedUntilSuccess: boolean;
+  /**
+   * Sent, with no reply awaited, when the saga completes: tells the participant the step will
+   * never be compensated, so it can refuse a late or repeated compensation. Null for a step that
+   * needs none (no compensation, or its participant is settled by a later step).
+   */
+  readonly settlement: CommandBuilder<D> | null;
 }
 
 export interface SagaHooks<D> {
@@ -91,6 +101,11 @@ export class StepBuilder<D> {
   retriedUntilSuccess(): StepBuilder<D> {
     return new StepBuilder({ ...this.step, retriedUntilSuccess: true });
   }
+
+  /** The command that closes this step's branch when the saga completes (see contract 6). */
+  settledBy(settlement: CommandBuilder<D>): StepBuilder<D> {
+    return new StepBuilder({ ...this.step, settlement });
+  }
 }
 
 export class SagaDefinitionError extends Error {
@@ -123,6 +138,7 @@ export class SagaDefinition<D> {
           compensation: null,
           onSuccess: null,
           retriedUntilSuccess: false,
+          settlement: null,
         }),
     };
     const { step } = build(start);
@@ -137,6 +153,12 @@ export class SagaDefinition<D> {
       throw new SagaDefinitionError(
         this.type,
         `step ${name} is retried until success, so it is never compensated: drop its compensation`,
+      );
+    }
+    if (step.settlement && !step.compensation) {
+      throw new SagaDefinitionError(
+        this.type,
+        `step ${name} is never compensated, so there is nothing for its settlement to close`,
       );
     }
     return new SagaDefinition(this.type, [...this.steps, step], this.hooks);
@@ -160,7 +182,7 @@ export class SagaDefinition<D> {
  *
  *   defineSaga<OrderSagaData>('order')
  *     .step('reserveStock', (s) => s.invoke(reserve).withCompensation(release).onSuccess(prices))
- *     .step('takePayment', (s) => s.invoke(charge).withCompensation(refund))
+ *     .step('takePayment', (s) => s.invoke(charge).withCompensation(refund).settledBy(settle))
  *     .step('confirmStock', (s) => s.invoke(confirm).retriedUntilSuccess())
  *     .onCompleted(markOrderCompleted)
  *     .onCompensated(markOrderCancelled);

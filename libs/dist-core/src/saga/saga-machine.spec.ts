@@ -57,7 +57,15 @@ describe('saga state machine', () => {
     const saga = r.instance('1');
     expect(saga.status).toBe('COMPLETED');
     expect(saga.data.unitPriceCents).toEqual({ apple: 150, pear: 300 });
-    expect(r.commandTypes('1')).toEqual(['stock.reserve', 'payment.charge', 'stock.confirm']);
+    // Completed: the settled step's settlement goes out last, awaiting no reply.
+    expect(r.commandTypes('1')).toEqual([
+      'stock.reserve',
+      'payment.charge',
+      'stock.confirm',
+      'payment.settle',
+    ]);
+    expect(r.sent[3]).toMatchObject({ kind: 'settlement', payload: { customerId: 'alice' } });
+    expect(r.instance('1').awaitedCommandId).toBeNull();
     // The charge was built from the prices the reserve step's reply brought.
     expect(r.sent[1].payload).toEqual({ customerId: 'alice', amountCents: 600 });
     expect(outcomes(r, '1')).toEqual([
@@ -317,6 +325,12 @@ describe('saga definitions', () => {
         s.invoke(cmd('a')).withCompensation(cmd('u')).retriedUntilSuccess(),
       ),
     ).toThrow(/never compensated/);
+  });
+
+  it('rejects a settlement on a step that is never compensated', () => {
+    expect(() =>
+      defineSaga<object>('x').step('a', (s) => s.invoke(cmd('a')).settledBy(cmd('s'))),
+    ).toThrow(/nothing for its settlement to close/);
   });
 
   it('is immutable: adding a step returns a new definition', () => {

@@ -36,6 +36,8 @@ export interface SagaTransition<D> {
   history: Omit<SagaHistoryEntry, 'at'>[];
   /** Set when this transition ends the saga (or parks it): the definition's hook runs with it. */
   terminal: SagaTerminal | null;
+  /** Sent with no reply awaited: on COMPLETED, the settlement of every step that declares one. */
+  settlements?: SagaCommand[];
 }
 
 /** Why a reply changed nothing: a typed result, since late and duplicate replies are normal. */
@@ -211,6 +213,21 @@ export function resumeTransition<D>(
   });
 }
 
+/**
+ * The command whose reply the saga awaits, rebuilt from its data (a builder is pure), so the
+ * orchestrator can tell which participant may answer it; null when it awaits none.
+ */
+export function awaitedCommand<D>(
+  definition: SagaDefinition<D>,
+  saga: SagaInstance<D>,
+): SagaCommand | null {
+  if (saga.awaitedCommandId === null) return null;
+  if (saga.status !== 'RUNNING' && saga.status !== 'COMPENSATING') return null;
+  const step = definition.steps[saga.stepIndex];
+  const build = kindOf(saga) === 'action' ? step.action : step.compensation;
+  return build ? build(saga.data) : null;
+}
+
 /** The earliest time `dueTransition` has something to do, or null if only a reply can move it. */
 export function dueAt(saga: SagaProgress<unknown>): number | null {
   const times = [saga.stepDeadline, saga.nextAttemptAt];
@@ -273,11 +290,16 @@ function advance<D>(
 ): SagaTransition<D> {
   const nextIndex = saga.stepIndex + 1;
   if (nextIndex >= definition.steps.length) {
+    // Every step succeeded and none will be compensated: close the branches that could be.
+    const settlements = definition.steps.flatMap((step) =>
+      step.settlement ? [step.settlement(saga.data)] : [],
+    );
     return {
       next: { ...saga, status: 'COMPLETED', ...idle(), sagaDeadline: null },
       send: null,
       history,
       terminal: 'COMPLETED',
+      settlements,
     };
   }
   const nextStep = definition.steps[nextIndex];

@@ -2,13 +2,14 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { activeTraceparent, type Envelope } from '../kafka/index.js';
+import { activeTraceparent, type Envelope, type MessageCatalog } from '../kafka/index.js';
 import { withLinkedTrace } from '../observability/kafka-spans.js';
 import type { Outbox } from '../outbox/index.js';
 import { systemClock, type Clock } from '../snowflake/index.js';
-import type { SagaDefinition, SagaReplyPayload } from './saga-definition.js';
+import type { SagaCommand, SagaDefinition, SagaReplyPayload } from './saga-definition.js';
 import type { SagaHistoryEntry, SagaInstance, SagaStatus } from './saga-instance.js';
 import {
+  awaitedCommand,
   dueTransition,
   replyTransition,
   resumeTransition,
@@ -22,6 +23,12 @@ import { observeSagaSteps } from './saga-metrics.js';
 import { SagaStore } from './saga-store.js';
 
 export interface SagaOrchestratorOptions extends Partial<SagaPolicy> {
+  /**
+   * The contracts of the commands the sagas send and the replies they take: which participant
+   * each goes to or comes from. A reply is applied only if its sender is the participant of
+   * the command it answers.
+   */
+  messages: Pick<MessageCatalog, 'participantOf'>;
   /** This instance's name on the leases it takes. Default: host, pid and a random suffix. */
   owner?: string;
   /** How long a claim by `tick` keeps other instances off a saga. */
@@ -75,14 +82,16 @@ export class SagaOrchestrator {
   private readonly batchSize: number;
   private readonly clock: Clock;
   private readonly random: () => number;
+  private readonly messages: Pick<MessageCatalog, 'participantOf'>;
   private readonly logger = new Logger(SagaOrchestrator.name);
 
   constructor(
     // `any`: sagas over different data types (a definition is invariant in its data type).
     definitions: SagaDefinition<any>[], // eslint-disable-line @typescript-eslint/no-explicit-any
     private readonly outbox: Pick<Outbox, 'enqueue' | 'nextId'>,
-    options: SagaOrchestratorOptions = {},
+    options: SagaOrchestratorOptions,
   ) {
+    this.messages = options.messages;
     this.definitions = new Map(definitions.map((d) => [d.type, d as SagaDefinition<unknown>]));
     for (const d of definitions) {
       if (d.steps.length === 0) throw new Error(`Saga ${d.type} has no steps`);
@@ -149,15 +158,21 @@ export class SagaOrchestrator {
    * Applies a participant's reply. Call it inside the transaction in which the inbox records
    * the reply (`handleOnce`), so the inbox row, the saga's transition and its next command
    * commit together. Late, duplicate and reordered replies are normal and return why they
-   * changed nothing; a reply that is not a reply at all throws (a poison message).
+   * changed nothing; a reply that is not a reply at all, or that answers the awaited command
+   * but comes from another participant than the one asked, throws (a poison message).
    */
   async handleReply(manager: EntityManager, envelope: Envelope): Promise<ReplyResult> {
     requireTransaction(manager, 'handleReply');
     const reply = parseReply(envelope);
+    const sender = this.messages.participantOf(envelope.type);
+    if (sender === undefined) throw new SagaReplyError(envelope, 'its type names no participant');
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
       const saga = await this.store.load(manager, envelope.correlationId);
       if (!saga) return 'UNKNOWN_SAGA';
       const definition = this.definition(saga.sagaType);
+      if (saga.awaitedCommandId !== null && saga.awaitedCommandId === envelope.causationId) {
+        this.requireAsked(envelope, sender, awaitedCommand(definition, saga));
+      }
       const ctx = this.context();
       const transition = replyTransition(definition, saga, envelope.causationId, reply, ctx);
       if (typeof transition === 'string') return transition;
@@ -261,6 +276,17 @@ export class SagaOrchestrator {
     return this.store.countByStatus(manager);
   }
 
+  /** A reply to the awaited command must come from the participant that command went to. */
+  private requireAsked(envelope: Envelope, sender: string, awaited: SagaCommand | null): void {
+    const asked = awaited ? this.messages.participantOf(awaited.type) : undefined;
+    if (asked !== sender) {
+      throw new SagaReplyError(
+        envelope,
+        `it answers a command to ${asked ?? 'no participant'} but comes from ${sender}`,
+      );
+    }
+  }
+
   private definition(type: string): SagaDefinition<unknown> {
     const definition = this.definitions.get(type);
     if (!definition) throw new Error(`Unknown saga type ${type}`);
@@ -332,6 +358,16 @@ export class SagaOrchestrator {
         correlationId: saga.id,
         causationId: causedBy,
         payload: command.payload,
+      });
+    }
+    // Fire and forget: nothing awaits their replies (a finished saga ignores them).
+    for (const settlement of transition.settlements ?? []) {
+      await this.outbox.enqueue(manager, {
+        topic: settlement.topic,
+        type: settlement.type,
+        correlationId: saga.id,
+        causationId: causedBy,
+        payload: settlement.payload,
       });
     }
     observeSagaSteps(transition.history, now.getTime());

@@ -10,7 +10,7 @@
 // Exit status 0 when every row is on its owner under --to; 1 with one line on stderr otherwise.
 // The procedure around it is in README.md beside this file.
 import { parseArgs } from 'node:util';
-import { DEFAULTS } from '../config/index.js';
+import { DEFAULTS, env, loadConfig, sharedConfig } from '../config/index.js';
 import { Redlock, createRedlockClients } from '../redlock/index.js';
 import { REBALANCE_LOCK_RESOURCE, rebalance, type ShardedTable } from './rebalance.js';
 import { parseShardUrls } from './shard-urls.js';
@@ -51,7 +51,11 @@ async function main(): Promise<void> {
       '--from (or ORDER_DB_SHARDS_PREVIOUS) is required: the shard list before the change',
     );
   const from = parseShardUrls(fromText);
-  const to = parseShardUrls(values.to ?? process.env.ORDER_DB_SHARDS ?? DEFAULTS.ORDER_DB_SHARDS);
+  // Through loadConfig: a default needing a secret infra:up has not generated fails in one line.
+  const to =
+    values.to === undefined
+      ? loadConfig({ ORDER_DB_SHARDS: env.postgresUrls(DEFAULTS.ORDER_DB_SHARDS) }).ORDER_DB_SHARDS
+      : parseShardUrls(values.to);
   const tablesText = values.tables ?? process.env.ORDER_SHARDED_TABLES;
   if (!tablesText)
     throw new Error('--tables (or ORDER_SHARDED_TABLES) is required, e.g. orders:id');
@@ -64,10 +68,8 @@ async function main(): Promise<void> {
   // One rebalance at a time: two runs towards different rings would move rows back and forth.
   // A batch job, not a request: a generous per-node timeout and the default retries (a few
   // seconds) ride out a loaded machine; a 30 s ttl leaves the validity almost untouched.
-  const redlock = new Redlock(
-    createRedlockClients(parseShardUrls(process.env.REDIS_NODES ?? DEFAULTS.REDIS_NODES)),
-    { nodeTimeoutMs: 250 },
-  );
+  const { REDIS_NODES } = loadConfig({ REDIS_NODES: sharedConfig.REDIS_NODES });
+  const redlock = new Redlock(createRedlockClients(REDIS_NODES), { nodeTimeoutMs: 250 });
   try {
     const lockResource = values['lock-resource'] ?? REBALANCE_LOCK_RESOURCE;
     const report = await redlock.using([lockResource], LOCK_TTL_MS, (signal, lock) =>

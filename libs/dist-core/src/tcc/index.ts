@@ -46,8 +46,10 @@ export {
 } from './tcc-machine.js';
 export {
   tccBarrierMigrations,
+  tccBarrierRetention,
   tccCoordinatorMigrations,
   TccBarrier1795740000400,
+  TccBarrierCreatedAt1796100000400,
   TccTransactions1795740000500,
 } from './tcc.migrations.js';
 // Participant side, for saga and TCC alike: inbox + barrier + reply in one local transaction.

@@ -21,7 +21,8 @@ import { leaveToRelay } from '../outbox/index.js';
  *
  * `written_by` says which operation wrote a row. What follows from it:
  * - Duplicate: an operation that finds its own row written by itself does nothing (a duplicate
- *   Try gets the stored result of the first, so it can send the same reply again).
+ *   Try gets the stored result of the first, so it can send the same reply again — until the
+ *   branch is settled: a Try after its Confirm or Cancel is refused, however it got there).
  * - Null compensation: a Cancel that manages to insert the try row knows no Try ran, and a try
  *   row marked FAILURE means the Try changed nothing (see below): nothing to undo.
  * - Anti-hanging: a try row written by a Cancel (or a Confirm) makes a late Try's insert
@@ -109,8 +110,12 @@ export class TccBarrier {
     const runner = transactionOf(manager, 'TccBarrier.try');
     return this.inSavepoint(runner, async () => {
       if (!(await this.insert(runner, key, 'try', 'try'))) {
-        const existing = await this.read(runner, key, 'try');
-        return existing.written_by === 'try' && existing.try_result
+        // A repeat of a Try that ran gets its stored result, until the branch is settled (a
+        // confirm row exists, written by Confirm or Cancel): after the end, every Try is refused.
+        const rows = await this.readBranch(runner, key);
+        const existing = rows.find((row) => row.op === 'try');
+        const settled = rows.some((row) => row.op === 'confirm');
+        return existing?.written_by === 'try' && existing.try_result && !settled
           ? { status: 'duplicate', result: existing.try_result }
           : { status: 'refused' };
       }
@@ -209,6 +214,19 @@ export class TccBarrier {
       [key.gid, key.branch, op, writtenBy],
     );
     return rows.length === 1;
+  }
+
+  /** Every committed row of the branch (at most three). */
+  private async readBranch(
+    runner: QueryRunner,
+    key: BranchKey,
+  ): Promise<(BarrierRow & { op: TccOp })[]> {
+    const { rows } = await runQuery<BarrierRow & { op: TccOp }>(
+      runner,
+      `SELECT op, written_by, try_result FROM tcc_barrier WHERE gid = $1 AND branch = $2`,
+      [key.gid, key.branch],
+    );
+    return rows;
   }
 
   /** Reads a row whose insert just conflicted: it is committed and never changes again. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { activeTraceparent, type Envelope } from '../kafka/index.js';
+import { activeTraceparent, type Envelope, type MessageCatalog } from '../kafka/index.js';
 import { withLinkedTrace } from '../observability/kafka-spans.js';
 import type { Outbox } from '../outbox/index.js';
 import { systemClock, type Clock } from '../snowflake/index.js';
@@ -26,6 +26,12 @@ import { TccStore } from './tcc-store.js';
 import { transactionOf } from './transactional-query.js';
 
 export interface TccCoordinatorOptions extends Partial<TccPolicy> {
+  /**
+   * The contracts of the branches' commands and of the replies: which participant each goes to
+   * or comes from. A reply is applied only if its sender is the participant of the command it
+   * answers.
+   */
+  messages: Pick<MessageCatalog, 'participantOf'>;
   /** This instance's name on the leases it takes. Default: host, pid and a random suffix. */
   owner?: string;
   /** How long a claim by `tick` keeps other instances off a transaction. */
@@ -72,13 +78,15 @@ export class TccCoordinator<I> {
   private readonly batchSize: number;
   private readonly clock: Clock;
   private readonly random: () => number;
+  private readonly messages: Pick<MessageCatalog, 'participantOf'>;
   private readonly logger = new Logger(TccCoordinator.name);
 
   constructor(
     private readonly definition: TccDefinition<I>,
     private readonly outbox: Pick<Outbox, 'enqueue' | 'nextId'>,
-    options: TccCoordinatorOptions = {},
+    options: TccCoordinatorOptions,
   ) {
+    this.messages = options.messages;
     if (definition.branches.length === 0) throw new Error(`TCC ${definition.kind} has no branches`);
     const names = new Set(definition.branches.map((b) => b.name));
     if (names.size !== definition.branches.length) {
@@ -131,14 +139,18 @@ export class TccCoordinator<I> {
    * Applies a participant's reply. Call it inside the transaction in which the inbox records
    * the reply (`handleOnce`), so the inbox row, the change and the next commands commit
    * together. Late, duplicate and superseded replies are normal and say why they changed
-   * nothing; a payload that is not a reply throws (a poison message for the dead-letter topic).
+   * nothing; a payload that is not a reply, or a reply to a branch's awaited command from
+   * another participant than that branch's, throws (a poison message for the dead-letter topic).
    */
   async handleReply(manager: EntityManager, envelope: Envelope): Promise<TccReplyResult> {
     transactionOf(manager, 'TccCoordinator.handleReply');
     const reply = parseReply(envelope);
+    const sender = this.messages.participantOf(envelope.type);
+    if (sender === undefined) throw new TccReplyError(envelope, 'its type names no participant');
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
       const tx = await this.store.load<I>(manager, envelope.correlationId);
       if (!tx || tx.kind !== this.definition.kind) return 'UNKNOWN_TRANSACTION';
+      this.requireAsked(envelope, sender, tx);
       const ctx = this.context();
       const transition = replyTransition(this.definition, tx, envelope.causationId, reply, ctx);
       if (typeof transition === 'string') return transition;
@@ -207,6 +219,23 @@ export class TccCoordinator<I> {
 
   find(manager: EntityManager, gid: string): Promise<TccTransaction<I> | null> {
     return this.store.load<I>(manager, gid);
+  }
+
+  /** A reply to a branch's awaited command must come from that branch's participant. */
+  private requireAsked(envelope: Envelope, sender: string, tx: TccTransaction<I>): void {
+    const { causationId } = envelope;
+    const index = tx.branches.findIndex(
+      (b) => causationId !== null && b.awaitedCommandId === causationId,
+    );
+    if (index < 0) return; // not awaited: the machine ignores it anyway
+    const branch = this.definition.branches[index];
+    const asked = this.messages.participantOf(branch.types.try);
+    if (asked !== sender) {
+      throw new TccReplyError(
+        envelope,
+        `it answers branch ${branch.name}'s command to ${asked ?? 'no participant'} but comes from ${sender}`,
+      );
+    }
   }
 
   private context(): MachineContext {

@@ -14,13 +14,14 @@ const data: OrderSagaData = {
 };
 const PRICES: Record<string, number> = { A: 1250, B: 399 };
 
-const priced = (command: SentCommand) => ({
-  outcome: 'SUCCESS' as const,
-  items: (command.payload as OrderSagaData).items.map((line) => ({
+const priced = (command: SentCommand) => {
+  const items = (command.payload as OrderSagaData).items.map((line) => ({
     ...line,
     unitPriceCents: PRICES[line.sku],
-  })),
-});
+  }));
+  const totalCents = items.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
+  return { outcome: 'SUCCESS' as const, items, totalCents };
+};
 const ok = () => ({ outcome: 'SUCCESS' as const });
 
 function runner() {
@@ -29,11 +30,12 @@ function runner() {
     .participant('inventory.saga.confirm', ok)
     .participant('inventory.saga.release', ok)
     .participant('payment.saga.charge', ok)
-    .participant('payment.saga.refund', ok);
+    .participant('payment.saga.refund', ok)
+    .participant('payment.saga.settle', ok);
 }
 
 describe('the order saga', () => {
-  it('reserves, charges the total inventory priced, confirms', () => {
+  it('reserves, charges the total inventory priced, confirms, then settles the charge', () => {
     const run = runner();
     run.start(ORDER_ID, data);
     run.run();
@@ -41,10 +43,15 @@ describe('the order saga', () => {
       'inventory.saga.reserve',
       'payment.saga.charge',
       'inventory.saga.confirm',
+      'payment.saga.settle',
     ]);
     const charge = run.sent.find((c) => c.type === 'payment.saga.charge')!;
     expect(charge.topic).toBe('payment.commands');
     expect(charge.payload).toEqual({ orderId: ORDER_ID, customerId: 'c-1', amountCents: 2899 });
+    // The settlement names the charge exactly, so payment can check it against its record.
+    const settle = run.sent.find((c) => c.type === 'payment.saga.settle')!;
+    expect(settle).toMatchObject({ topic: 'payment.commands', kind: 'settlement' });
+    expect(settle.payload).toEqual(charge.payload);
     const saga = run.instance(ORDER_ID);
     expect(saga.status).toBe('COMPLETED');
     expect(saga.data.priced).toEqual({
@@ -98,6 +105,7 @@ describe('the order saga', () => {
       status: 'COMPENSATED',
       failureReason: 'TIMEOUT',
     });
+    expect(types).not.toContain('payment.saga.settle');
   });
 
   it('never undoes a paid order: confirmStock is retried until it succeeds', () => {
@@ -108,6 +116,7 @@ describe('the order saga', () => {
     run.start(ORDER_ID, data);
     run.run();
     expect(run.commandTypes(ORDER_ID)).not.toContain('payment.saga.refund');
+    expect(run.commandTypes(ORDER_ID).at(-1)).toBe('payment.saga.settle');
     expect(run.instance(ORDER_ID).status).toBe('COMPLETED');
     expect(confirms).toBe(3);
   });

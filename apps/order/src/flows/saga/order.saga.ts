@@ -32,7 +32,8 @@ const logger = new Logger('OrderSaga');
  * stock. A failed or timed-out step compensates the steps before it in reverse order (refund,
  * then release) and the order ends CANCELLED with the step's reason. confirmStock is past the
  * pivot: once the customer has paid, the order can only go forward, so it is retried until
- * inventory confirms (the reservation it confirms cannot fail for business reasons).
+ * inventory confirms (the reservation it confirms cannot fail for business reasons). On
+ * completion the payment is settled, so every branch of a completed order is closed.
  *
  * Each hook runs in the transaction of the saga's last transition, so the order's terminal
  * status commits together with the saga's.
@@ -47,7 +48,10 @@ export const orderSaga = defineSaga<OrderSagaData>(ORDER_SAGA)
   .step('takePayment', (s) =>
     s
       .invoke((d) => flowCommand('payment.saga.charge', funds(d)))
-      .withCompensation((d) => flowCommand('payment.saga.refund', funds(d))),
+      .withCompensation((d) => flowCommand('payment.saga.refund', funds(d)))
+      // The charge is payment's barrier Try; nothing else ever confirms it, so the completed
+      // saga does, and a refund arriving after that (late, repeated or forged) is refused.
+      .settledBy((d) => flowCommand('payment.saga.settle', funds(d))),
   )
   .step('confirmStock', (s) =>
     s.invoke((d) => flowCommand('inventory.saga.confirm', stock(d))).retriedUntilSuccess(),

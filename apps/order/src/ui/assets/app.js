@@ -1,6 +1,10 @@
 // The /ui page: recent orders, one order's timeline across the services, parked sagas.
 // Plain DOM and fetch against the order service's own REST API; no framework, no build step.
 // Ids stay the decimal strings the API sends: they exceed 2^53 and must never become numbers.
+// Every call carries the operator's access token (sign-in.js); without one the page offers
+// the sign-in and nothing else.
+
+import { accessToken, completeSignIn, forgetSession, signIn, signOut } from './sign-in.js';
 
 const LIST_REFRESH_MS = 3000;
 const PENDING_REFRESH_MS = 700;
@@ -114,7 +118,19 @@ function orderLink(id) {
 }
 
 async function api(method, path) {
-  const response = await fetch(path, { method, headers: { accept: 'application/json' } });
+  const token = accessToken();
+  if (!token) {
+    showSignedOut('Your session has ended: sign in again.');
+    throw new Error('not signed in');
+  }
+  const response = await fetch(path, {
+    method,
+    headers: { accept: 'application/json', authorization: `Bearer ${token}` },
+  });
+  if (response.status === 401) {
+    forgetSession();
+    showSignedOut('The order service no longer accepts your session: sign in again.');
+  }
   let body = null;
   try {
     body = await response.json();
@@ -323,7 +339,41 @@ function showRoute() {
   }
 }
 
-function start() {
+let refreshTimer = null;
+
+/** Only the sign-in is shown, with why (null: simply not signed in yet). */
+function showSignedOut(problem) {
+  clearInterval(refreshTimer);
+  clearTimeout(timelineTimer);
+  $('#console').hidden = true;
+  $('#lookup').hidden = true;
+  $('#sign-out').hidden = true;
+  $('#signed-out').hidden = false;
+  $('#sign-in-error').hidden = !problem;
+  $('#sign-in-error').textContent = problem ?? '';
+}
+
+function reportSignInFailure(error) {
+  $('#sign-in-error').hidden = false;
+  $('#sign-in-error').textContent = `Sign-in is not possible now: ${error.message}`;
+}
+
+async function start() {
+  $('#sign-in').addEventListener('click', () => signIn().catch(reportSignInFailure));
+  $('#sign-out').addEventListener('click', (event) => {
+    event.preventDefault();
+    signOut().catch(reportSignInFailure);
+  });
+  const problem = await completeSignIn().catch((error) => `Sign-in failed: ${error.message}`);
+  if (problem || !accessToken()) {
+    showSignedOut(problem);
+    return;
+  }
+  $('#signed-out').hidden = true;
+  $('#console').hidden = false;
+  $('#lookup').hidden = false;
+  $('#sign-out').hidden = false;
+
   document.forms.lookup.addEventListener('submit', (event) => {
     event.preventDefault();
     const id = document.forms.lookup.elements.id.value.trim();
@@ -340,7 +390,10 @@ function start() {
   window.addEventListener('popstate', showRoute);
   showRoute();
   refreshParked();
-  setInterval(() => Promise.all([refreshRecent(), refreshParked()]), LIST_REFRESH_MS);
+  refreshTimer = setInterval(
+    () => Promise.all([refreshRecent(), refreshParked()]),
+    LIST_REFRESH_MS,
+  );
 }
 
 start();

@@ -1,3 +1,4 @@
+import { defineMessages, participant } from '../../kafka/contracts.js';
 import { defineSaga, type SagaCommand } from '../saga-definition.js';
 
 /**
@@ -11,10 +12,29 @@ export interface ExampleOrderData {
   unitPriceCents?: Record<string, number>;
 }
 
+const inventory = participant('example.inventory');
+const payment = participant('example.payment');
+
 export const EXAMPLE_TOPICS = {
-  inventory: 'example.inventory.commands',
-  payment: 'example.payment.commands',
+  inventory: inventory.commands,
+  payment: payment.commands,
 } as const;
+
+/** The example's commands, and each one's reply type (`<command>.reply`, on its sender's topic). */
+export const exampleMessages = defineMessages({
+  'stock.reserve': inventory.command(),
+  'stock.release': inventory.command(),
+  'stock.confirm': inventory.command(),
+  'payment.charge': payment.command(),
+  'payment.refund': payment.command(),
+  'payment.settle': payment.command(),
+  'stock.reserve.reply': inventory.reply(),
+  'stock.release.reply': inventory.reply(),
+  'stock.confirm.reply': inventory.reply(),
+  'payment.charge.reply': payment.reply(),
+  'payment.refund.reply': payment.reply(),
+  'payment.settle.reply': payment.reply(),
+});
 
 const command = (topic: string, type: string, payload: object): SagaCommand => ({
   topic,
@@ -46,6 +66,9 @@ export const exampleOrderSaga = defineSaga<ExampleOrderData>('example-order')
       )
       .withCompensation((d) =>
         command(EXAMPLE_TOPICS.payment, 'payment.refund', { customerId: d.customerId }),
+      )
+      .settledBy((d) =>
+        command(EXAMPLE_TOPICS.payment, 'payment.settle', { customerId: d.customerId }),
       ),
   )
   .step('confirmStock', (s) =>

@@ -17,7 +17,8 @@ export interface SentCommand {
   id: string;
   sagaId: string;
   step: string;
-  kind: SagaCommandKind;
+  /** `settlement`: sent when the saga completed, with no reply awaited. */
+  kind: SagaCommandKind | 'settlement';
   topic: string;
   type: string;
   payload: object;
@@ -210,6 +211,18 @@ export class InMemorySagaRunner<D> {
       this.sent.push(command);
       this.queue.push({ kind: 'command', command });
       saga.awaitedCommandId = command.id;
+    }
+    for (const settlement of transition.settlements ?? []) {
+      const command: SentCommand = {
+        id: String(this.nextId++),
+        sagaId: saga.id,
+        step: saga.currentStep,
+        kind: 'settlement',
+        ...settlement,
+        sentAt: this.now,
+      };
+      this.sent.push(command);
+      this.queue.push({ kind: 'command', command });
     }
     const history = this.histories.get(saga.id)!;
     for (const entry of transition.history) history.push({ ...entry, at: new Date(this.now) });

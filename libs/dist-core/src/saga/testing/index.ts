@@ -5,5 +5,10 @@ export type {
   InMemorySagaRunnerOptions,
   SentCommand,
 } from './in-memory-saga-runner.js';
-export { exampleOrderSaga, totalCents, EXAMPLE_TOPICS } from './example-order-saga.js';
+export {
+  exampleMessages,
+  exampleOrderSaga,
+  totalCents,
+  EXAMPLE_TOPICS,
+} from './example-order-saga.js';
 export type { ExampleOrderData } from './example-order-saga.js';

@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import type { DynamicModule, ExecutionContext, Provider } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import type { Request } from 'express';
+
+export interface RateLimitConfig {
+  RATE_LIMIT_POSTS: number;
+  RATE_LIMIT_WINDOW_SECONDS: number;
+}
+
+/**
+ * Rate limits on the POST endpoints (the ones that write: orders, products, restocks, accounts,
+ * deposits): each client may make RATE_LIMIT_POSTS requests to one endpoint per sliding window
+ * of RATE_LIMIT_WINDOW_SECONDS; beyond that 429, in the error shape, with Retry-After. Reads
+ * stay unlimited: they are cheap, and an operator's screen polls them.
+ *
+ * The counters live in each process: N instances let a client make N times the limit. That is
+ * the point of a per-process limit — it stops one client from flooding one instance's database
+ * pool and Kafka producer — not a quota; a shared quota would need a shared store (Redis).
+ */
+export function rateLimitModule(config: RateLimitConfig): DynamicModule {
+  const windowSeconds = config.RATE_LIMIT_WINDOW_SECONDS;
+  return ThrottlerModule.forRoot({
+    throttlers: [{ limit: config.RATE_LIMIT_POSTS, ttl: windowSeconds * 1000 }],
+    skipIf: (context) => !isHttpPost(context),
+    getTracker: (req) => clientKey(req as Request),
+    errorMessage: (_context, { limit, timeToBlockExpire }) =>
+      `Too many requests: at most ${limit} POST requests per ${windowSeconds} s to this ` +
+      `endpoint from one client; retry after ${timeToBlockExpire} s`,
+  });
+}
+
+/** Among a module's providers: every route passes the limiter, which lets all but POST by. */
+export const rateLimitGuard: Provider = { provide: APP_GUARD, useClass: ThrottlerGuard };
+
+function isHttpPost(context: ExecutionContext): boolean {
+  return (
+    context.getType() === 'http' && context.switchToHttp().getRequest<Request>().method === 'POST'
+  );
+}
+
+/**
+ * Who a request counts against: its bearer token when it has one (a customer behind a shared
+ * address — a NAT, the benchmark — is not throttled for the others), else its address. Only a
+ * hash of the token is kept in memory.
+ */
+export function clientKey(req: Pick<Request, 'headers' | 'ip'>): string {
+  const authorization = req.headers.authorization;
+  if (authorization?.startsWith('Bearer ')) {
+    return `token:${createHash('sha256').update(authorization).digest('base64url')}`;
+  }
+  return `ip:${req.ip ?? 'unknown'}`;
+}
