@@ -24,7 +24,7 @@ export class Baseline {
 
   /** Order ids come from a leased Snowflake worker id, as the services' do: never a clash. */
   static async open(databases: BenchDatabases): Promise<Baseline> {
-    const { REDIS_NODES } = loadConfig({ REDIS_NODES: sharedConfig.REDIS_NODES });
+    const { REDIS_NODES } = loadConfig({ REDIS_NODES: sharedConfig('order').REDIS_NODES });
     const clients = createRedlockClients(REDIS_NODES);
     const lease = await WorkerIdLease.claim(new Redlock(clients));
     return new Baseline(databases, new SnowflakeGenerator(lease), async () => {

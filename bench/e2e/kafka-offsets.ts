@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { DEFAULTS } from '@app/dist-core/config';
 import { TOPICS } from '@app/dist-core/contracts';
+import { adminCredentials, saslOptions } from '@app/dist-core/kafka';
 
 /** The order flow's topics: commands to inventory and payment, replies to the order service. */
 export const FLOW_TOPICS = Object.values(TOPICS);
@@ -11,7 +12,13 @@ export class FlowTopicOffsets {
 
   constructor() {
     const brokers = (process.env.KAFKA_BROKERS ?? DEFAULTS.KAFKA_BROKERS).split(',');
-    this.admin = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING }).admin();
+    this.admin = new Kafka({
+      clientId: 'bench',
+      brokers,
+      // admin: reading the end offsets of every flow topic is no single service's right.
+      sasl: saslOptions(adminCredentials()),
+      logLevel: logLevel.NOTHING,
+    }).admin();
   }
 
   connect(): Promise<void> {

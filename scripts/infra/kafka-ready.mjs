@@ -2,17 +2,15 @@
 //
 //   node kafka-ready.mjs --brokers 127.0.0.1:9092 [--timeout 90] [--pid 1234]
 //
-// Exit 0: an admin client's listTopics (a Metadata request) succeeded. A KRaft broker opens
-// its client listener only once it has caught up with the metadata log and is unfenced, so
-// that is the moment services can create topics and produce. Exit 1: timeout. Exit 3: the
-// broker process (--pid) died meanwhile, so there is no point waiting any longer.
+// Exit 0: an admin client (signed in as admin, password in KAFKA_ADMIN_PASSWORD) listed the
+// topics (a Metadata request). A KRaft broker opens its client listener only once it has caught
+// up with the metadata log and is unfenced, so that is the moment services can create topics
+// and produce. Exit 1: timeout. Exit 3: the broker process (--pid) died meanwhile, so there is
+// no point waiting any longer. Exit 4: the broker refused the admin credentials, which waiting
+// will not change.
 import { existsSync, readFileSync } from 'node:fs';
-import { Kafka, logLevel } from 'kafkajs';
-
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 && at + 1 < process.argv.length ? process.argv[at + 1] : fallback;
-}
+import kafkajs from 'kafkajs';
+import { adminKafka, option } from './kafka-admin.mjs';
 
 const brokers = option('brokers', '127.0.0.1:9092').split(',');
 const timeoutMs = Number(option('timeout', '90')) * 1000;
@@ -26,14 +24,11 @@ function processAlive(id) {
   return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }
 
-const kafka = new Kafka({
-  clientId: 'infra-ready',
-  brokers,
-  // One attempt per round: this loop does the retrying and owns the deadline.
+// One attempt per round: this loop does the retrying and owns the deadline.
+const kafka = adminKafka('infra-ready', brokers, {
   connectionTimeout: 1000,
   requestTimeout: 3000,
   retry: { retries: 0 },
-  logLevel: logLevel.NOTHING,
 });
 
 const deadline = Date.now() + timeoutMs;
@@ -52,6 +47,12 @@ while (Date.now() < deadline) {
   } catch (error) {
     lastError = error instanceof Error ? error.message : String(error);
     await admin.disconnect().catch(() => {});
+    if (error instanceof kafkajs.KafkaJSSASLAuthenticationError) {
+      console.error(
+        `kafka-ready: ${brokers.join(',')} refuses the admin credentials: ${lastError}`,
+      );
+      process.exit(4);
+    }
   }
   await new Promise((resolve) => setTimeout(resolve, 500));
 }

@@ -3,14 +3,21 @@
 # KAFKA_PORT and KAFKA_CONTROLLER_PORT move it (the chaos suite runs its own broker beside the
 # shared one, with its own INFRA_DIR).
 #
-#   kafka.sh start    reuse a broker that already serves 9092, or fetch the jars (first time
-#                     only), format the storage and start one; waits until it serves clients
+# Clients authenticate with SASL/SCRAM-SHA-512 (server.properties): the principals admin (super
+# user), order, payment and inventory, with the passwords of the local secrets kafka-<name>
+# ($SECRETS_DIR). After every start, kafka-access.mjs creates the order flow's topics and the
+# ACLs that let each service do exactly its part.
+#
+#   kafka.sh start    reuse a broker that already serves 9092 (restarting ours first if its
+#                     configuration changed), or fetch the jars (first time only), format the
+#                     storage and start one; waits until it serves clients, then applies the ACLs
 #   kafka.sh stop     stop the broker this script started: SIGTERM, wait, SIGKILL after 60 s
 #   kafka.sh restart  stop, then start
-#   kafka.sh status   exit 0 if a broker on 9092 answers a Metadata request
+#   kafka.sh status   exit 0 if a broker on 9092 answers a Metadata request from admin
 #
 # Layout under $INFRA_DIR/kafka: libs/ (the jars), data/ (log.dirs), logs/ (server.log and the
-# JVM's own output), server.properties, cluster-id, kafka.pid, maven.log.
+# JVM's own output), server.properties, cluster-id, scram-credentials.sha256, kafka.pid,
+# maven.log.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -22,6 +29,10 @@ KAFKA_LOGS="$KAFKA_DIR/logs"
 KAFKA_PIDFILE="$KAFKA_DIR/kafka.pid"
 KAFKA_CLUSTER_ID="$KAFKA_DIR/cluster-id"
 KAFKA_PROPERTIES="$KAFKA_DIR/server.properties"
+KAFKA_SCRAM_MARK="$KAFKA_DIR/scram-credentials.sha256"
+# The SASL/SCRAM principals, created with the storage. admin is the super user (infra scripts,
+# tests); the services' grants are kafka-access.mjs's table.
+KAFKA_PRINCIPALS=(admin order payment inventory)
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_BROKER="$HOST:$KAFKA_PORT"
@@ -35,10 +46,25 @@ usage() {
   exit 2
 }
 
-kafka_answers() {
+# The node scripts sign in as admin; the password travels in the environment, not in argv.
+kafka_node() {
   [[ -d "$REPO_ROOT/node_modules/kafkajs" ]] ||
     die "node_modules/kafkajs is missing (Kafka's readiness check uses it): run npm ci first"
-  node "$INFRA_SCRIPTS_DIR/kafka-ready.mjs" --brokers "$KAFKA_BROKER" --timeout "$1" "${@:2}"
+  KAFKA_ADMIN_PASSWORD="$(secret kafka-admin)" node "$INFRA_SCRIPTS_DIR/$1" --brokers "$KAFKA_BROKER" "${@:2}"
+}
+
+kafka_answers() {
+  kafka_node kafka-ready.mjs --timeout "$1" "${@:2}"
+}
+
+# Topics and ACLs from the table in kafka-access.mjs (idempotent: a second run changes nothing).
+apply_access() {
+  local outcome
+  if ! outcome="$(kafka_node kafka-access.mjs 2>&1)"; then
+    echo "$outcome" >&2
+    die "applying Kafka's topics and ACLs on $KAFKA_BROKER failed"
+  fi
+  report kafka-acl ok "$outcome"
 }
 
 # The jars are resolved for one version of pom.xml; a changed pom (say, a Kafka upgrade)
@@ -84,26 +110,66 @@ kafka_java() {
   java "${KAFKA_JAVA_OPTS[@]}" "$@"
 }
 
-# KRaft storage must be formatted once with a cluster id. The id is kept so that re-runs
-# (and restarts after infra-down) format nothing and reuse the same data.
+# The broker's configuration as it should be now, written beside the one in use
+# ($KAFKA_PROPERTIES.next): readable by root only, since it carries the admin password.
+render_properties() {
+  mkdir -p "$KAFKA_DIR"
+  (
+    umask 077
+    sed -e "s|@KAFKA_DATA_DIR@|$KAFKA_DATA|" -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
+      -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+      -e "s|@KAFKA_ADMIN_PASSWORD@|$(secret kafka-admin)|g" \
+      "$INFRA_SCRIPTS_DIR/server.properties" >"$KAFKA_PROPERTIES.next"
+  )
+}
+
+# Which credentials the storage was formatted with: a digest of every principal's password.
+scram_fingerprint() {
+  local name
+  for name in "${KAFKA_PRINCIPALS[@]}"; do
+    printf '%s=%s\n' "$name" "$(secret "kafka-$name")"
+  done | sha256sum
+}
+
+# KRaft storage must be formatted once with a cluster id and the SCRAM credentials (they live in
+# the metadata log, so the broker can check them before anyone could sign in to add them). The
+# id is kept so that re-runs (and restarts after infra-down) format nothing and reuse the data.
 format_storage() {
+  local fingerprint name scram=()
   mkdir -p "$KAFKA_DATA" "$KAFKA_LOGS"
-  sed -e "s|@KAFKA_DATA_DIR@|$KAFKA_DATA|" -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
-    -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
-    "$INFRA_SCRIPTS_DIR/server.properties" >"$KAFKA_PROPERTIES"
   if [[ ! -s "$KAFKA_CLUSTER_ID" ]]; then
     kafka_java kafka.tools.StorageTool random-uuid >"$KAFKA_CLUSTER_ID.tmp"
     mv "$KAFKA_CLUSTER_ID.tmp" "$KAFKA_CLUSTER_ID"
   fi
+  fingerprint="$(scram_fingerprint)"
   # Formatted storage has meta.properties: skip the format tool's JVM (seconds on a busy
   # machine; the chaos suite restarts the broker mid-run).
-  [[ -f "$KAFKA_DATA/meta.properties" ]] && return 0
+  if [[ -f "$KAFKA_DATA/meta.properties" ]]; then
+    [[ -f "$KAFKA_SCRAM_MARK" && "$(<"$KAFKA_SCRAM_MARK")" == "$fingerprint" ]] && return 0
+    # Storage formatted without these credentials: a broker from before SASL (PLAINTEXT, no
+    # principals), or secrets generated anew. Nobody could sign in to it, so it is formatted
+    # again: acceptable for this development broker, whose topics kafka-access.mjs recreates
+    # and whose messages are test and demo traffic. (A production cluster would add the
+    # credentials with kafka-configs --alter --add-config SCRAM-SHA-512=... instead.)
+    report kafka reformat "(storage predates the SCRAM credentials in $SECRETS_DIR: its data is discarded)"
+    rm -rf "$KAFKA_DATA"
+    mkdir -p "$KAFKA_DATA"
+  fi
+  # The storage tool takes the passwords on its command line only: visible to `ps` for the few
+  # seconds it runs, on a development machine where the secrets themselves are root's files.
+  for name in "${KAFKA_PRINCIPALS[@]}"; do
+    scram+=(--add-scram "SCRAM-SHA-512=[name=$name,password=$(secret "kafka-$name")]")
+  done
   if ! kafka_java kafka.tools.StorageTool format -t "$(<"$KAFKA_CLUSTER_ID")" \
-    -c "$KAFKA_PROPERTIES" --ignore-formatted >>"$KAFKA_LOGS/storage-format.log" 2>&1; then
+    -c "$KAFKA_PROPERTIES" --ignore-formatted "${scram[@]}" >>"$KAFKA_LOGS/storage-format.log" 2>&1; then
     echo "infra: formatting Kafka storage in $KAFKA_DATA failed" >&2
     show_log_tail "$KAFKA_LOGS/storage-format.log"
     exit 1
   fi
+  (
+    umask 077
+    echo "$fingerprint" >"$KAFKA_SCRAM_MARK"
+  )
 }
 
 show_kafka_logs() {
@@ -119,6 +185,16 @@ kafka_start() {
   exec {lock}>"$KAFKA_DIR/start.lock"
   flock "$lock"
   pid="$(live_pid "$KAFKA_PIDFILE" kafka.Kafka)"
+  render_properties
+
+  # Ours, but started with another configuration (say, PLAINTEXT from before SASL, or another
+  # admin password): it would never answer admin, so it is restarted with the new one.
+  if [[ -n "$pid" ]] && ! cmp -s "$KAFKA_PROPERTIES.next" "$KAFKA_PROPERTIES"; then
+    report kafka restart "(configuration changed: pid $pid)"
+    stop_pid "$pid" "$KAFKA_STOP_GRACE"
+    rm -f "$KAFKA_PIDFILE"
+    pid=""
+  fi
 
   if port_open "$KAFKA_PORT" && kafka_answers 10; then
     if [[ -n "$pid" ]]; then
@@ -126,17 +202,21 @@ kafka_start() {
     else
       report kafka reused "(not ours: infra:down leaves it alone)"
     fi
+    apply_access
     return 0
   fi
   if [[ -z "$pid" ]]; then
     for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
-      if port_open "$port"; then die "127.0.0.1:$port is taken by something that is not our Kafka"; fi
+      if port_open "$port"; then
+        die "127.0.0.1:$port is taken by something that is not our Kafka (or a broker that refuses admin's password in $SECRETS_DIR/kafka-admin)"
+      fi
     done
 
     if ! jars_current; then
       fetch_jars
       outcome=installed
     fi
+    mv "$KAFKA_PROPERTIES.next" "$KAFKA_PROPERTIES"
     format_storage
 
     # setsid + nohup: the broker must outlive this script and ignore the Ctrl-C or hang-up of
@@ -157,6 +237,7 @@ kafka_start() {
     exit 1
   fi
   report kafka "$outcome" "pid $pid, log $KAFKA_LOGS/server.log"
+  apply_access
 }
 
 kafka_stop() {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import { DEFAULTS, env, loadConfig } from '@app/dist-core/config';
+import { adminCredentials, saslOptions } from '@app/dist-core/kafka';
 
 const { KAFKA_BROKERS } = loadConfig({ KAFKA_BROKERS: env.hostPorts(DEFAULTS.KAFKA_BROKERS) });
 
@@ -16,6 +17,8 @@ describe('Kafka broker', () => {
   const kafka = new Kafka({
     clientId: 'infra-test',
     brokers: KAFKA_BROKERS,
+    // admin: the broker's super user may create a topic of its own (services may not).
+    sasl: saslOptions(adminCredentials()),
     retry: { retries: 3 },
     logLevel: logLevel.NOTHING,
   });

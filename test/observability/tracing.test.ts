@@ -5,6 +5,7 @@
 // the order carry its id and that trace's id.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Kafka, logLevel } from 'kafkajs';
+import { adminCredentials, saslOptions } from '@app/dist-core/kafka';
 import { eventually, KAFKA_BROKERS, runSuffix } from '../messaging/support/kafka.js';
 import { OtlpReceiver, SPAN_KIND, type ReceivedSpan } from '../support/otlp-receiver.js';
 import { startService, type RunningService, type ServiceName } from '../support/services.js';
@@ -46,7 +47,11 @@ async function call<T>(name: ServiceName, method: string, path: string, body?: u
  * assertions below hold only while ours are the groups' only members, so wait for that.
  */
 async function waitUntilAloneInConsumerGroups(): Promise<void> {
-  const admin = new Kafka({ brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({
+    brokers: KAFKA_BROKERS,
+    sasl: saslOptions(adminCredentials()),
+    logLevel: logLevel.NOTHING,
+  }).admin();
   await admin.connect();
   try {
     await eventually(

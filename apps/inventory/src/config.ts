@@ -2,7 +2,7 @@ import { DEFAULTS, env, sharedConfig, type ConfigOf } from '@app/dist-core/confi
 
 /** The inventory service's configuration: CONTRACT.md variable names, validated at start. */
 export const inventoryConfig = {
-  ...sharedConfig,
+  ...sharedConfig('inventory'),
   INVENTORY_PORT: env.port(DEFAULTS.INVENTORY_PORT),
   INVENTORY_DB_URL: env.postgresUrl(DEFAULTS.INVENTORY_DB_URL),
 };

@@ -2,7 +2,7 @@ import { DEFAULTS, env, sharedConfig, type ConfigOf } from '@app/dist-core/confi
 
 /** The payment service's configuration: CONTRACT.md variable names, validated at start. */
 export const paymentConfig = {
-  ...sharedConfig,
+  ...sharedConfig('payment'),
   PAYMENT_PORT: env.port(DEFAULTS.PAYMENT_PORT),
   PAYMENT_DB_URL: env.postgresUrl(DEFAULTS.PAYMENT_DB_URL),
 };

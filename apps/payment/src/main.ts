@@ -1,5 +1,6 @@
 import { bootstrapService } from '@app/dist-core/bootstrap';
-import { orderFlowMessages } from '@app/dist-core/contracts';
+import { orderFlowMessages, TOPICS } from '@app/dist-core/contracts';
+import { messagesOn } from '@app/dist-core/kafka';
 import { tccBarrierMigrations, tccBarrierRetention } from '@app/dist-core/tcc';
 import { accountsMigrations } from './accounts/accounts.migrations.js';
 import { paymentConfig } from './config.js';
@@ -19,5 +20,6 @@ await bootstrapService({
       retention: [tccBarrierRetention],
     },
   ],
-  messages: orderFlowMessages,
+  // Its commands and its replies only: its Kafka principal may not see the other topics.
+  messages: messagesOn(orderFlowMessages, [TOPICS.paymentCommands, TOPICS.paymentReplies]),
 });

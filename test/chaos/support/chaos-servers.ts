@@ -40,9 +40,18 @@ function pgUrl(db: string): string {
 }
 const redisPassword = encodeURIComponent(infraSecret('redis'));
 
+/**
+ * The credentials of the shared servers (.infra/secrets, or this run's SECRETS_DIR / INFRA_DIR):
+ * the chaos broker is formatted with the same Kafka principals and passwords, so the services
+ * sign in to it exactly as they do natively.
+ */
+const SECRETS_DIR = secretsDir();
+
 /** The environment that points a service at these servers (CONTRACT.md's variable names). */
 export const CHAOS_SERVICE_ENV: Record<string, string> = {
   KAFKA_BROKERS: `127.0.0.1:${CHAOS_PORTS.kafka}`,
+  // Each service signs in as itself (KAFKA_USERNAME's default) with its kafka-<service> secret.
+  SECRETS_DIR,
   REDIS_NODES: CHAOS_PORTS.redis
     .map((port) => `redis://:${redisPassword}@127.0.0.1:${port}`)
     .join(','),
@@ -56,7 +65,7 @@ const infraEnv = {
   ...process.env,
   INFRA_DIR: CHAOS_INFRA_DIR,
   // The shared servers' secrets, not a second set under .infra/chaos: the URLs above use them.
-  SECRETS_DIR: secretsDir(),
+  SECRETS_DIR,
   PG_PORT: String(CHAOS_PORTS.postgres),
   KAFKA_PORT: String(CHAOS_PORTS.kafka),
   KAFKA_CONTROLLER_PORT: String(CHAOS_PORTS.kafkaController),
@@ -156,7 +165,10 @@ export const chaosRedis = {
 
 /** The broker, through scripts/infra/kafka.sh with this suite's ports and INFRA_DIR. */
 export const chaosKafka = {
-  /** Empty storage: a new cluster id and no topics (the services create theirs). */
+  /**
+   * Empty storage: a new cluster id. kafka.sh formats it with the principals, and its
+   * kafka-access.mjs creates the flow topics and ACLs, as on the shared broker.
+   */
   reset(): void {
     const dir = join(CHAOS_INFRA_DIR, 'kafka');
     for (const leftover of ['data', 'logs', 'cluster-id', 'server.properties']) {

@@ -1,4 +1,4 @@
-import { decodeEnvelope, KafkaClient, type Envelope } from '@app/dist-core/kafka';
+import { adminCredentials, decodeEnvelope, KafkaClient, type Envelope } from '@app/dist-core/kafka';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 
 export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -8,8 +8,16 @@ export function runSuffix(): string {
   return `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
 
+/**
+ * A client of the test broker as admin, the super user: tests create topics and groups of their
+ * own, and read and write the flow topics as any service would.
+ */
+export function adminKafkaClient(clientId: string): KafkaClient {
+  return new KafkaClient({ clientId, brokers: KAFKA_BROKERS, credentials: adminCredentials() });
+}
+
 export async function connectKafka(clientId: string): Promise<KafkaClient> {
-  const client = new KafkaClient({ clientId, brokers: KAFKA_BROKERS });
+  const client = adminKafkaClient(clientId);
   await client.connect();
   return client;
 }

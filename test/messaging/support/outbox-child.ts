@@ -4,11 +4,10 @@
 //   publish-then-die   commits, publishes through a relay, and kills itself the moment the
 //                      broker has acknowledged, before the relay marks the row sent.
 // Usage: node --conditions=source --import tsx outbox-child.ts <schema> <topic> <mode>
-import { KafkaClient } from '@app/dist-core/kafka';
 import { Outbox, OutboxRelay } from '@app/dist-core/outbox';
 import { fixedWorkerId, SnowflakeGenerator } from '@app/dist-core/snowflake';
 import type { ProducerBatch } from 'kafkajs';
-import { KAFKA_BROKERS } from './kafka.js';
+import { adminKafkaClient } from './kafka.js';
 import { schemaDataSource } from './messaging-db.js';
 
 const [schema, topic, mode] = process.argv.slice(2);
@@ -29,7 +28,7 @@ const envelope = await db.transaction(async (manager) => {
 process.stdout.write(`committed ${envelope.id}\n`);
 
 if (mode === 'publish-then-die') {
-  const kafka = new KafkaClient({ clientId: 'outbox-child', brokers: KAFKA_BROKERS });
+  const kafka = adminKafkaClient('outbox-child');
   await kafka.connect();
   const dieAfterAck = {
     sendBatch: async (batch: ProducerBatch) => {

@@ -2,11 +2,11 @@
 // service writes) and relay rate (a backlog drained by 1 and by 3 relays) against the real
 // Postgres and Kafka. Prints one line per figure.
 // Run: node --conditions=source --import tsx test/messaging/support/relay-throughput.ts [rows]
-import { KafkaClient } from '@app/dist-core/kafka';
+import type { KafkaClient } from '@app/dist-core/kafka';
 import { Outbox, OutboxRelay } from '@app/dist-core/outbox';
 import { fixedWorkerId, SnowflakeGenerator } from '@app/dist-core/snowflake';
 import type { DataSource } from 'typeorm';
-import { KAFKA_BROKERS, runSuffix } from './kafka.js';
+import { adminKafkaClient, runSuffix } from './kafka.js';
 import { openSchema, schemaDataSource } from './messaging-db.js';
 
 const ROWS = Number(process.argv[2] ?? 20_000);
@@ -60,7 +60,7 @@ async function drain(relayCount: number, kafka: KafkaClient): Promise<number> {
 }
 
 const db = await openSchema(SCHEMA, 4);
-const kafka = new KafkaClient({ clientId: 'relay-throughput', brokers: KAFKA_BROKERS });
+const kafka = adminKafkaClient('relay-throughput');
 await kafka.connect();
 await kafka.ensureTopics([{ topic, numPartitions: 3 }]);
 

@@ -28,6 +28,8 @@ const STARTUP_TIMEOUT_MS = 120_000;
 type SharedConfig = RateLimitConfig &
   AuthSettings & {
     KAFKA_BROKERS: string[];
+    KAFKA_USERNAME: string;
+    KAFKA_PASSWORD: string;
     REDIS_NODES: string[];
     RETENTION_HOURS: number;
     PURGE_INTERVAL_SECONDS: number;
@@ -79,7 +81,11 @@ export class CoreModule {
         {
           provide: KafkaClient,
           useFactory: async () => {
-            const kafka = new KafkaClient({ clientId: spec.name, brokers: shared.KAFKA_BROKERS });
+            const kafka = new KafkaClient({
+              clientId: spec.name,
+              brokers: shared.KAFKA_BROKERS,
+              credentials: { username: shared.KAFKA_USERNAME, password: shared.KAFKA_PASSWORD },
+            });
             await waitFor(`Kafka at ${shared.KAFKA_BROKERS.join(',')}`, STARTUP_TIMEOUT_MS, () =>
               kafka.connect(),
             );

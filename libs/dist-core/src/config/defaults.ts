@@ -1,6 +1,6 @@
 import { LOG_LEVELS } from '../observability/logger.js';
 import { env } from './env-schema.js';
-import { localSecret, secretsDir } from './local-secrets.js';
+import { requireLocalSecret } from './local-secrets.js';
 
 /**
  * Defaults of the CONTRACT.md variables: the native infrastructure `npm run infra:up` starts
@@ -18,13 +18,7 @@ const REDIS_PORTS = [6379, 6380, 6381];
 
 /** The local secret, escaped for a URL's userinfo; throws the reason when it does not exist. */
 function secretForUrl(name: string, source: NodeJS.ProcessEnv): string {
-  const secret = localSecret(name, source);
-  if (secret === undefined) {
-    throw new Error(
-      `is not set, and its default needs the secret ${name}, which \`npm run infra:up\` generates (none in ${secretsDir(source)})`,
-    );
-  }
-  return encodeURIComponent(secret);
+  return encodeURIComponent(requireLocalSecret(name, source));
 }
 
 /** The service's databases on the native server, as the role of the same name. */
@@ -59,43 +53,50 @@ export const DEFAULTS = {
 } as const;
 
 /**
- * The variables every service reads: its Kafka brokers, the Redlock quorum and the issuer whose
- * access tokens it accepts.
+ * The variables every service reads: its Kafka brokers and principal, the Redlock quorum, the
+ * issuer whose access tokens it accepts, and its HTTP limits. `service` (order, payment,
+ * inventory) is the default Kafka principal, whose password is the local secret
+ * `kafka-<service>`.
  */
-export const sharedConfig = {
-  KAFKA_BROKERS: env.hostPorts(DEFAULTS.KAFKA_BROKERS),
-  REDIS_NODES: env.redisUrls(DEFAULTS.REDIS_NODES),
-  /** The OpenID Connect issuer: tokens must name it as `iss`; its discovery document is read at start. */
-  AUTH_ISSUER: env.httpUrl(DEFAULTS.AUTH_ISSUER),
-  /** The `aud` an access token must carry to be accepted here. */
-  AUTH_AUDIENCE: env.word(DEFAULTS.AUTH_AUDIENCE),
-  /**
-   * Where the issuer's signing keys are fetched. Unset: the discovery document's `jwks_uri`.
-   * Set where the services reach the issuer under another host name than the one in `iss`
-   * (docker compose: the browser's 127.0.0.1 is not the issuer's container); discovery is then
-   * skipped.
-   */
-  AUTH_JWKS_URL: env.optionalHttpUrl(),
-  /** Pins the Snowflake worker id (0-1023) for debugging; it is still leased. Unset: any free id. */
-  SNOWFLAKE_WORKER_ID: env.optionalInteger(0, 1023),
-  /** The least severe level written to stdout (JSON lines). */
-  LOG_LEVEL: env.oneOf(LOG_LEVELS, 'info'),
-  /** The address the HTTP server binds: loopback natively, 0.0.0.0 in containers (Dockerfile). */
-  HOST: env.host(DEFAULTS.HOST),
-  /**
-   * POST requests one client may make to one endpoint per window, before 429. Generous: the
-   * benchmark's 64 customers in a closed loop, from one address, stay far below it.
-   */
-  RATE_LIMIT_POSTS: env.integer(2_000, 1, 1_000_000),
-  RATE_LIMIT_WINDOW_SECONDS: env.integer(10, 1, 86_400),
-  /**
-   * How long inbox rows, barrier rows and idempotency keys are kept (see retention/). At least
-   * 24 h: an Idempotency-Key is honoured for 24 h, and its row must live that long.
-   */
-  RETENTION_HOURS: env.integer(168, 24, 87_600),
-  /** How often each service purges rows past the retention. */
-  PURGE_INTERVAL_SECONDS: env.integer(3_600, 1, 86_400),
-};
+export function sharedConfig(service: string) {
+  return {
+    KAFKA_BROKERS: env.hostPorts(DEFAULTS.KAFKA_BROKERS),
+    /** The SASL/SCRAM principal the service signs in to Kafka as. */
+    KAFKA_USERNAME: env.text(service),
+    KAFKA_PASSWORD: env.secret(`kafka-${service}`),
+    REDIS_NODES: env.redisUrls(DEFAULTS.REDIS_NODES),
+    /** The OpenID Connect issuer: tokens must name it as `iss`; its discovery document is read at start. */
+    AUTH_ISSUER: env.httpUrl(DEFAULTS.AUTH_ISSUER),
+    /** The `aud` an access token must carry to be accepted here. */
+    AUTH_AUDIENCE: env.word(DEFAULTS.AUTH_AUDIENCE),
+    /**
+     * Where the issuer's signing keys are fetched. Unset: the discovery document's `jwks_uri`.
+     * Set where the services reach the issuer under another host name than the one in `iss`
+     * (docker compose: the browser's 127.0.0.1 is not the issuer's container); discovery is then
+     * skipped.
+     */
+    AUTH_JWKS_URL: env.optionalHttpUrl(),
+    /** Pins the Snowflake worker id (0-1023) for debugging; it is still leased. Unset: any free id. */
+    SNOWFLAKE_WORKER_ID: env.optionalInteger(0, 1023),
+    /** The least severe level written to stdout (JSON lines). */
+    LOG_LEVEL: env.oneOf(LOG_LEVELS, 'info'),
+    /** The address the HTTP server binds: loopback natively, 0.0.0.0 in containers (Dockerfile). */
+    HOST: env.host(DEFAULTS.HOST),
+    /**
+     * POST requests one client may make to one endpoint per window, before 429. Generous: the
+     * benchmark's 64 customers in a closed loop, from one address, stay far below it.
+     */
+    RATE_LIMIT_POSTS: env.integer(2_000, 1, 1_000_000),
+    RATE_LIMIT_WINDOW_SECONDS: env.integer(10, 1, 86_400),
+    /**
+     * How long inbox rows, barrier rows and idempotency keys are kept (see retention/). At least
+     * 24 h: an Idempotency-Key is honoured for 24 h, and its row must live that long.
+     */
+    RETENTION_HOURS: env.integer(168, 24, 87_600),
+    /** How often each service purges rows past the retention. */
+    PURGE_INTERVAL_SECONDS: env.integer(3_600, 1, 86_400),
+  };
+}
 
 /** A URL fit for logs and health keys: the password replaced. */
 export function redactUrl(url: string): string {

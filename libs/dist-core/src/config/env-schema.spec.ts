@@ -5,15 +5,16 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { ConfigError, env, loadConfig } from './env-schema.js';
 import { DEFAULTS, sharedConfig } from './defaults.js';
 
-/** A secrets folder as infra:up leaves it, with the two secrets this schema's defaults need. */
+/** A secrets folder as infra:up leaves it, with the secrets this schema's defaults need. */
 const secrets = mkdtempSync(join(tmpdir(), 'env-schema-secrets-'));
 writeFileSync(join(secrets, 'postgres-order'), 'pw/order+1\n');
 writeFileSync(join(secrets, 'redis'), 'redis-pw\n');
+writeFileSync(join(secrets, 'kafka-order'), 'order-secret\n');
 const native = { SECRETS_DIR: secrets };
 afterAll(() => rmSync(secrets, { recursive: true, force: true }));
 
 const schema = {
-  ...sharedConfig,
+  ...sharedConfig('order'),
   ORDER_PORT: env.port(DEFAULTS.ORDER_PORT),
   ORDER_DB_SHARDS: env.postgresUrls(DEFAULTS.ORDER_DB_SHARDS),
 };
@@ -33,6 +34,8 @@ describe('loadConfig', () => {
     const config = loadConfig(schema, native);
     expect(config.ORDER_PORT).toBe(3000);
     expect(config.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);
+    expect(config.KAFKA_USERNAME).toBe('order');
+    expect(config.KAFKA_PASSWORD).toBe('order-secret');
     expect(config.REDIS_NODES).toEqual([
       'redis://:redis-pw@127.0.0.1:6379',
       'redis://:redis-pw@127.0.0.1:6380',
@@ -53,7 +56,7 @@ describe('loadConfig', () => {
   it('stops at a default whose secret infra:up has not generated, in one line', () => {
     const message = errorOf({ SECRETS_DIR: join(secrets, 'nothing-here') });
     expect(message).toMatch(
-      /^Invalid configuration: REDIS_NODES is not set, and its default needs the secret redis, which `npm run infra:up` generates \(none in .*nothing-here\)$/,
+      /^Invalid configuration: KAFKA_PASSWORD is not set, and its default needs the secret kafka-order, which `npm run infra:up` generates \(none in .*nothing-here\)$/,
     );
   });
 
@@ -61,6 +64,7 @@ describe('loadConfig', () => {
     const given = 'postgres://someone:pw@db:5432/orders_0';
     const config = loadConfig(schema, {
       SECRETS_DIR: join(secrets, 'nothing-here'),
+      KAFKA_PASSWORD: 'given',
       REDIS_NODES: 'redis://127.0.0.1:6379',
       ORDER_DB_SHARDS: given,
     });
@@ -103,6 +107,19 @@ describe('loadConfig', () => {
     const message = errorOf(source);
     expect(message).toContain(expected);
     expect(message).not.toContain('\n');
+  });
+
+  it('takes the Kafka principal from the environment over the local secret', () => {
+    const config = loadConfig(schema, { ...native, KAFKA_USERNAME: 'ops', KAFKA_PASSWORD: 'given' });
+    expect(config.KAFKA_USERNAME).toBe('ops');
+    expect(config.KAFKA_PASSWORD).toBe('given');
+  });
+
+  it('says where the Kafka password comes from when there is none', () => {
+    // No kafka-payment in the secrets folder.
+    expect(() => loadConfig(sharedConfig('payment'), native)).toThrow(
+      /^Invalid configuration: KAFKA_PASSWORD is not set, and its default needs the secret kafka-payment, which `npm run infra:up` generates \(none in /,
+    );
   });
 
   it('requires a variable that has no default', () => {

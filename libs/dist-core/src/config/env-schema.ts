@@ -1,3 +1,5 @@
+import { requireLocalSecret } from './local-secrets.js';
+
 /**
  * Configuration read once at start-up from environment variables, validated and typed.
  *
@@ -116,6 +118,20 @@ const HTTP = ['http:', 'https:'] as const;
 
 /** The field types the services' schemas are built from. */
 export const env = {
+  /** Any non-empty text, e.g. KAFKA_USERNAME. */
+  text: (defaultText: string) => field(defaultText, (t) => t),
+
+  /**
+   * A credential: the variable, else the local secret `name` that `npm run infra:up` generated
+   * (read when the configuration is loaded). With neither, start-up stops saying where it
+   * comes from.
+   */
+  secret: (name: string) =>
+    field(
+      (source) => requireLocalSecret(name, source),
+      (t) => t,
+    ),
+
   port: (defaultPort: number) => field(String(defaultPort), (t) => parseInteger(t, 1, 65535)),
 
   integer: (defaultValue: number | undefined, min: number, max: number) =>

@@ -34,3 +34,17 @@ export function localSecret(
     return undefined;
   }
 }
+
+/**
+ * The local secret as the default of a variable; throws the reason (a configuration message
+ * fragment, see loadConfig) when infra:up has not generated it.
+ */
+export function requireLocalSecret(name: string, source: NodeJS.ProcessEnv = process.env): string {
+  const secret = localSecret(name, source);
+  if (secret === undefined) {
+    throw new Error(
+      `is not set, and its default needs the secret ${name}, which \`npm run infra:up\` generates (none in ${secretsDir(source)})`,
+    );
+  }
+  return secret;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { combineMessages, defineMessages, message, participant } from './contracts.js';
+import { combineMessages, defineMessages, message, messagesOn, participant } from './contracts.js';
 
 describe('defineMessages', () => {
   const stock = defineMessages({
@@ -55,5 +55,12 @@ describe('defineMessages', () => {
     expect(() => combineMessages(stock, clash)).toThrow(
       /declared on inventory.commands and elsewhere/,
     );
+  });
+
+  it('keeps only the types of the given topics', () => {
+    const commands = messagesOn(stock, ['inventory.commands']);
+    expect(commands.topics()).toEqual(['inventory.commands']);
+    expect(commands.topicOf('inventory.reserve')).toBe('inventory.commands');
+    expect(commands.topicOf('inventory.reply')).toBeUndefined();
   });
 });

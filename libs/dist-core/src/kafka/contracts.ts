@@ -109,3 +109,16 @@ export function combineMessages(...catalogs: MessageCatalog[]): MessageCatalog {
   }
   return defineMessages(contracts);
 }
+
+/**
+ * The part of a catalog that travels on `topics`: one service's view of a catalog the services
+ * share, so that it subscribes to and creates only the topics it uses. A participant's Kafka
+ * principal may not even see another participant's topics.
+ */
+export function messagesOn(catalog: MessageCatalog, topics: readonly string[]): MessageCatalog {
+  const contracts: MessageContracts = {};
+  for (const [type, contract] of Object.entries(catalog.contracts)) {
+    if (topics.includes(contract.topic)) contracts[type] = contract;
+  }
+  return defineMessages(contracts);
+}

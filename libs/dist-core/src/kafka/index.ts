@@ -5,6 +5,8 @@ export {
   TRACEPARENT_HEADER,
 } from './envelope.js';
 export type { Envelope } from './envelope.js';
+export { adminCredentials, saslOptions } from './credentials.js';
+export type { KafkaCredentials } from './credentials.js';
 export { KafkaClient } from './kafka-client.js';
 export type { KafkaClientOptions } from './kafka-client.js';
 export { KafkaConsumerServer } from './kafka-consumer.server.js';
@@ -17,6 +19,7 @@ export {
   DEAD_LETTER_SUFFIX,
   defineMessages,
   message,
+  messagesOn,
   participant,
 } from './contracts.js';
 export type { MessageCatalog, MessageContract, MessageContracts, PayloadOf } from './contracts.js';

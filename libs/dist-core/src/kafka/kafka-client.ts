@@ -7,10 +7,13 @@ import {
   type LogEntry,
   type Producer,
 } from 'kafkajs';
+import { saslOptions, type KafkaCredentials } from './credentials.js';
 
 export interface KafkaClientOptions {
   clientId: string;
   brokers: string[];
+  /** The broker accepts no connection without them (SASL/SCRAM-SHA-512). */
+  credentials: KafkaCredentials;
 }
 
 /** kafkajs logs through Nest's logger, warnings and errors only: its info lines are noise. */
@@ -38,6 +41,7 @@ export class KafkaClient {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
+      sasl: saslOptions(options.credentials),
       logLevel: logLevel.WARN,
       logCreator: nestLogCreator,
       connectionTimeout: 3000,
@@ -64,6 +68,10 @@ export class KafkaClient {
    * still be unknown to the broker's metadata (kafkajs waits out LEADER_NOT_AVAILABLE only,
    * not UNKNOWN_TOPIC_OR_PARTITION). Both are transient: retried until the metadata of every
    * topic answers, instead of failing the service's start-up.
+   *
+   * On a broker with ACLs a service principal may not create topics: they exist before it starts
+   * (scripts/infra/kafka-access.mjs creates them with the ACLs), and a missing one stops the
+   * start-up with a line that says so.
    */
   async ensureTopics(topics: ITopicConfig[], timeoutMs = 30_000): Promise<void> {
     if (topics.length === 0) return;
@@ -73,7 +81,11 @@ export class KafkaClient {
         const existing = new Set(await this.admin.listTopics());
         const missing = topics.filter((topic) => !existing.has(topic.topic));
         if (missing.length > 0) {
-          await this.admin.createTopics({ topics: missing, waitForLeaders: true });
+          await this.admin
+            .createTopics({ topics: missing, waitForLeaders: true })
+            .catch((error) => {
+              throw deniedCreation(error) ?? error;
+            });
         }
         const { topics: found } = await this.admin.fetchTopicMetadata({
           topics: topics.map((topic) => topic.topic),
@@ -100,6 +112,22 @@ export class KafkaClient {
   async disconnectAdmin(): Promise<void> {
     await this.admin.disconnect();
   }
+}
+
+/**
+ * The error to report when the broker refused to create topics for lack of rights, if it did. A
+ * topic the principal may not describe gets the same answer whether it exists or not.
+ */
+function deniedCreation(error: unknown): Error | undefined {
+  const errors = (error as { errors?: { type?: string; topic?: string }[] }).errors ?? [];
+  const denied = errors.filter((e) => e.type === 'TOPIC_AUTHORIZATION_FAILED').map((e) => e.topic);
+  if (denied.length === 0) return undefined;
+  return new Error(
+    `Kafka topics ${denied.join(', ')}: this principal may neither see nor create them. ` +
+      'Either the ACLs grant it nothing on them, or they do not exist yet (they are created ' +
+      'with the ACLs: scripts/infra/kafka-access.mjs, run by `npm run infra:up`)',
+    { cause: error },
+  );
 }
 
 /**

@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   // One rebalance at a time: two runs towards different rings would move rows back and forth.
   // A batch job, not a request: a generous per-node timeout and the default retries (a few
   // seconds) ride out a loaded machine; a 30 s ttl leaves the validity almost untouched.
-  const { REDIS_NODES } = loadConfig({ REDIS_NODES: sharedConfig.REDIS_NODES });
+  const { REDIS_NODES } = loadConfig({ REDIS_NODES: sharedConfig('order').REDIS_NODES });
   const redlock = new Redlock(createRedlockClients(REDIS_NODES), { nodeTimeoutMs: 250 });
   try {
     const lockResource = values['lock-resource'] ?? REBALANCE_LOCK_RESOURCE;

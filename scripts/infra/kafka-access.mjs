@@ -1,0 +1,155 @@
+// Who may do what on the broker, from one table: creates the order flow's topics and writes
+// the ACLs that let each service principal do exactly its part, as admin.
+//
+//   KAFKA_ADMIN_PASSWORD=... node kafka-access.mjs --brokers 127.0.0.1:9092
+//
+// kafka.sh runs it after every start (and docker compose as a one-shot step): idempotent, it
+// creates only what is missing and revokes the ACLs of the service principals that the table
+// no longer grants (a renamed topic leaves no stale grant behind). The broker denies whatever
+// no ACL allows (allow.everyone.if.no.acl.found=false); admin is its super user.
+import kafkajs from 'kafkajs';
+import { adminKafka, option } from './kafka-admin.mjs';
+
+// kafkajs is CommonJS: its enums come through the default export.
+const {
+  AclOperationTypes: Operation,
+  AclPermissionTypes: Permission,
+  AclResourceTypes: Resource,
+  ResourcePatternTypes: Pattern,
+} = kafkajs;
+
+/**
+ * The security design's table (issue 12): each topic has one writer and one
+ * reader. Its dead-letter topic `<topic>.dlq` is written by the reader (the consumer
+ * dead-letters what it cannot handle) and read by nobody but admin.
+ */
+export const FLOW_TOPICS = [
+  { topic: 'inventory.commands', writer: 'order', reader: 'inventory' },
+  { topic: 'payment.commands', writer: 'order', reader: 'payment' },
+  { topic: 'inventory.replies', writer: 'inventory', reader: 'order' },
+  { topic: 'payment.replies', writer: 'payment', reader: 'order' },
+];
+
+/** The service principals; each consumes in its own group `<service>-service`, and only there. */
+export const SERVICES = ['order', 'payment', 'inventory'];
+
+/** What the services' consumer servers create when they find a topic missing (partitionsPerTopic). */
+const PARTITIONS = 3;
+
+const DLQ = '.dlq';
+
+function allow(principal, resourceType, resourceName, operation) {
+  return {
+    resourceType,
+    resourceName,
+    resourcePatternType: Pattern.LITERAL,
+    principal: `User:${principal}`,
+    host: '*',
+    operation,
+    permissionType: Permission.ALLOW,
+  };
+}
+
+/**
+ * Every grant. READ and WRITE imply DESCRIBE (topic metadata, offsets), which the services'
+ * start-up (listTopics, fetchTopicMetadata) and their consumers need; nothing else is granted:
+ * no CREATE (the topics exist before any service starts), no cluster-wide operation.
+ */
+export function accessControlList() {
+  const acl = [];
+  for (const { topic, writer, reader } of FLOW_TOPICS) {
+    acl.push(allow(writer, Resource.TOPIC, topic, Operation.WRITE));
+    acl.push(allow(reader, Resource.TOPIC, topic, Operation.READ));
+    acl.push(allow(reader, Resource.TOPIC, `${topic}${DLQ}`, Operation.WRITE));
+  }
+  for (const service of SERVICES) {
+    acl.push(allow(service, Resource.GROUP, `${service}-service`, Operation.READ));
+  }
+  return acl;
+}
+
+const key = (entry) =>
+  [
+    entry.resourceType,
+    entry.resourceName,
+    entry.resourcePatternType,
+    entry.principal,
+    entry.host,
+    entry.operation,
+    entry.permissionType,
+  ].join('|');
+
+/** The ACLs the broker holds now, flattened like the ones `accessControlList` returns. */
+async function currentAcl(admin) {
+  const { resources } = await admin.describeAcls({
+    resourceType: Resource.ANY,
+    resourcePatternType: Pattern.ANY,
+    operation: Operation.ANY,
+    permissionType: Permission.ANY,
+  });
+  return resources.flatMap(({ resourceType, resourceName, resourcePatternType, acls }) =>
+    acls.map(({ principal, host, operation, permissionType }) => ({
+      resourceType,
+      resourceName,
+      resourcePatternType,
+      principal,
+      host,
+      operation,
+      permissionType,
+    })),
+  );
+}
+
+async function createTopics(admin) {
+  const wanted = [...new Set(FLOW_TOPICS.flatMap(({ topic }) => [topic, `${topic}${DLQ}`]))];
+  const existing = new Set(await admin.listTopics());
+  const missing = wanted.filter((topic) => !existing.has(topic));
+  if (missing.length > 0) {
+    await admin.createTopics({
+      topics: missing.map((topic) => ({ topic, numPartitions: PARTITIONS })),
+      waitForLeaders: true,
+    });
+  }
+  return missing;
+}
+
+async function applyAcl(admin) {
+  // Keyed, so an entry listed twice is granted once.
+  const wanted = [...new Map(accessControlList().map((entry) => [key(entry), entry])).values()];
+  const current = await currentAcl(admin);
+  const have = new Set(current.map(key));
+  const want = new Set(wanted.map(key));
+  const missing = wanted.filter((entry) => !have.has(key(entry)));
+  const principals = new Set(SERVICES.map((service) => `User:${service}`));
+  // Only the service principals' grants are this table's to revoke; anything else an operator
+  // added by hand is left alone.
+  const stale = current.filter((entry) => principals.has(entry.principal) && !want.has(key(entry)));
+  if (missing.length > 0) await admin.createAcls({ acl: missing });
+  if (stale.length > 0) await admin.deleteAcls({ filters: stale });
+  return { granted: missing.length, revoked: stale.length };
+}
+
+async function main() {
+  const brokers = option('brokers', '127.0.0.1:9092').split(',');
+  const admin = adminKafka('infra-access', brokers, { retry: { retries: 3 } }).admin();
+  await admin.connect();
+  try {
+    const created = await createTopics(admin);
+    const { granted, revoked } = await applyAcl(admin);
+    const changes = [
+      created.length > 0 ? `created ${created.join(', ')}` : '',
+      granted > 0 ? `granted ${granted} ACLs` : '',
+      revoked > 0 ? `revoked ${revoked} stale ACLs` : '',
+    ].filter(Boolean);
+    console.log(changes.length > 0 ? changes.join('; ') : 'topics and ACLs as the table says');
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error) => {
+    console.error(`kafka-access: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}
