@@ -1,8 +1,11 @@
 // The stack `docker compose up` runs, used as a user would: through the ports docker-compose.yml
 // publishes. scripts/compose-ci/run.sh (npm run test:compose) brings the real compose file up
 // in a network namespace of its own and runs this suite inside it, so 127.0.0.1 here is that
-// namespace's and the host's own servers on the same ports are not in the way.
+// namespace's and the host's own servers on the same ports are not in the way. Tokens come from
+// the stack's own issuer on its published port (AUTH_ISSUER, set by run.sh), signed in with the
+// tools client secret that `npm run compose:env` handed the issuer.
 import { describe, expect, it } from '@jest/globals';
+import { authorization, OPERATOR, type Caller } from '../support/tokens.js';
 
 const RUN = Date.now().toString(36);
 const HOST = process.env.COMPOSE_HOST ?? '127.0.0.1';
@@ -22,21 +25,30 @@ interface Order {
   totalCents: number | null;
 }
 
-async function call<T>(service: Service, method: string, path: string, body?: unknown) {
+async function call<T>(
+  caller: Caller,
+  service: Service,
+  method: string,
+  path: string,
+  body?: unknown,
+) {
   const response = await fetch(`${URLS[service]}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: {
+      ...(await authorization(caller)),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
-async function terminal(id: string): Promise<Order> {
+async function terminal(caller: Caller, id: string): Promise<Order> {
   // CONTRACT.md: without faults every order is terminal within 30 s.
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const { body } = await call<Order>('order', 'GET', `/orders/${id}`);
+    const { body } = await call<Order>(caller, 'order', 'GET', `/orders/${id}`);
     if (body.status !== 'PENDING') return body;
     if (Date.now() > deadline) throw new Error(`order ${id} still PENDING after 30 s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -45,18 +57,24 @@ async function terminal(id: string): Promise<Order> {
 
 describe('the stack docker-compose.yml runs', () => {
   it.each(Object.keys(URLS) as Service[])('%s is ready on its published port', async (name) => {
-    const { status } = await call(name, 'GET', '/health');
+    const { status } = await call('anonymous', name, 'GET', '/health');
     expect(status).toBe(200);
+  });
+
+  it('refuses an order without a token', async () => {
+    const order = { customerId: `compose-${RUN}`, items: [{ sku: 'any', quantity: 1 }] };
+    expect((await call('anonymous', 'order', 'POST', '/orders', order)).status).toBe(401);
   });
 
   describe.each(STRATEGIES)('an order by %s', (strategy) => {
     const sku = `compose-${RUN}-${strategy}`;
     const customerId = `compose-${RUN}-${strategy}`;
+    const customer: Caller = { customerId };
 
     it('is COMPLETED when stock and funds suffice, and CANCELLED as OUT_OF_STOCK when not', async () => {
       expect(
         (
-          await call('inventory', 'POST', '/products', {
+          await call(OPERATOR, 'inventory', 'POST', '/products', {
             sku,
             name: sku,
             priceCents: 250,
@@ -65,17 +83,18 @@ describe('the stack docker-compose.yml runs', () => {
         ).status,
       ).toBe(201);
       expect(
-        (await call('payment', 'POST', '/accounts', { customerId, balanceCents: 10_000 })).status,
+        (await call(OPERATOR, 'payment', 'POST', '/accounts', { customerId, balanceCents: 10_000 }))
+          .status,
       ).toBe(201);
 
       const place = async (quantity: number) => {
-        const { status, body } = await call<Order>('order', 'POST', '/orders', {
+        const { status, body } = await call<Order>(customer, 'order', 'POST', '/orders', {
           customerId,
           strategy,
           items: [{ sku, quantity }],
         });
         expect(status).toBe(202);
-        return terminal(body.id);
+        return terminal(customer, body.id);
       };
 
       expect(await place(2)).toMatchObject({
@@ -90,12 +109,12 @@ describe('the stack docker-compose.yml runs', () => {
         reason: 'OUT_OF_STOCK',
       });
 
-      expect((await call('inventory', 'GET', `/products/${sku}`)).body).toMatchObject({
+      expect((await call(customer, 'inventory', 'GET', `/products/${sku}`)).body).toMatchObject({
         available: 1,
         reserved: 0,
         sold: 2,
       });
-      expect((await call('payment', 'GET', `/accounts/${customerId}`)).body).toEqual({
+      expect((await call(customer, 'payment', 'GET', `/accounts/${customerId}`)).body).toEqual({
         customerId,
         availableCents: 9_500,
         frozenCents: 0,
