@@ -280,7 +280,7 @@ describe('trust boundaries of the order flow', () => {
   });
 
   it('puts no reply text into any metric label', async () => {
-    const response = await fetch(`${order.url}/metrics`);
+    const response = await order.fetch('/metrics');
     expect(response.status).toBe(200);
     const text = await response.text();
     expect(text).toContain('kafka_dead_letters_total');

@@ -12,13 +12,14 @@ import { chromium } from 'playwright-core';
 import { eventually, runSuffix } from '../messaging/support/kafka.js';
 import { startService, type RunningService } from '../support/services.js';
 import { ensureTestDatabase } from '../support/test-database.js';
+import { authorization, OPERATOR } from '../support/tokens.js';
+import { DEFAULTS } from '@app/dist-core/config';
 
 const RUN = runSuffix();
-const ISSUER = 'http://issuer.example.test:3999';
 const CONTROL_RULE = 'must not contain control characters (U+0000-U+001F, U+007F)';
 
-/** Every request's credentials: the one line to change when the services require a token. */
-const credentials = (): Record<string, string> => ({});
+/** Every request's credentials: an operator's token from the real issuer, so refusals are the body's. */
+const credentials = (): Promise<Record<string, string>> => authorization(OPERATOR);
 
 interface Answer {
   status: number;
@@ -41,7 +42,7 @@ async function call(
   const response = await fetch(`${service.url}${path}`, {
     method,
     headers: {
-      ...credentials(),
+      ...(await credentials()),
       ...(raw === undefined ? {} : { 'content-type': 'application/json' }),
       ...options.headers,
     },
@@ -64,7 +65,9 @@ async function call(
  * kinds (a long string, 32,767 array elements, unbalanced brackets, one unterminated string), or
  * four kinds of small invalid bodies. `sending` resolves as the requests go out.
  */
-function floodFromAnotherProcess(service: RunningService, kind: 'junk' | 'small') {
+async function floodFromAnotherProcess(service: RunningService, kind: 'junk' | 'small') {
+  // With a valid token, so the bodies reach the parser (an anonymous one is refused before).
+  const { authorization: bearer } = await credentials();
   const script = `
     const limit = 64 * 1024;
     const bodies = process.argv[2] === 'junk'
@@ -73,11 +76,11 @@ function floodFromAnotherProcess(service: RunningService, kind: 'junk' | 'small'
       : ['{}', '[]', '{"sku":1}', 'x'];
     const posts = Array.from({ length: 8 }, (_, i) =>
       fetch(process.argv[1] + '/products', { method: 'POST',
-        headers: { 'content-type': 'application/json' }, body: bodies[i % 4] })
+        headers: { 'content-type': 'application/json', authorization: process.argv[3] }, body: bodies[i % 4] })
         .then(async (r) => { await r.arrayBuffer(); return r.status; }));
     console.log('sending');
     Promise.all(posts).then((s) => console.log(JSON.stringify(s)));`;
-  const child = spawn(process.execPath, ['-e', script, service.url, kind], {
+  const child = spawn(process.execPath, ['-e', script, service.url, kind, bearer], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';
@@ -129,7 +132,6 @@ describe('hostile input', () => {
     inventory = startService('inventory', { INVENTORY_DB_URL: inventoryUrl, ...purgeEverySecond });
     order = startService('order', {
       ORDER_DB_SHARDS: ordersUrl,
-      AUTH_ISSUER: `${ISSUER}/some/path`,
       ...purgeEverySecond,
     });
     // A small limit on this one: three POSTs per client and endpoint per minute.
@@ -261,7 +263,7 @@ describe('hostile input', () => {
   it('eight 64 KiB junk bodies in parallel do not stall a concurrent GET /health', async () => {
     /** GET /health's time while another client has eight bodies of `kind` in flight. */
     const healthDuring = async (kind: 'junk' | 'small') => {
-      const flood = floodFromAnotherProcess(inventory, kind);
+      const flood = await floodFromAnotherProcess(inventory, kind);
       await flood.sending;
       const health = await call(inventory, 'GET', '/health');
       expect(health.status).toBe(200);
@@ -313,13 +315,17 @@ describe('hostile input', () => {
     });
 
     it("connect-src allows 'self' and the issuer's origin from AUTH_ISSUER", async () => {
-      const { headers } = await call(order, 'GET', '/ui');
-      const csp = headers.get('content-security-policy') ?? '';
-      expect(csp).toMatch(new RegExp(`connect-src 'self' ${ISSUER.replace(/\./g, '\\.')}(;|$)`));
-      const defaults = await call(inventory, 'GET', '/ui-not-here');
-      expect(defaults.headers.get('content-security-policy')).toContain(
-        "connect-src 'self' http://127.0.0.1:3004",
-      );
+      const issuerOrigin = new URL(process.env.AUTH_ISSUER ?? DEFAULTS.AUTH_ISSUER).origin;
+      for (const [service, path] of [
+        [order, '/ui'],
+        [inventory, '/ui-not-here'],
+      ] as const) {
+        const { headers } = await call(service, 'GET', path);
+        const csp = headers.get('content-security-policy') ?? '';
+        expect(csp).toMatch(
+          new RegExp(`connect-src 'self' ${issuerOrigin.replace(/\./g, '\\.')}(;|$)`),
+        );
+      }
     });
 
     it('/docs and /ui still work in a browser under the CSP', async () => {

@@ -278,7 +278,9 @@ describe('payment REST API', () => {
       await call('POST', `/accounts/${id}/deposits`, { amountCents: 1 }),
     ]) {
       expect(answer.status).toBe(400);
-      expect(answer.body.message).toContain('customerId');
+      // A control character is refused for the whole URL before routing, where no parameter
+      // has a name yet; anything else by the parameter's own validation.
+      expect(answer.body.message).toContain(id === '%00' ? 'URL path' : 'customerId');
     }
   });
 
