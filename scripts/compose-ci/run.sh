@@ -78,9 +78,18 @@ lap standins_s
 # The passwords docker-compose.yml reads from .env (generated secrets, the native run's own).
 bash "$PROJECT_DIR/scripts/compose-env.sh" >/dev/null
 
+# The classic builder's cache is the image store, and a multi-stage build leaves its first
+# stage untagged, so the pruning below (and in build_standins) would remove it and `npm ci` would
+# run every time: build that stage under a tag of its own first, with the same argument as
+# docker-compose.ci.yml. Then every service built from the Dockerfile shares one image: build it
+# once (compose v1 would build it once per service); `up` finds it.
 step=$(date +%s)
-compose build >"$CI_DIR/compose-build.log" 2>&1 || { tail -40 "$CI_DIR/compose-build.log"; exit 1; }
-docker image prune -f >/dev/null # the previous build's image, replaced by this one
+{
+  docker build --target build --build-arg NODE_IMAGE=compose-ci/node:local \
+    -t compose-ci/app-build-stage:local "$PROJECT_DIR" &&
+    compose build order
+} >"$CI_DIR/compose-build.log" 2>&1 || { tail -40 "$CI_DIR/compose-build.log"; exit 1; }
+docker image prune -f >/dev/null # the previous build's images, replaced by this one
 lap app_image_build_s "$step"
 figures[app_image_mb]=$(($(docker image inspect -f '{{.Size}}' nest-distributed-transactions:local) / 1000000))
 
