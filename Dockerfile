@@ -1,19 +1,27 @@
 # One image for the three services and the identity issuer; docker-compose.yml picks one with
 # `command`.
-# Build stage: install everything, compile the lib and the apps with tsc -b, drop dev deps.
-FROM node:20.19.2-bookworm-slim AS build
+#
+# Node 24, the current LTS, pinned by digest so a rebuild gets the same base: node:24-bookworm-slim
+# (Node 24.18.0), the digest as pinned by github.com/cyanxxy/open-ocr-cli-mcp's Dockerfile (no
+# registry is reachable from the machines this project is built on, so it was not read from one).
+# Renew both lines together.
+ARG NODE_IMAGE=node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
+
+# Build stage: install everything, build the lib and the apps with the Nest CLI, drop dev deps.
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY libs/dist-core/package.json libs/dist-core/
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.base.json ./
+COPY tsconfig.base.json nest-cli.json ./
+COPY scripts/nest scripts/nest
 COPY libs libs
 COPY apps apps
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: compiled JavaScript and production node_modules only. The lib is reached the
 # same way as in a native run: node_modules/@app/dist-core links to libs/dist-core (npm workspace).
-FROM node:20.19.2-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 # In a container the port is published through the container's own interface, not loopback.
 ENV HOST=0.0.0.0

@@ -61,5 +61,11 @@ export default tseslint.config(
     files: ['apps/*/src/ui/assets/**/*.js'],
     languageOptions: { globals: { ...globals.browser }, sourceType: 'module' },
   },
+  // CommonJS where a tool require()s the file (the Nest CLI's compiler plugins).
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   ...appBoundaries,
 );

@@ -17,6 +17,10 @@ const common = {
 };
 
 export default {
+  // The checkout's own transform cache: Jest's default (/tmp/jest_*) is shared by every checkout
+  // on the machine, and one with another ts-jest setup left CommonJS output there that this one
+  // then loaded ("exports is not defined").
+  cacheDirectory: '<rootDir>/node_modules/.cache/jest',
   // Jest 30 reads testTimeout only here, not per project; unit tests finish far below it.
   testTimeout: 60_000,
   // One suite at a time: integration suites stop and start shared servers (a Redis node, Kafka)

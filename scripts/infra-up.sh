@@ -35,6 +35,7 @@ main() {
   for port in 6379 6380 6381; do
     bash "$INFRA/redis.sh" start "$port"
   done
+  bash "$INFRA/redis.sh" record-urls 6379 6380 6381
   bash "$INFRA/kafka.sh" start
   bash "$INFRA/issuer.sh" start
 

@@ -2,6 +2,9 @@
 // Runs the three built services in the foreground with prefixed logs; Ctrl-C (or SIGTERM)
 // stops all of them gracefully. If one service exits on its own, the others are stopped too,
 // so a broken start is never mistaken for a running system.
+//
+// `--watch` (npm run start:dev): each service runs under `nest start <service> --watch`, which
+// rebuilds it (and the lib, see scripts/nest/build-lib-first.cjs) and restarts it on a change.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -14,7 +17,10 @@ const SERVICES = [
 const RESET = '\x1b[0m';
 const color = process.stdout.isTTY;
 
-for (const [name] of SERVICES) {
+const watch = process.argv.includes('--watch');
+const NEST = 'node_modules/@nestjs/cli/bin/nest.js';
+
+for (const [name] of watch ? [] : SERVICES) {
   if (!existsSync(`dist/apps/${name}/main.js`)) {
     console.error(`dist/apps/${name}/main.js is missing: run \`npm run build\` first.`);
     process.exit(1);
@@ -28,7 +34,10 @@ let exitCode = 0;
 const NODE_FLAGS = ['--max-old-space-size=128'];
 
 const children = SERVICES.map(([name, tint]) => {
-  const child = spawn(process.execPath, [...NODE_FLAGS, `dist/apps/${name}/main.js`], {
+  const args = watch
+    ? [NEST, 'start', name, '--watch', '--preserveWatchOutput']
+    : [...NODE_FLAGS, `dist/apps/${name}/main.js`];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: process.env,
   });

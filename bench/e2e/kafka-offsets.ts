@@ -1,7 +1,8 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { DEFAULTS } from '@app/dist-core/config';
 import { TOPICS } from '@app/dist-core/contracts';
-import { adminCredentials, saslOptions } from '@app/dist-core/kafka';
+import { adminCredentials, physicalTopic, saslOptions } from '@app/dist-core/kafka';
+import { BENCH_DEPLOYMENT } from './services.js';
 
 /** The order flow's topics: commands to inventory and payment, replies to the order service. */
 export const FLOW_TOPICS = Object.values(TOPICS);
@@ -28,7 +29,9 @@ export class FlowTopicOffsets {
   async total(): Promise<number> {
     let total = 0;
     for (const topic of FLOW_TOPICS) {
-      for (const partition of await this.admin.fetchTopicOffsets(topic)) {
+      for (const partition of await this.admin.fetchTopicOffsets(
+        physicalTopic(BENCH_DEPLOYMENT, topic),
+      )) {
         total += Number(partition.high);
       }
     }

@@ -11,6 +11,14 @@ const PORT_VARIABLE: Record<ServiceName, string> = {
   inventory: 'INVENTORY_PORT',
 };
 
+/**
+ * The bench's deployment name (DEPLOYMENT of its services): its topics and consumer groups are
+ * its own, so it neither joins nor splits the groups of a system running on the same broker.
+ * BENCH_DEPLOYMENT moves it; with BENCH_EXTERNAL=1 set it to the driven system's DEPLOYMENT
+ * (empty by default) so the Kafka figures read that system's topics.
+ */
+export const BENCH_DEPLOYMENT = process.env.BENCH_DEPLOYMENT ?? 'bench';
+
 /** The built services (dist/apps/<name>/main.js) as child processes on the bench's ports. */
 export class BenchServices {
   private readonly children = new Map<ServiceName, ChildProcess>();
@@ -39,6 +47,7 @@ export class BenchServices {
         env: {
           ...process.env,
           NODE_OPTIONS: '',
+          DEPLOYMENT: BENCH_DEPLOYMENT,
           [PORT_VARIABLE[name]]: String(portBase + index),
           ...extraEnv,
         },

@@ -38,6 +38,22 @@ const PARTITIONS = 3;
 
 const DLQ = '.dlq';
 
+/**
+ * The deployments whose topics and groups are set up: '' (the plain names), and the names the
+ * test suites and the benchmark run their services under (TEST_DEPLOYMENT, BENCH_DEPLOYMENT), so
+ * they never share a consumer group with a running system. `--deployments a,b` (or
+ * KAFKA_DEPLOYMENTS) replaces the list; an empty entry stands for the plain names.
+ */
+const DEFAULT_DEPLOYMENTS = ',test,bench';
+
+/** libs/dist-core/src/kafka/deployment.ts' rule (physicalTopic, physicalGroup): `<d>.<name>`. */
+const inDeployment = (deployment, name) => (deployment === '' ? name : `${deployment}.${name}`);
+
+function deployments() {
+  const list = option('deployments', process.env.KAFKA_DEPLOYMENTS ?? DEFAULT_DEPLOYMENTS);
+  return [...new Set(list.split(',').map((d) => d.trim()))];
+}
+
 function allow(principal, resourceType, resourceName, operation) {
   return {
     resourceType,
@@ -55,15 +71,19 @@ function allow(principal, resourceType, resourceName, operation) {
  * start-up (listTopics, fetchTopicMetadata) and their consumers need; nothing else is granted:
  * no CREATE (the topics exist before any service starts), no cluster-wide operation.
  */
-export function accessControlList() {
+export function accessControlList(deploymentNames = ['']) {
   const acl = [];
-  for (const { topic, writer, reader } of FLOW_TOPICS) {
-    acl.push(allow(writer, Resource.TOPIC, topic, Operation.WRITE));
-    acl.push(allow(reader, Resource.TOPIC, topic, Operation.READ));
-    acl.push(allow(reader, Resource.TOPIC, `${topic}${DLQ}`, Operation.WRITE));
-  }
-  for (const service of SERVICES) {
-    acl.push(allow(service, Resource.GROUP, `${service}-service`, Operation.READ));
+  for (const d of deploymentNames) {
+    for (const { topic, writer, reader } of FLOW_TOPICS) {
+      acl.push(allow(writer, Resource.TOPIC, inDeployment(d, topic), Operation.WRITE));
+      acl.push(allow(reader, Resource.TOPIC, inDeployment(d, topic), Operation.READ));
+      acl.push(allow(reader, Resource.TOPIC, inDeployment(d, `${topic}${DLQ}`), Operation.WRITE));
+    }
+    for (const service of SERVICES) {
+      acl.push(
+        allow(service, Resource.GROUP, inDeployment(d, `${service}-service`), Operation.READ),
+      );
+    }
   }
   return acl;
 }
@@ -100,8 +120,16 @@ async function currentAcl(admin) {
   );
 }
 
-async function createTopics(admin) {
-  const wanted = [...new Set(FLOW_TOPICS.flatMap(({ topic }) => [topic, `${topic}${DLQ}`]))];
+async function createTopics(admin, deploymentNames) {
+  const wanted = [
+    ...new Set(
+      deploymentNames.flatMap((d) =>
+        FLOW_TOPICS.flatMap(({ topic }) => [topic, `${topic}${DLQ}`]).map((t) =>
+          inDeployment(d, t),
+        ),
+      ),
+    ),
+  ];
   const existing = new Set(await admin.listTopics());
   const missing = wanted.filter((topic) => !existing.has(topic));
   if (missing.length > 0) {
@@ -113,9 +141,11 @@ async function createTopics(admin) {
   return missing;
 }
 
-async function applyAcl(admin) {
+async function applyAcl(admin, deploymentNames) {
   // Keyed, so an entry listed twice is granted once.
-  const wanted = [...new Map(accessControlList().map((entry) => [key(entry), entry])).values()];
+  const wanted = [
+    ...new Map(accessControlList(deploymentNames).map((entry) => [key(entry), entry])).values(),
+  ];
   const current = await currentAcl(admin);
   const have = new Set(current.map(key));
   const want = new Set(wanted.map(key));
@@ -134,8 +164,9 @@ async function main() {
   const admin = adminKafka('infra-access', brokers, { retry: { retries: 3 } }).admin();
   await admin.connect();
   try {
-    const created = await createTopics(admin);
-    const { granted, revoked } = await applyAcl(admin);
+    const names = deployments();
+    const created = await createTopics(admin, names);
+    const { granted, revoked } = await applyAcl(admin, names);
     const changes = [
       created.length > 0 ? `created ${created.join(', ')}` : '',
       granted > 0 ? `granted ${granted} ACLs` : '',

@@ -112,6 +112,34 @@ redis_stop() {
   report "redis:$port" stopped "pid $pid"
 }
 
+# The nodes' URLs as the services' default REDIS_NODES (the local secret redis-nodes): with the
+# password for a node that asks for one, without it for a node infra:up only reuses and that has
+# none (6379 on dev and CI machines), which would otherwise answer the password with an error
+# that ioredis prints as a non-JSON line in the services' logs.
+redis_record_urls() {
+  local port password urls=()
+  password="$(secret redis)"
+  for port in "$@"; do
+    if [[ "$(env -u REDISCLI_AUTH redis-cli -h "$HOST" -p "$port" ping 2>/dev/null)" == PONG ]]; then
+      urls+=("redis://$HOST:$port")
+    else
+      urls+=("redis://:$password@$HOST:$port")
+    fi
+  done
+  (
+    umask 077
+    IFS=,
+    printf '%s' "${urls[*]}" >"$SECRETS_DIR/redis-nodes.$$"
+  )
+  mv "$SECRETS_DIR/redis-nodes.$$" "$SECRETS_DIR/redis-nodes"
+}
+
+if [[ "${1:-}" == record-urls ]]; then
+  shift
+  redis_record_urls "$@"
+  exit 0
+fi
+
 [[ $# -eq 2 && "$2" =~ ^[0-9]+$ ]] || usage
 case "$1" in
   start) redis_start "$2" ;;

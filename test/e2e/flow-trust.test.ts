@@ -21,7 +21,12 @@ import {
 } from '@app/dist-core/kafka';
 import { SnowflakeGenerator } from '@app/dist-core/snowflake';
 import { connectKafka, eventually, runSuffix, TopicRecorder } from '../messaging/support/kafka.js';
-import { startService, testPort, type RunningService } from '../support/services.js';
+import {
+  startService,
+  TEST_DEPLOYMENT,
+  testPort,
+  type RunningService,
+} from '../support/services.js';
 
 const RUN = runSuffix();
 const PORTS = { order: testPort(60), payment: testPort(61), inventory: testPort(62) };
@@ -63,7 +68,7 @@ describe('trust boundaries of the order flow', () => {
     order = startService('order', ORDER_ENV);
     payment = startService('payment', { PAYMENT_PORT: PORTS.payment });
     await Promise.all([order, payment].map((s) => s.waitForHealth(200, 110_000)));
-    kafka = await connectKafka(`test-flow-trust-${RUN}`);
+    kafka = await connectKafka(`test-flow-trust-${RUN}`, TEST_DEPLOYMENT);
     recorder = new TopicRecorder(kafka, `test-flow-trust-${RUN}`);
     await recorder.start([
       TOPICS.inventoryCommands,

@@ -12,7 +12,12 @@ import {
 } from '@app/dist-core/kafka';
 import { SnowflakeGenerator } from '@app/dist-core/snowflake';
 import { connectKafka, eventually, runSuffix, TopicRecorder } from '../messaging/support/kafka.js';
-import { startService, testPort, type RunningService } from '../support/services.js';
+import {
+  startService,
+  TEST_DEPLOYMENT,
+  testPort,
+  type RunningService,
+} from '../support/services.js';
 
 const RUN = runSuffix();
 // Its own port, so that another suite's inventory on the default test port does not collide.
@@ -46,7 +51,7 @@ describe('inventory service', () => {
   beforeAll(async () => {
     service = startService('inventory', { INVENTORY_PORT: PORT });
     await service.waitForHealth(200);
-    kafka = await connectKafka(`test-e2e-inventory-${RUN}`);
+    kafka = await connectKafka(`test-e2e-inventory-${RUN}`, TEST_DEPLOYMENT);
     // The service created every topic of the flow (and its dead-letter topics) at start.
     replies = new TopicRecorder(kafka, `test-e2e-inventory-replies-${RUN}`);
     deadLetters = new TopicRecorder(kafka, `test-e2e-inventory-dlq-${RUN}`);

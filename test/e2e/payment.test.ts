@@ -14,7 +14,7 @@ import {
 import { SnowflakeGenerator } from '@app/dist-core/snowflake';
 import { Client } from 'pg';
 import { connectKafka, eventually, runSuffix, TopicRecorder } from '../messaging/support/kafka.js';
-import { startService, type RunningService } from '../support/services.js';
+import { startService, TEST_DEPLOYMENT, type RunningService } from '../support/services.js';
 
 const RUN = runSuffix();
 /** A worker id no service leases at the same time (they take the lowest free ones). */
@@ -38,7 +38,7 @@ let customers = 0;
 beforeAll(async () => {
   service = startService('payment');
   await service.waitForHealth(200, 120_000);
-  kafka = await connectKafka(`test-e2e-payment-${RUN}`);
+  kafka = await connectKafka(`test-e2e-payment-${RUN}`, TEST_DEPLOYMENT);
   replies = new TopicRecorder(kafka, `test-e2e-payment-replies-${RUN}`);
   deadLetters = new TopicRecorder(kafka, `test-e2e-payment-dlq-${RUN}`);
   await Promise.all([

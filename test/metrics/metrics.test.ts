@@ -14,7 +14,7 @@ import { TOPICS } from '@app/dist-core/contracts';
 import type { KafkaClient } from '@app/dist-core/kafka';
 import { composeSnowflakeId } from '@app/dist-core/snowflake';
 import { connectKafka, eventually, runSuffix } from '../messaging/support/kafka.js';
-import { startService, type RunningService } from '../support/services.js';
+import { startService, TEST_DEPLOYMENT, type RunningService } from '../support/services.js';
 import { parsePrometheusText, samplesOf, sumOf, type Scrape } from './support/prometheus-text.js';
 
 const RUN = runSuffix();
@@ -61,7 +61,7 @@ describe('GET /metrics', () => {
     order = startService('order');
     payment = startService('payment');
     inventory = startService('inventory');
-    kafka = await connectKafka(`metrics-test-${RUN}`);
+    kafka = await connectKafka(`metrics-test-${RUN}`, TEST_DEPLOYMENT);
     // Joining consumer groups that other checkouts' services share can take a while.
     await Promise.all([order, payment, inventory].map((s) => s.waitForHealth(200, 110_000)));
   }, 120_000);

@@ -4,15 +4,21 @@
 // traceparent its message carried. Every line the services write is JSON, and the lines about
 // the order carry its id and that trace's id.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { consumerGroupOf } from '@app/dist-core/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { adminCredentials, saslOptions } from '@app/dist-core/kafka';
 import { eventually, KAFKA_BROKERS, runSuffix } from '../messaging/support/kafka.js';
 import { OtlpReceiver, SPAN_KIND, type ReceivedSpan } from '../support/otlp-receiver.js';
-import { startService, type RunningService, type ServiceName } from '../support/services.js';
+import {
+  startService,
+  TEST_DEPLOYMENT,
+  type RunningService,
+  type ServiceName,
+} from '../support/services.js';
 
 const RUN = runSuffix();
 const SERVICES: ServiceName[] = ['order', 'payment', 'inventory'];
-const CONSUMER_GROUPS = SERVICES.map((name) => `${name}-service`);
+const CONSUMER_GROUPS = SERVICES.map((name) => consumerGroupOf(TEST_DEPLOYMENT, name));
 
 interface Order {
   id: string;
@@ -42,7 +48,8 @@ async function call<T>(name: ServiceName, method: string, path: string, body?: u
 }
 
 /**
- * Other checkouts run the same services against the same Kafka, in the same consumer groups: an
+ * Other checkouts run the same test services against the same Kafka, in the same consumer groups
+ * (the same TEST_DEPLOYMENT): an
  * instance of theirs could handle one of our messages, and its spans go elsewhere. The
  * assertions below hold only while ours are the groups' only members, so wait for that.
  */

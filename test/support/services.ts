@@ -30,6 +30,13 @@ const PORT_VARIABLE: Record<ServiceName, string> = {
   inventory: 'INVENTORY_PORT',
 };
 
+/**
+ * The test services' deployment name (DEPLOYMENT): their topics and consumer groups are apart
+ * from a system running on the same broker (`npm start`, the bench), which would otherwise take
+ * half of their partitions. TEST_DEPLOYMENT moves it.
+ */
+export const TEST_DEPLOYMENT = process.env.TEST_DEPLOYMENT || 'test';
+
 /** A built service (dist/apps/<name>/main.js) running as a child process. */
 export class RunningService {
   readonly output: string[] = [];
@@ -124,7 +131,13 @@ export function startService(name: ServiceName, env: Record<string, string> = {}
   const port = Number(env[PORT_VARIABLE[name]] ?? TEST_PORTS[name]);
   // The heap cap start:all and the Dockerfile use (README: Ports, URLs and memory).
   const child = spawn(process.execPath, ['--max-old-space-size=128', entry], {
-    env: { ...process.env, NODE_OPTIONS: '', [PORT_VARIABLE[name]]: String(port), ...env },
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      DEPLOYMENT: TEST_DEPLOYMENT,
+      [PORT_VARIABLE[name]]: String(port),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new RunningService(name, port, child);

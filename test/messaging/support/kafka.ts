@@ -10,21 +10,28 @@ export function runSuffix(): string {
 
 /**
  * A client of the test broker as admin, the super user: tests create topics and groups of their
- * own, and read and write the flow topics as any service would.
+ * own, and read and write the flow topics as any service would. Suites of the lib use run-unique
+ * topics and the plain names; suites that talk to the test services pass the services'
+ * deployment (TEST_DEPLOYMENT).
  */
-export function adminKafkaClient(clientId: string): KafkaClient {
-  return new KafkaClient({ clientId, brokers: KAFKA_BROKERS, credentials: adminCredentials() });
+export function adminKafkaClient(clientId: string, deployment = ''): KafkaClient {
+  return new KafkaClient({
+    clientId,
+    brokers: KAFKA_BROKERS,
+    credentials: adminCredentials(),
+    deployment,
+  });
 }
 
-export async function connectKafka(clientId: string): Promise<KafkaClient> {
-  const client = adminKafkaClient(clientId);
+export async function connectKafka(clientId: string, deployment = ''): Promise<KafkaClient> {
+  const client = adminKafkaClient(clientId, deployment);
   await client.connect();
   return client;
 }
 
 /**
- * Collects every record of `topics` produced from `start()` on, as a plain consumer (not under
- * test). Only from then: the flow topics are shared with other suites and with `npm run bench`,
+ * Collects every record of `topics` (logical names, in the client's deployment) produced from
+ * `start()` on, as a plain consumer (not under test). Only from then: the flow topics are shared with other suites and with `npm run bench`,
  * and a recorder that read their whole history (hundreds of thousands of records after a few
  * benchmark runs) would spend each check decoding it.
  */
@@ -37,7 +44,8 @@ export class TopicRecorder {
     private readonly groupId: string,
   ) {}
 
-  async start(topics: string[]): Promise<void> {
+  async start(logicalTopics: string[]): Promise<void> {
+    const topics = logicalTopics.map((topic) => this.client.topic(topic));
     await this.commitEndOffsets(topics);
     this.consumer = this.client.kafka.consumer({
       groupId: this.groupId,
@@ -50,7 +58,7 @@ export class TopicRecorder {
     await this.consumer.subscribe({ topics, fromBeginning: true });
     await this.consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
-        this.records.push({ topic, partition, message });
+        this.records.push({ topic: this.client.logicalTopic(topic), partition, message });
       },
     });
   }

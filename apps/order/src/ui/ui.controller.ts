@@ -27,7 +27,7 @@ export interface UiSignInConfig {
 
 /**
  * Beside this module: apps/order/src/ui/assets when run from source, dist/apps/order/ui/assets
- * after `npm run build` (tsc does not copy non-TS files; the build script does).
+ * after `npm run build` (tsc does not copy non-TS files; the Nest CLI does: nest-cli.json `assets`).
  */
 const ASSET_DIR = new URL('./assets/', import.meta.url);
 

@@ -4,7 +4,12 @@ import { Logger, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, loadConfig, type ConfigOf, type EnvSchema } from '../config/index.js';
-import { ConsumerGroupStatus, KafkaClient, KafkaConsumerServer } from '../kafka/index.js';
+import {
+  ConsumerGroupStatus,
+  KafkaClient,
+  KafkaConsumerServer,
+  serviceGroup,
+} from '../kafka/index.js';
 import {
   createLogger,
   httpTracingMiddleware,
@@ -74,7 +79,7 @@ export async function bootstrapService<S extends EnvSchema>(
   app.connectMicroservice(
     {
       strategy: new KafkaConsumerServer(app.get(KafkaClient), {
-        groupId: `${spec.name}-service`,
+        groupId: serviceGroup(spec.name),
         messages: spec.messages,
         status: app.get(ConsumerGroupStatus),
       }),

@@ -1,6 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { TerminusModule } from '@nestjs/terminus';
 import { AuthGuard, TokenVerifier, type AuthSettings } from '../auth/index.js';
 import type { ConfigOf, EnvSchema } from '../config/index.js';
 import { ConsumerGroupStatus, KafkaClient } from '../kafka/index.js';
@@ -31,6 +30,7 @@ type SharedConfig = RateLimitConfig &
     KAFKA_USERNAME: string;
     KAFKA_PASSWORD: string;
     REDIS_NODES: string[];
+    DEPLOYMENT: string;
     RETENTION_HOURS: number;
     PURGE_INTERVAL_SECONDS: number;
   };
@@ -48,7 +48,7 @@ export class CoreModule {
     const shared = config as unknown as SharedConfig;
     return {
       module: CoreModule,
-      imports: [TerminusModule.forRoot({ logger: false }), rateLimitModule(shared)],
+      imports: [rateLimitModule(shared)],
       controllers: [HealthController, MetricsController],
       providers: [
         { provide: SERVICE_CONFIG, useValue: config },
@@ -85,6 +85,7 @@ export class CoreModule {
               clientId: spec.name,
               brokers: shared.KAFKA_BROKERS,
               credentials: { username: shared.KAFKA_USERNAME, password: shared.KAFKA_PASSWORD },
+              deployment: shared.DEPLOYMENT,
             });
             await waitFor(`Kafka at ${shared.KAFKA_BROKERS.join(',')}`, STARTUP_TIMEOUT_MS, () =>
               kafka.connect(),

@@ -1,77 +1,96 @@
-import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Public } from '../auth/index.js';
-import { ConsumerGroupStatus, KafkaClient } from '../kafka/index.js';
+import type { Response } from 'express';
+import { ConsumerGroupStatus, describeError, KafkaClient } from '../kafka/index.js';
+import { errorBody } from './http-error.filter.js';
 import { PostgresDatabases } from './postgres-databases.js';
+import { assessReadiness, healthBody, type Check, type ProbeResult } from './readiness.js';
 import { RedisNodes } from './redis-nodes.js';
 
 const PROBE_TIMEOUT_MS = 1500;
 
 /**
- * GET /health: every dependency of this service, each probed with a timeout — every Postgres
- * database (every order shard), Kafka and this process's membership of its consumer group,
- * every Redis node of the Redlock quorum. 200 when all
- * answer; 503 whose message names each one that does not.
+ * Health for orchestrators (CONTRACT.md): `/health/live` says the process is up (a liveness
+ * probe restarts it otherwise), `/health/ready` whether it can do its work (a readiness probe
+ * sends it no traffic otherwise; the rules are in readiness.ts), `/health` is ready. Each
+ * server is probed with a timeout, so a hung one answers "down" in time, not never.
  */
 @ApiTags('health')
 @Public() // probes (docker, Kubernetes, load balancers) carry no token
 @Controller('health')
 export class HealthController {
   constructor(
-    private readonly health: HealthCheckService,
-    private readonly indicators: HealthIndicatorService,
     private readonly postgres: PostgresDatabases,
     private readonly redis: RedisNodes,
     private readonly kafka: KafkaClient,
     private readonly consumer: ConsumerGroupStatus,
   ) {}
 
-  @Get()
-  @HealthCheck()
-  @ApiOperation({ summary: 'Reports each dependency: Postgres databases, Kafka, Redis nodes' })
-  async check() {
-    const probes = [
-      ...this.postgres.all().map(({ name, dataSource }) =>
-        this.probe(`postgres:${name}`, async () => {
-          await dataSource.query('SELECT 1');
-        }),
-      ),
-      this.probe('kafka', () => this.kafka.ping()),
-      this.probe('kafka:consumer', async () => {
-        if (!this.consumer.ready) throw new Error(this.consumer.describe());
-        return { group: this.consumer.describe() };
-      }),
-      ...this.redis.clients.map((client, index) =>
-        this.probe(`redis:${this.redis.label(index)}`, async () => {
-          await client.ping();
-        }),
-      ),
-    ];
-    try {
-      return await this.health.check(probes);
-    } catch (error) {
-      if (!(error instanceof ServiceUnavailableException)) throw error;
-      const result = error.getResponse() as { error?: Record<string, { message?: string }> };
-      const down = Object.entries(result.error ?? {}).map(
-        ([key, detail]) => `${key}${detail.message ? ` (${detail.message})` : ''}`,
-      );
-      throw new ServiceUnavailableException({
-        message: `Unavailable: ${down.join(', ')}`,
-        details: result,
-      });
-    }
+  @Get('live')
+  @ApiOperation({ summary: 'The process is up: 200' })
+  live() {
+    return { status: 'ok' };
   }
 
-  private probe(key: string, fn: () => Promise<unknown>) {
-    return this.indicators
-      .check(key)
-      .attempt(async () => {
-        const data = await fn();
-        return typeof data === 'object' && data !== null
-          ? (data as Record<string, unknown>)
-          : undefined;
-      })
-      .withTimeout(PROBE_TIMEOUT_MS);
+  @Get('ready')
+  @ApiOperation({
+    summary: 'Databases, Kafka and the consumer group, a Redlock quorum of Redis: 200 or 503',
+  })
+  ready(@Res({ passthrough: true }) response: Response) {
+    return this.readiness(response);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'The same as /health/ready' })
+  health(@Res({ passthrough: true }) response: Response) {
+    return this.readiness(response);
+  }
+
+  private async readiness(response: Response): Promise<object> {
+    const readiness = assessReadiness(await this.probeAll());
+    // Hosts and errors are for operators: once requests carry a verified identity, an
+    // operator's token turns `withDetails` on (CONTRACT.md).
+    const body = healthBody(readiness, false);
+    if (readiness.ready) return body;
+    response.status(503);
+    return errorBody(503, 'Not ready', body);
+  }
+
+  private probeAll(): Promise<ProbeResult[]> {
+    return Promise.all([
+      ...this.postgres
+        .all()
+        .map(({ name, dataSource }) => probe('postgres', name, () => dataSource.query('SELECT 1'))),
+      probe('kafka', 'cluster', () => this.kafka.ping()),
+      probe('kafka-consumer', 'group', async () => {
+        if (!this.consumer.ready) throw new Error(this.consumer.describe());
+      }),
+      ...this.redis.clients.map((client, index) =>
+        probe('redlock', this.redis.label(index), () => client.ping()),
+      ),
+    ]);
+  }
+}
+
+async function probe(
+  check: Check,
+  target: string,
+  fn: () => Promise<unknown>,
+): Promise<ProbeResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no answer in ${PROBE_TIMEOUT_MS} ms`)),
+      PROBE_TIMEOUT_MS,
+    );
+  });
+  try {
+    await Promise.race([fn(), timeout]);
+    return { check, target, ok: true };
+  } catch (error) {
+    return { check, target, ok: false, error: describeError(error) };
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -5,6 +5,33 @@ import { outboxMigrations, outboxRetention } from '../outbox/index.js';
 import type { RetentionRule } from '../retention/index.js';
 import { waitFor } from './wait-for.js';
 
+/**
+ * The advisory lock key every instance of every service takes before migrating a database
+ * (any 64-bit number the application uses for nothing else).
+ */
+const MIGRATION_LOCK_KEY = '7203528870043811969';
+
+/**
+ * Runs the pending migrations with a session-level advisory lock held: replicas starting
+ * together (a rollout, `docker compose up --scale`) would otherwise each see the same pending
+ * migrations and run them at once. One migrates; the others wait on the lock, then find
+ * nothing pending. The lock is on its own connection, so it goes if the process dies.
+ */
+async function migrateUnderLock(source: DataSource): Promise<void> {
+  const lock = source.createQueryRunner();
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      await source.runMigrations({ transaction: 'each' });
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
 /** One Postgres database a service uses: a shard of the orders, or its own database. */
 export interface PostgresTarget {
   /** Stable name, used in health keys and logs: `orders_0`, `payment`. */
@@ -73,7 +100,7 @@ export class PostgresDatabases {
     const source = this.get(target.name);
     await waitFor(redactUrl(target.url), this.options.startupTimeoutMs, async () => {
       if (!source.isInitialized) await source.initialize();
-      await source.runMigrations({ transaction: 'each' });
+      await migrateUnderLock(source);
     });
   }
 

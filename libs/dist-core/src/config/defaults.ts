@@ -1,6 +1,7 @@
+import { deploymentNameProblem } from '../kafka/deployment.js';
 import { LOG_LEVELS } from '../observability/logger.js';
 import { env } from './env-schema.js';
-import { requireLocalSecret } from './local-secrets.js';
+import { localSecret, requireLocalSecret } from './local-secrets.js';
 
 /**
  * Defaults of the CONTRACT.md variables: the native infrastructure `npm run infra:up` starts
@@ -38,6 +39,9 @@ export const DEFAULTS = {
    * machines) may have none, and then ioredis sends it, gets an error and carries on.
    */
   REDIS_NODES: (source: NodeJS.ProcessEnv = process.env): string => {
+    // What infra:up found (scripts/infra/redis.sh record-urls): the password only where asked.
+    const recorded = localSecret('redis-nodes', source);
+    if (recorded !== undefined) return recorded;
     const password = secretForUrl('redis', source);
     return REDIS_PORTS.map((port) => `redis://:${password}@127.0.0.1:${port}`).join(',');
   },
@@ -60,6 +64,11 @@ export const DEFAULTS = {
  */
 export function sharedConfig(service: string) {
   return {
+    /**
+     * Prefixes every Kafka topic and consumer group (kafka/deployment.ts), so two stacks can
+     * share a cluster. Empty (the default): the plain names.
+     */
+    DEPLOYMENT: env.name('', deploymentNameProblem),
     KAFKA_BROKERS: env.hostPorts(DEFAULTS.KAFKA_BROKERS),
     /** The SASL/SCRAM principal the service signs in to Kafka as. */
     KAFKA_USERNAME: env.text(service),

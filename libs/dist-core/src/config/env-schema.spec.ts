@@ -110,7 +110,11 @@ describe('loadConfig', () => {
   });
 
   it('takes the Kafka principal from the environment over the local secret', () => {
-    const config = loadConfig(schema, { ...native, KAFKA_USERNAME: 'ops', KAFKA_PASSWORD: 'given' });
+    const config = loadConfig(schema, {
+      ...native,
+      KAFKA_USERNAME: 'ops',
+      KAFKA_PASSWORD: 'given',
+    });
     expect(config.KAFKA_USERNAME).toBe('ops');
     expect(config.KAFKA_PASSWORD).toBe('given');
   });

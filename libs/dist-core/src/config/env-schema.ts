@@ -165,6 +165,14 @@ export const env = {
       ),
     ),
 
+  /** A name that `problem` accepts (it returns why not, or undefined), e.g. DEPLOYMENT. */
+  name: (defaultText: string, problem: (text: string) => string | undefined) =>
+    field(defaultText, (t) => {
+      const reason = problem(t);
+      if (reason !== undefined) throw new Error(reason);
+      return t;
+    }),
+
   /** One of a fixed set of words, e.g. LOG_LEVEL. */
   oneOf: <T extends string>(values: readonly T[], defaultValue: T) =>
     field(defaultValue, (t) => {

@@ -42,3 +42,11 @@ export {
 } from './trace-context.js';
 export type { TraceContext } from './trace-context.js';
 export { ConsumerGroupStatus } from './consumer-group-status.js';
+export {
+  consumerGroupOf,
+  deploymentNameProblem,
+  logicalTopic,
+  physicalGroup,
+  physicalTopic,
+  serviceGroup,
+} from './deployment.js';

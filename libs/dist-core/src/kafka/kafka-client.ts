@@ -6,14 +6,19 @@ import {
   type ITopicConfig,
   type LogEntry,
   type Producer,
+  type ProducerBatch,
+  type ProducerRecord,
 } from 'kafkajs';
 import { saslOptions, type KafkaCredentials } from './credentials.js';
+import { logicalTopic, physicalGroup, physicalTopic } from './deployment.js';
 
 export interface KafkaClientOptions {
   clientId: string;
   brokers: string[];
   /** The broker accepts no connection without them (SASL/SCRAM-SHA-512). */
   credentials: KafkaCredentials;
+  /** Prefixes every topic and consumer group on the broker (see deployment.ts). Default ''. */
+  deployment?: string;
 }
 
 /** kafkajs logs through Nest's logger, warnings and errors only: its info lines are noise. */
@@ -28,16 +33,40 @@ function nestLogCreator() {
 }
 
 /**
+ * A producer that sends each record to its topic in `deployment`: every publisher (the outbox's
+ * after-commit publisher and relay, dead letters) names the contract's topic and this is the
+ * one place that turns it into the broker's.
+ */
+function deploymentProducer(producer: Producer, deployment: string): Producer {
+  if (deployment === '') return producer;
+  const topic = (name: string): string => physicalTopic(deployment, name);
+  return Object.assign(Object.create(producer) as Producer, {
+    send: (record: ProducerRecord) => producer.send({ ...record, topic: topic(record.topic) }),
+    sendBatch: (batch: ProducerBatch) =>
+      producer.sendBatch({
+        ...batch,
+        topicMessages: batch.topicMessages?.map((t) => ({ ...t, topic: topic(t.topic) })),
+      }),
+  });
+}
+
+/**
  * One Kafka connection per process: the producer every publisher shares, and an admin client
  * for creating topics and for the health check. Consumers are made from `kafka` by the
  * consumer server.
+ *
+ * Topics and groups are given by their logical names (the contracts'); the client and the
+ * consumer server place them in the deployment (`physicalTopic`, `physicalGroup`). `kafka` is
+ * kafkajs itself and takes the broker's names.
  */
 export class KafkaClient {
   readonly kafka: Kafka;
   readonly producer: Producer;
+  readonly deployment: string;
   private readonly admin: Admin;
 
   constructor(options: KafkaClientOptions) {
+    this.deployment = options.deployment ?? '';
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
@@ -49,8 +78,26 @@ export class KafkaClient {
     });
     // Topics are created explicitly (ensureTopics), never by a producer's first send:
     // an auto-created topic gets broker defaults nobody chose.
-    this.producer = this.kafka.producer({ allowAutoTopicCreation: false });
+    this.producer = deploymentProducer(
+      this.kafka.producer({ allowAutoTopicCreation: false }),
+      this.deployment,
+    );
     this.admin = this.kafka.admin({ retry: { retries: 1 } });
+  }
+
+  /** The broker's name of a contract's topic, in this client's deployment. */
+  topic(logical: string): string {
+    return physicalTopic(this.deployment, logical);
+  }
+
+  /** The contract's name of a broker topic (the topic itself if it is not this deployment's). */
+  logicalTopic(physical: string): string {
+    return logicalTopic(this.deployment, physical) ?? physical;
+  }
+
+  /** The broker's name of a consumer group, in this client's deployment. */
+  group(logical: string): string {
+    return physicalGroup(this.deployment, logical);
   }
 
   async connect(): Promise<void> {
@@ -59,7 +106,7 @@ export class KafkaClient {
   }
 
   /**
-   * Creates the topics that do not exist yet and waits until each partition has a leader.
+   * Creates the topics (logical names) that do not exist yet and waits until each partition has a leader.
    * Subscribing to a topic a fresh broker does not host yet fails with "This server does not
    * host this topic-partition", so every service runs this before it subscribes.
    *
@@ -73,8 +120,9 @@ export class KafkaClient {
    * (scripts/infra/kafka-access.mjs creates them with the ACLs), and a missing one stops the
    * start-up with a line that says so.
    */
-  async ensureTopics(topics: ITopicConfig[], timeoutMs = 30_000): Promise<void> {
-    if (topics.length === 0) return;
+  async ensureTopics(logicalTopics: ITopicConfig[], timeoutMs = 30_000): Promise<void> {
+    if (logicalTopics.length === 0) return;
+    const topics = logicalTopics.map((config) => ({ ...config, topic: this.topic(config.topic) }));
     const deadline = Date.now() + timeoutMs;
     for (let attempt = 1; ; attempt++) {
       try {

@@ -18,6 +18,7 @@ import { deadLetters } from '../metrics/catalog.js';
 import { failActiveSpan, recordFailure, withConsumeSpan } from '../observability/kafka-spans.js';
 
 export interface KafkaConsumerServerOptions {
+  /** The group's logical name; on the broker it is in the client's deployment. */
   groupId: string;
   /**
    * The contracts of the types this service handles (and, best, of those it sends: their
@@ -111,12 +112,13 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     const all = new Set([...this.messages.topics(), ...topics, ...topics.map(deadLetterTopic)]);
     await this.client.ensureTopics([...all].map((topic) => ({ topic, numPartitions })));
     await this.runConsumer(topics);
-    this.log.log(`Consuming ${topics.join(', ')} as ${this.options.groupId}`);
+    this.log.log(`Consuming ${topics.join(', ')} as ${this.client.group(this.options.groupId)}`);
   }
 
   private async runConsumer(topics: string[]): Promise<void> {
+    // The one place a consumer meets the broker: its group and topics in the deployment.
     const consumer = this.client.kafka.consumer({
-      groupId: this.options.groupId,
+      groupId: this.client.group(this.options.groupId),
       // Join and fail over in about a second (the broker's initial rebalance delay is 0).
       sessionTimeout: 6000,
       heartbeatInterval: 1000,
@@ -131,7 +133,10 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
       void this.restartConsumer(topics);
     });
     await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.subscribe({
+      topics: topics.map((topic) => this.client.topic(topic)),
+      fromBeginning: true,
+    });
     await consumer.run({
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
       autoCommitInterval: this.options.commitIntervalMs ?? 1000,
@@ -155,7 +160,7 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
       try {
         await this.runConsumer(topics);
         if (this.closing) await this.consumer?.disconnect();
-        else this.log.log(`Consumer of ${this.options.groupId} running again`);
+        else this.log.log(`Consumer of ${this.client.group(this.options.groupId)} running again`);
         return;
       } catch (error) {
         this.log.warn(
@@ -191,7 +196,7 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
           if (failure || !isRunning() || isStale()) return;
           try {
             await this.consume({
-              topic: batch.topic,
+              topic: this.client.logicalTopic(batch.topic),
               partition: batch.partition,
               message,
               heartbeat,
@@ -215,7 +220,10 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     if (failure) throw failure.error;
   }
 
-  /** Resolving = done with this offset (handled or dead-lettered); rejecting = redeliver. */
+  /**
+   * Resolving = done with this offset (handled or dead-lettered); rejecting = redeliver.
+   * `topic` is the contract's name, as the handlers and the catalog know it.
+   */
   private async consume(payload: EachMessagePayload): Promise<void> {
     const { topic, partition, message } = payload;
     let envelope: Envelope;
@@ -240,7 +248,8 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     const context = new KafkaMessageContext(topic, partition, message.offset, headers, 1);
     // The handler continues the sender's trace, in a span that what it enqueues carries.
     const traceparent = headerText(headers, TRACEPARENT_HEADER);
-    const { groupId } = this.options;
+    // The topic as the producer's span named it (the outbox's row), the group as the broker does.
+    const groupId = this.client.group(this.options.groupId);
     const consumed = { topic, partition, offset: message.offset, groupId, envelope, traceparent };
     return withConsumeSpan(consumed, () => this.handle(payload, handler, envelope, context));
   }
@@ -299,13 +308,14 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
       topic: dlq,
       acks: -1,
       messages: [
+        // The headers name the broker's topic and group: where an operator finds and replays it.
         deadLetterMessage({
-          topic,
+          topic: this.client.topic(topic),
           partition,
           message,
           error,
           attempts,
-          consumerGroup: this.options.groupId,
+          consumerGroup: this.client.group(this.options.groupId),
         }),
       ],
     });
