@@ -31,7 +31,12 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/libs/dist-core/package.json libs/dist-core/
 COPY --from=build /app/libs/dist-core/dist libs/dist-core/dist
 COPY --from=build /app/dist dist
-# The identity issuer is plain JavaScript on production dependencies (`node issuer/server.mjs`).
+# The identity issuer is plain JavaScript on production dependencies (`node issuer/server.mjs`),
+# and so is the Kafka access step docker-compose.yml runs once (topics and ACLs). The issuer
+# keeps its generated keys in .infra/secrets, where compose mounts a volume, which takes its
+# owner from this directory.
 COPY issuer issuer
+COPY scripts/infra/kafka-access.mjs scripts/infra/kafka-admin.mjs scripts/infra/
+RUN mkdir -p .infra/secrets && chown -R node:node .infra && chmod 700 .infra/secrets
 USER node
 CMD ["node", "--max-old-space-size=128", "dist/apps/order/main.js"]

@@ -1,7 +1,8 @@
-// Three projects: `unit` (*.spec.ts beside the code, no servers), `integration`
-// (test/**/*.test.ts, against the real Kafka, Postgres and Redis from `npm run infra:up`) and
+// Four projects: `unit` (*.spec.ts beside the code, no servers), `integration`
+// (test/**/*.test.ts, against the real Kafka, Postgres and Redis from `npm run infra:up`),
 // `chaos` (test/chaos/**/*.chaos.ts: minutes long, on servers of its own; `npm run test:chaos`,
-// left out of `npm test`).
+// left out of `npm test`) and `compose` (test/compose/**/*.compose.ts: against the stack
+// docker-compose.yml runs, started by `npm run test:compose`, which runs them).
 // NestJS 12 is ESM-only, so Jest runs with --experimental-vm-modules and ts-jest in ESM mode.
 const common = {
   testEnvironment: 'node',
@@ -40,6 +41,11 @@ export default {
       ...common,
       displayName: 'chaos',
       testMatch: ['<rootDir>/test/chaos/**/*.chaos.ts'],
+    },
+    {
+      ...common,
+      displayName: 'compose',
+      testMatch: ['<rootDir>/test/compose/**/*.compose.ts'],
     },
   ],
 };

@@ -18,6 +18,12 @@ POSTGRES_PAYMENT_PASSWORD=$(secret postgres-payment)
 POSTGRES_INVENTORY_PASSWORD=$(secret postgres-inventory)
 REDIS_PASSWORD=$(secret redis)
 GRAFANA_ADMIN_PASSWORD=$(secret grafana-admin)
+KAFKA_ADMIN_PASSWORD=$(secret kafka-admin)
+KAFKA_ORDER_PASSWORD=$(secret kafka-order)
+KAFKA_PAYMENT_PASSWORD=$(secret kafka-payment)
+KAFKA_INVENTORY_PASSWORD=$(secret kafka-inventory)
+ISSUER_TOOLS_SECRET=$(secret issuer-tools)
+ISSUER_OPERATOR_PASSWORD=$(secret operator-password)
 ENV
 }
 
