@@ -140,7 +140,10 @@ export class KafkaClient {
         });
         if (found.every(({ partitions }) => partitions.every(({ leader }) => leader >= 0))) return;
       } catch (error) {
-        if (!isTransient(error) || Date.now() > deadline) throw error;
+        // Denied topics are waited for too: the step that creates them with their ACLs
+        // (kafka-access.mjs) may still be running beside a service that starts with it.
+        const waitable = isTransient(error) || error instanceof TopicsNotGrantedError;
+        if (!waitable || Date.now() > deadline) throw error;
       }
       if (Date.now() > deadline) throw new Error('Timed out waiting for topic leaders');
       await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 1000)));
@@ -166,11 +169,13 @@ export class KafkaClient {
  * The error to report when the broker refused to create topics for lack of rights, if it did. A
  * topic the principal may not describe gets the same answer whether it exists or not.
  */
+class TopicsNotGrantedError extends Error {}
+
 function deniedCreation(error: unknown): Error | undefined {
   const errors = (error as { errors?: { type?: string; topic?: string }[] }).errors ?? [];
   const denied = errors.filter((e) => e.type === 'TOPIC_AUTHORIZATION_FAILED').map((e) => e.topic);
   if (denied.length === 0) return undefined;
-  return new Error(
+  return new TopicsNotGrantedError(
     `Kafka topics ${denied.join(', ')}: this principal may neither see nor create them. ` +
       'Either the ACLs grant it nothing on them, or they do not exist yet (they are created ' +
       'with the ACLs: scripts/infra/kafka-access.mjs, run by `npm run infra:up`)',
