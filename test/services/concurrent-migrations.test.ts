@@ -8,9 +8,7 @@
 // start-up then retries) or run it twice.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-// The class's own file, not the bootstrap folder's index, which loads @nestjs/throttler: a
-// CommonJS package requiring the ESM-only @nestjs/common, which Jest's module runtime cannot do.
-import { PostgresDatabases } from '../../libs/dist-core/src/bootstrap/postgres-databases.js';
+import { PostgresDatabases } from '@app/dist-core/bootstrap';
 import pg from 'pg';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { runSuffix } from '../messaging/support/kafka.js';

@@ -1,9 +1,6 @@
 import type { INestMicroservice, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-// The filter's own file, not the bootstrap folder's index: that loads CoreModule and with it
-// @nestjs/throttler, a CommonJS package that requires the ESM-only @nestjs/common, which Jest's
-// module runtime cannot do (Node itself can).
-import { HttpErrorFilter } from '../../../libs/dist-core/src/bootstrap/http-error.filter.js';
+import { HttpErrorFilter } from '@app/dist-core/bootstrap';
 import {
   encodeEnvelope,
   KafkaConsumerServer,

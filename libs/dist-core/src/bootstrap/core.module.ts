@@ -125,7 +125,7 @@ export class CoreModule {
             }),
         },
         InfrastructureShutdown,
-        rateLimitGuard,
+        rateLimitGuard(),
       ],
       exports: [
         SERVICE_CONFIG,

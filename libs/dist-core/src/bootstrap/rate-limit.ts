@@ -1,8 +1,17 @@
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { DynamicModule, ExecutionContext, Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import type * as Throttler from '@nestjs/throttler';
 import type { Request } from 'express';
+
+/**
+ * @nestjs/throttler, loaded when a service wires it rather than when this folder is imported:
+ * it is CommonJS requiring the ESM-only @nestjs/common, which Node does (require of ESM) but
+ * Jest's module runtime cannot, so a test importing anything from bootstrap/ would fail.
+ */
+const throttler = (): typeof Throttler =>
+  createRequire(import.meta.url)('@nestjs/throttler') as typeof Throttler;
 
 export interface RateLimitConfig {
   RATE_LIMIT_POSTS: number;
@@ -21,7 +30,7 @@ export interface RateLimitConfig {
  */
 export function rateLimitModule(config: RateLimitConfig): DynamicModule {
   const windowSeconds = config.RATE_LIMIT_WINDOW_SECONDS;
-  return ThrottlerModule.forRoot({
+  return throttler().ThrottlerModule.forRoot({
     throttlers: [{ limit: config.RATE_LIMIT_POSTS, ttl: windowSeconds * 1000 }],
     skipIf: (context) => !isHttpPost(context),
     getTracker: (req) => clientKey(req as Request),
@@ -32,7 +41,9 @@ export function rateLimitModule(config: RateLimitConfig): DynamicModule {
 }
 
 /** Among a module's providers: every route passes the limiter, which lets all but POST by. */
-export const rateLimitGuard: Provider = { provide: APP_GUARD, useClass: ThrottlerGuard };
+export function rateLimitGuard(): Provider {
+  return { provide: APP_GUARD, useClass: throttler().ThrottlerGuard };
+}
 
 function isHttpPost(context: ExecutionContext): boolean {
   return (
