@@ -322,7 +322,7 @@ describe('payment REST API', () => {
     const schemas = (body.components as { schemas: Record<string, { properties: object }> })
       .schemas;
     expect(schemas.CreateAccountDto.properties).toMatchObject({
-      customerId: { example: 'cust-42' },
+      customerId: { example: 'customer-42' },
       balanceCents: { example: 100000 },
     });
     expect(schemas.AccountDto.properties).toMatchObject({ frozenCents: { example: 0 } });

@@ -3,12 +3,12 @@ import { IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class
 import { MAX_CENTS, MAX_UNITS, SKU_PATTERN, SKU_RULE } from './sku.js';
 
 export class CreateProductDto {
-  @ApiProperty({ example: 'SKU-1001', pattern: SKU_PATTERN.source, description: SKU_RULE })
+  @ApiProperty({ example: 'SKU-COFFEE-1KG', pattern: SKU_PATTERN.source, description: SKU_RULE })
   @IsString()
   @Matches(SKU_PATTERN, { message: `sku must be ${SKU_RULE}` })
   sku: string;
 
-  @ApiProperty({ example: 'Mechanical keyboard', minLength: 1, maxLength: 200 })
+  @ApiProperty({ example: 'Coffee beans 1 kg', minLength: 1, maxLength: 200 })
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
@@ -54,7 +54,7 @@ export class RestockDto {
 }
 
 export class SkuParams {
-  @ApiProperty({ example: 'SKU-1001', pattern: SKU_PATTERN.source, description: SKU_RULE })
+  @ApiProperty({ example: 'SKU-COFFEE-1KG', pattern: SKU_PATTERN.source, description: SKU_RULE })
   @IsString()
   @Matches(SKU_PATTERN, { message: `sku must be ${SKU_RULE}` })
   sku: string;
@@ -62,10 +62,10 @@ export class SkuParams {
 
 /** A product as every endpoint answers it. available + reserved + sold = stock ever added. */
 export class ProductDto {
-  @ApiProperty({ example: 'SKU-1001' })
+  @ApiProperty({ example: 'SKU-COFFEE-1KG' })
   sku: string;
 
-  @ApiProperty({ example: 'Mechanical keyboard' })
+  @ApiProperty({ example: 'Coffee beans 1 kg' })
   name: string;
 
   @ApiProperty({ type: 'integer', example: 4999 })

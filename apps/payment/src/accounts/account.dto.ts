@@ -4,7 +4,7 @@ import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, MAX_REQUEST_CENTS } from './acco
 
 export class CreateAccountDto {
   @ApiProperty({
-    example: 'cust-42',
+    example: 'customer-42',
     pattern: CUSTOMER_ID_PATTERN.source,
     description: CUSTOMER_ID_RULE,
   })
@@ -39,7 +39,7 @@ export class DepositDto {
 
 export class CustomerIdParams {
   @ApiProperty({
-    example: 'cust-42',
+    example: 'customer-42',
     pattern: CUSTOMER_ID_PATTERN.source,
     description: CUSTOMER_ID_RULE,
   })
@@ -50,7 +50,7 @@ export class CustomerIdParams {
 
 /** An account as every endpoint answers it. available + frozen + spent = created + deposits. */
 export class AccountDto {
-  @ApiProperty({ example: 'cust-42' })
+  @ApiProperty({ example: 'customer-42' })
   customerId: string;
 
   @ApiProperty({ example: 87500, description: 'Cents free to pay with' })
