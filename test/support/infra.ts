@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { infraSecret } from './secrets.js';
+import { requireLocalSecret } from '@app/dist-core/config';
 
 /**
  * The password of the Redis nodes infra:up starts (scripts/infra/redis.sh, secret `redis`).
@@ -7,7 +7,7 @@ import { infraSecret } from './secrets.js';
  * error that redis-cli only warns about.
  */
 export function redisPassword(): string {
-  return infraSecret('redis');
+  return requireLocalSecret('redis');
 }
 
 /**

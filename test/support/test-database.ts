@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { infraSecret } from './secrets.js';
+import { requireLocalSecret } from '@app/dist-core/config';
 
 /**
  * The test suites' own databases (test_saga, test_messaging, ...) live on the server infra:up
@@ -12,7 +12,7 @@ const PG_PORT = Number(process.env.PG_PORT ?? 5432);
 
 /** The URL of one of the tests' databases, as the tests' role with its generated password. */
 export function testDatabaseUrl(database: string): string {
-  const password = infraSecret(`postgres-${TESTS_ROLE}`);
+  const password = requireLocalSecret(`postgres-${TESTS_ROLE}`);
   return `postgres://${TESTS_ROLE}:${encodeURIComponent(password)}@127.0.0.1:${PG_PORT}/${database}`;
 }
 

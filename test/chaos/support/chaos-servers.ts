@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { secretsDir } from '@app/dist-core/config';
-import { infraSecret } from '../../support/secrets.js';
+import { requireLocalSecret, secretsDir } from '@app/dist-core/config';
 
 /**
  * The chaos suite's own servers: a Postgres cluster, three Redis nodes and a Kafka broker on
@@ -35,10 +34,10 @@ const PG_DATA = join(PG_DIR, 'data');
 /** A database as its owner role (orders_* belong to `order`), with infra:up's password for it. */
 function pgUrl(db: string): string {
   const role = db.startsWith('orders_') ? 'order' : db;
-  const password = encodeURIComponent(infraSecret(`postgres-${role}`));
+  const password = encodeURIComponent(requireLocalSecret(`postgres-${role}`));
   return `postgres://${role}:${password}@127.0.0.1:${CHAOS_PORTS.postgres}/${db}`;
 }
-const redisPassword = encodeURIComponent(infraSecret('redis'));
+const redisPassword = encodeURIComponent(requireLocalSecret('redis'));
 
 /**
  * The credentials of the shared servers (.infra/secrets, or this run's SECRETS_DIR / INFRA_DIR):
