@@ -2,12 +2,13 @@
 // orchestrator would: /health/live is 200 while the process runs; /health/ready (and /health)
 // is 200 with every server up, still 200 with one Redis node of three down (the Redlock quorum
 // is two: a readiness probe must not take every replica out for that), and 503 with two down,
-// in a body that names no host and no error. The Redis nodes are those of REDIS_NODES (the
+// in a body that names no host and no error unless an operator's token asks. The Redis nodes are those of REDIS_NODES (the
 // native 6379-6381 by default); the test stops and restarts two of them.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DEFAULTS, env, loadConfig } from '@app/dist-core/config';
 import { redisNode } from '../support/infra.js';
 import { startService, type RunningService } from '../support/services.js';
+import { ANONYMOUS, asCustomer, authorization, OPERATOR, type Caller } from '../support/tokens.js';
 
 const REDIS_PORTS = loadConfig({
   REDIS_NODES: env.redisUrls(DEFAULTS.REDIS_NODES),
@@ -16,11 +17,22 @@ const [, SECOND_REDIS, THIRD_REDIS] = REDIS_PORTS;
 
 interface HealthAnswer {
   status: number;
-  body: { status?: string; checks?: Record<string, string>; details?: unknown };
+  body: {
+    status?: string;
+    checks?: Record<string, string>;
+    details?: { probes?: { check: string; target: string; ok: boolean; error?: string }[] };
+  };
 }
 
-async function probe(service: RunningService, path: string): Promise<HealthAnswer> {
-  const response = await fetch(`${service.url}${path}`, { signal: AbortSignal.timeout(5000) });
+async function probe(
+  service: RunningService,
+  path: string,
+  as: Caller = ANONYMOUS,
+): Promise<HealthAnswer> {
+  const response = await fetch(`${service.url}${path}`, {
+    headers: await authorization(as),
+    signal: AbortSignal.timeout(5000),
+  });
   return { status: response.status, body: (await response.json()) as HealthAnswer['body'] };
 }
 
@@ -102,6 +114,14 @@ describe('health of the three services', () => {
         const text = JSON.stringify(body);
         for (const port of REDIS_PORTS) expect(text).not.toContain(String(port));
         expect(text).not.toMatch(/127\.0\.0\.1|localhost|redis:|ECONNREFUSED|Error/);
+        // Nor to a customer; an operator's token sees which node failed and why.
+        const customers = await probe(service, path, asCustomer('customer-42'));
+        expect(JSON.stringify(customers.body)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED/);
+        const operators = await probe(service, path, OPERATOR);
+        expect(operators.status).toBe(503);
+        const failed = operators.body.details?.probes?.filter((p) => !p.ok) ?? [];
+        expect(failed.map((p) => p.check)).toEqual(['redlock', 'redlock']);
+        for (const p of failed) expect(p.error).toEqual(expect.any(String));
       }
       // Liveness is the process, not its servers: an orchestrator must not restart it for this.
       expect((await probe(service, '/health/live')).status).toBe(200);

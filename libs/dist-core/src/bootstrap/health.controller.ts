@@ -1,7 +1,7 @@
-import { Controller, Get, Res } from '@nestjs/common';
+import { Controller, Get, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public } from '../auth/index.js';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { principalOf, Public } from '../auth/index.js';
 import { ConsumerGroupStatus, describeError, KafkaClient } from '../kafka/index.js';
 import { errorBody } from './http-error.filter.js';
 import { PostgresDatabases } from './postgres-databases.js';
@@ -37,21 +37,21 @@ export class HealthController {
   @ApiOperation({
     summary: 'Databases, Kafka and the consumer group, a Redlock quorum of Redis: 200 or 503',
   })
-  ready(@Res({ passthrough: true }) response: Response) {
-    return this.readiness(response);
+  ready(@Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return this.readiness(request, response);
   }
 
   @Get()
   @ApiOperation({ summary: 'The same as /health/ready' })
-  health(@Res({ passthrough: true }) response: Response) {
-    return this.readiness(response);
+  health(@Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return this.readiness(request, response);
   }
 
-  private async readiness(response: Response): Promise<object> {
+  private async readiness(request: Request, response: Response): Promise<object> {
     const readiness = assessReadiness(await this.probeAll());
-    // Hosts and errors are for operators: once requests carry a verified identity, an
-    // operator's token turns `withDetails` on (CONTRACT.md).
-    const body = healthBody(readiness, false);
+    // Hosts and errors are for operators (CONTRACT.md): the routes are public, but AuthGuard
+    // still names the caller of a valid token, and an operator's sees each probe.
+    const body = healthBody(readiness, principalOf(request)?.role === 'operator');
     if (readiness.ready) return body;
     response.status(503);
     return errorBody(503, 'Not ready', body);

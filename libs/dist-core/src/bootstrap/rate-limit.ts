@@ -4,6 +4,7 @@ import type { DynamicModule, ExecutionContext, Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type * as Throttler from '@nestjs/throttler';
 import type { Request } from 'express';
+import { principalOf } from '../auth/index.js';
 
 /**
  * @nestjs/throttler, loaded when a service wires it rather than when this folder is imported:
@@ -52,11 +53,15 @@ function isHttpPost(context: ExecutionContext): boolean {
 }
 
 /**
- * Who a request counts against: its bearer token when it has one (a customer behind a shared
- * address — a NAT, the benchmark — is not throttled for the others), else its address. Only a
- * hash of the token is kept in memory.
+ * Who a request counts against. A customer is counted by the customerId its verified token names
+ * (AuthGuard, registered before the limiter, has set it), so fetching fresh tokens does not reset
+ * its count, and customers behind one address (a NAT, the benchmark) are not throttled for each
+ * other. Any other request with a token is counted by that token (only a hash is kept in memory),
+ * one without by its address.
  */
 export function clientKey(req: Pick<Request, 'headers' | 'ip'>): string {
+  const principal = principalOf(req);
+  if (principal?.role === 'customer') return `customer:${principal.customerId}`;
   const authorization = req.headers.authorization;
   if (authorization?.startsWith('Bearer ')) {
     return `token:${createHash('sha256').update(authorization).digest('base64url')}`;

@@ -45,8 +45,8 @@ export function assessReadiness(probes: ProbeResult[]): Readiness {
 
 /**
  * The body of a health answer. Anyone may see which checks pass; which host failed and why is
- * for operators (CONTRACT.md: without an operator's token a 503 names no hosts or errors), so
- * `withDetails` stays false until requests carry a verified identity.
+ * for operators (CONTRACT.md: without an operator's token a 503 names no hosts or errors):
+ * `withDetails` is true only for a request with an operator's verified token.
  */
 export function healthBody(readiness: Readiness, withDetails: boolean): object {
   const body = { status: readiness.ready ? 'ok' : 'unavailable', checks: readiness.checks };
