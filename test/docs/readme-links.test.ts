@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 
 const DOCUMENTS = [
   'README.md',
+  'docs/api.md',
   'libs/dist-core/src/sharding/README.md',
   'libs/dist-core/src/snowflake/README.md',
   'libs/dist-core/src/redlock/README.md',
