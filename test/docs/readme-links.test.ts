@@ -6,6 +6,8 @@ import { dirname, join } from 'node:path';
 const DOCUMENTS = [
   'README.md',
   'docs/api.md',
+  'docs/running.md',
+  'bench/README.md',
   'libs/dist-core/src/sharding/README.md',
   'libs/dist-core/src/snowflake/README.md',
   'libs/dist-core/src/redlock/README.md',
