@@ -20,6 +20,56 @@ const appBoundaries = SERVICES.map((service) => ({
   },
 }));
 
+/**
+ * The lib's folders in layers, lowest first: a folder imports only folders of a lower layer,
+ * never one of its own layer or above. Cross-cutting folders and leaves (metrics, observability,
+ * hashing) import no pattern; the patterns build on them; bootstrap wires everything. Specs
+ * are outside the rule: nothing imports a spec, so it adds no arrow to what ships, and a spec
+ * may check its subject through the folders built on it.
+ * `node scripts/dev/import-layers.mjs` prints the arrows and any that run up.
+ */
+export const LIB_LAYERS = [
+  ['hashing', 'metrics', 'observability'],
+  ['config'],
+  ['auth', 'redlock', 'retention', 'recovery'],
+  ['snowflake', 'kafka'],
+  ['outbox', 'inbox'],
+  ['barrier', 'engine'],
+  ['saga', 'tcc', 'sharding'],
+  ['contracts'],
+  ['bootstrap'],
+];
+
+const NOT_AN_APP = { regex: '(^|/)apps/', message: 'libs/dist-core must not depend on an app.' };
+
+// One block per folder of the lib: it may not import a folder of its own layer or above.
+const libLayers = LIB_LAYERS.flatMap((layer, rank) =>
+  layer.map((folder) => {
+    const above = LIB_LAYERS.slice(rank)
+      .flat()
+      .filter((other) => other !== folder);
+    const names = above.join('|');
+    return {
+      files: [`libs/dist-core/src/${folder}/**/*.ts`],
+      ignores: ['**/*.spec.ts'],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              NOT_AN_APP,
+              {
+                regex: `^(\\.\\./)+(${names})(/|$)|^@app/dist-core/(${names})(/|$)`,
+                message: `libs/dist-core/src/${folder} may import only lower layers (LIB_LAYERS in eslint.config.js).`,
+              },
+            ],
+          },
+        ],
+      },
+    };
+  }),
+);
+
 export default tseslint.config(
   { ignores: ['**/dist/**', 'node_modules/**', '.infra/**', 'coverage/**', 'test-artifacts/**'] },
   js.configs.recommended,
@@ -51,7 +101,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [{ regex: '(^|/)apps/', message: 'libs/dist-core must not depend on an app.' }],
+          patterns: [NOT_AN_APP],
         },
       ],
     },
@@ -68,4 +118,5 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   ...appBoundaries,
+  ...libLayers,
 );

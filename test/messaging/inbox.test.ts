@@ -9,11 +9,11 @@ import {
   defineMessages,
   message,
   OnMessage,
-  parseTraceparent,
   TRACEPARENT_HEADER,
   type Envelope,
   type KafkaClient,
 } from '@app/dist-core/kafka';
+import { parseTraceparent } from '@app/dist-core/observability';
 import { Outbox } from '@app/dist-core/outbox';
 import { fixedWorkerId, SnowflakeGenerator } from '@app/dist-core/snowflake';
 import {

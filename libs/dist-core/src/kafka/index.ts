@@ -33,18 +33,17 @@ export {
 } from './dead-letter.js';
 export type { DeadLetter, DeadLetterReason } from './dead-letter.js';
 export {
-  activeTraceparent,
-  currentTraceContext,
-  formatTraceparent,
-  outgoingTraceparent,
-  parseTraceparent,
-  toSpanContext,
-} from './trace-context.js';
-export type { TraceContext } from './trace-context.js';
-export { ConsumerGroupStatus } from './consumer-group-status.js';
+  failActiveSpan,
+  MESSAGE_TYPE_ATTRIBUTE,
+  recordFailure,
+  withConsumeSpan,
+  withLinkedTrace,
+  withPublishSpans,
+} from './kafka-spans.js';
+export type { ConsumedMessage, PublishedRow } from './kafka-spans.js';
+export { ConsumerGroupStatus, consumerAssignmentCollector } from './consumer-group-status.js';
 export {
   consumerGroupOf,
-  deploymentNameProblem,
   logicalTopic,
   physicalGroup,
   physicalTopic,

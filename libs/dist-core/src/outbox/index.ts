@@ -16,5 +16,5 @@ export {
 } from './outbox.migrations.js';
 export { AfterCommitPublisher, leaveToRelay } from './after-commit-publisher.js';
 export type { AfterCommitPublisherOptions } from './after-commit-publisher.js';
-export { readOutboxBacklog } from './outbox-backlog.js';
+export { outboxBacklogCollector, readOutboxBacklog } from './outbox-backlog.js';
 export type { OutboxBacklog } from './outbox-backlog.js';

@@ -1,5 +1,5 @@
-import { decodeSnowflakeId } from '../snowflake/snowflake-id.js';
-import { flowStepDuration } from './catalog.js';
+import { flowStepDuration } from '../metrics/index.js';
+import { decodeSnowflakeId } from '../snowflake/index.js';
 
 /** Older than this, a "command id" is not a Snowflake of this system (a test's counter id). */
 const MAX_PLAUSIBLE_AGE_MS = 24 * 3_600_000;

@@ -7,10 +7,14 @@ import {
   type Attributes,
   type Span,
 } from '@opentelemetry/api';
-import { TRACEPARENT_HEADER, type Envelope } from '../kafka/envelope.js';
-import { formatTraceparent, parseTraceparent, toSpanContext } from '../kafka/trace-context.js';
-import { withLogFields } from './logger.js';
-import { tracer } from './tracer.js';
+import { TRACEPARENT_HEADER, type Envelope } from './envelope.js';
+import {
+  formatTraceparent,
+  parseTraceparent,
+  toSpanContext,
+} from '../observability/trace-context.js';
+import { withLogFields } from '../observability/logger.js';
+import { tracer } from '../observability/tracer.js';
 
 // OpenTelemetry's messaging conventions are still "incubating": their names are copied here,
 // as the semantic-conventions package advises, rather than imported from a moving entry point.

@@ -3,7 +3,7 @@ import { observeSagaSteps } from '../saga/saga-metrics.js';
 import { composeSnowflakeId } from '../snowflake/snowflake-id.js';
 import type { TccProgress } from '../tcc/tcc-definition.js';
 import { observeTccSteps } from '../tcc/tcc-metrics.js';
-import { flowStepDuration } from './catalog.js';
+import { flowStepDuration } from '../metrics/index.js';
 import { observeFlowStep } from './flow-steps.js';
 
 const NOW = Date.UTC(2026, 0, 1, 12);

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { context, isSpanContextValid, trace, type SpanContext } from '@opentelemetry/api';
 
 /**
- * W3C Trace Context (https://www.w3.org/TR/trace-context/) carried in each message's
- * `traceparent` header, so one order's commands and replies form one trace across services.
- * The current operation is OpenTelemetry's active span (observability/ starts the spans and
- * installs the SDK); this file only turns it into the header and back.
+ * W3C Trace Context (https://www.w3.org/TR/trace-context/) carried in each message's and each
+ * request's `traceparent` header, so one order's requests, commands and replies form one trace
+ * across services. The current operation is OpenTelemetry's active span (tracing.ts installs
+ * the SDK); this file only turns it into the header and back.
  */
 export interface TraceContext {
   traceId: string;
