@@ -1,9 +1,9 @@
+import { BarrierParticipant, commandOrderId, type ReplyRoute } from '@app/dist-core/barrier';
 import { orderFlowMessages, type StockCommand } from '@app/dist-core/contracts';
 import { InvalidMessageError, OnMessage, type Envelope } from '@app/dist-core/kafka';
-import { BarrierParticipant, type ReplyRoute } from '@app/dist-core/tcc';
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { commandLines, commandOrderId } from './stock-command.js';
+import { commandLines } from './stock-command.js';
 import { ReservationMismatchError, StockLedger } from './stock-ledger.js';
 
 // Inventory's own reply topic: the only one it may write, so the order service knows the sender.

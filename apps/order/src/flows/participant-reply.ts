@@ -4,7 +4,7 @@ import {
   type ParticipantReply,
 } from '@app/dist-core/contracts';
 import { InvalidMessageError, type Envelope } from '@app/dist-core/kafka';
-import { REFUSED_REASON } from '@app/dist-core/tcc';
+import { REFUSED_REASON } from '@app/dist-core/barrier';
 
 /**
  * A reply's outcome and reason, checked before any engine sees it. A FAILURE's reason becomes

@@ -1,3 +1,5 @@
+import { barrierParticipantProvider } from '@app/dist-core/barrier';
+import { PostgresDatabases, ServiceIds } from '@app/dist-core/bootstrap';
 import { Module } from '@nestjs/common';
 import { AccountsController } from './accounts.controller.js';
 import { AccountsLedger } from './accounts-ledger.js';
@@ -6,6 +8,6 @@ import { FundsCommandsController } from './funds-commands.controller.js';
 /** Accounts over REST, and the payment participant of the saga and TCC order flows. */
 @Module({
   controllers: [AccountsController, FundsCommandsController],
-  providers: [AccountsLedger],
+  providers: [AccountsLedger, barrierParticipantProvider('payment', PostgresDatabases, ServiceIds)],
 })
 export class AccountsModule {}

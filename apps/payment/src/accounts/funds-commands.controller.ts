@@ -1,10 +1,8 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { PostgresDatabases, ServiceIds } from '@app/dist-core/bootstrap';
+import { BarrierParticipant } from '@app/dist-core/barrier';
 import { orderFlowMessages, type FundsCommand } from '@app/dist-core/contracts';
 import { InvalidMessageError, OnMessage, type Envelope } from '@app/dist-core/kafka';
-import { Outbox } from '@app/dist-core/outbox';
-import { BarrierParticipant } from '@app/dist-core/tcc';
 import { AccountsLedger, PaymentMismatchError } from './accounts-ledger.js';
 import { parseFundsCommand } from './funds-command.js';
 
@@ -23,20 +21,10 @@ const TCC_REPLY = orderFlowMessages.route('payment.tcc.reply');
  */
 @Controller()
 export class FundsCommandsController {
-  private readonly participant: BarrierParticipant;
-
   constructor(
-    databases: PostgresDatabases,
-    ids: ServiceIds,
+    private readonly participant: BarrierParticipant,
     private readonly ledger: AccountsLedger,
-  ) {
-    this.participant = new BarrierParticipant(
-      databases.get('payment'),
-      'payment',
-      'payment',
-      new Outbox(ids),
-    );
-  }
+  ) {}
 
   @OnMessage(orderFlowMessages, 'payment.saga.charge')
   async charge(@Payload() command: Envelope<FundsCommand>): Promise<void> {

@@ -10,7 +10,7 @@ import { defineMessages, participant } from '../kafka/contracts.js';
  * is keyed by the order id (the envelope's correlationId), so one order's messages stay in order.
  *
  * Both flows drive the same three participant operations, each behind the participant's barrier
- * (libs/dist-core/src/tcc/tcc-barrier.ts) keyed by (order id, participant):
+ * (libs/dist-core/src/barrier/tcc-barrier.ts) keyed by (order id, participant):
  *
  *   barrier op   inventory                      payment
  *   try          reserve: available → reserved   saga: charge  available → spent

@@ -23,7 +23,7 @@ import {
 } from './tcc-machine.js';
 import { observeTccSteps } from './tcc-metrics.js';
 import { TccStore } from './tcc-store.js';
-import { transactionOf } from './transactional-query.js';
+import { transactionOf } from '../barrier/transactional-query.js';
 
 export interface TccCoordinatorOptions extends Partial<TccPolicy> {
   /**

@@ -1,7 +1,8 @@
+import type { FactoryProvider, InjectionToken } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { handleOnce } from '../inbox/index.js';
 import type { Envelope } from '../kafka/index.js';
-import type { Outbox } from '../outbox/index.js';
+import { Outbox, type IdGenerator } from '../outbox/index.js';
 import {
   phaseTwoReplyPayload,
   TccBarrier,
@@ -76,4 +77,29 @@ export class BarrierParticipant {
       });
     });
   }
+}
+
+/**
+ * The Nest provider of a participant service's BarrierParticipant:
+ * `barrierParticipantProvider('payment', PostgresDatabases, ServiceIds)` answers on the
+ * service's database of that name, as inbox consumer and barrier branch of that name, writing
+ * replies through an outbox of the service's ids. (The tokens are parameters so this folder
+ * does not depend on bootstrap/.)
+ */
+export function barrierParticipantProvider(
+  participant: string,
+  databases: InjectionToken<{ get(name: string): DataSource }>,
+  ids: InjectionToken<IdGenerator>,
+): FactoryProvider<BarrierParticipant> {
+  return {
+    provide: BarrierParticipant,
+    inject: [databases, ids],
+    useFactory: (list: { get(name: string): DataSource }, idGenerator: IdGenerator) =>
+      new BarrierParticipant(
+        list.get(participant),
+        participant,
+        participant,
+        new Outbox(idGenerator),
+      ),
+  };
 }

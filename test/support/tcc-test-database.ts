@@ -1,12 +1,12 @@
 import pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { ensureTestDatabase, testDatabaseUrl } from '../support/test-database.js';
+import { ensureTestDatabase, testDatabaseUrl } from './test-database.js';
 
 const DATABASE = 'test_tcc';
 
 /**
  * Opens the TCC tests' own database (never a service's), creating it if absent, and runs the
- * given migrations. Both TCC test files may start at once in separate Jest workers, so creation
+ * given migrations. The barrier and coordinator test files may start at once in separate Jest workers, so creation
  * and migrations run under one advisory lock.
  */
 export async function openTccTestDatabase(

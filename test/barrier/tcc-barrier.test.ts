@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource, EntityManager } from 'typeorm';
-import { TccBarrier, tccBarrierMigrations, type TccOp, type TryResult } from '@app/dist-core/tcc';
-import { openTccTestDatabase } from './tcc-test-database.js';
+import { TccBarrier, type TccOp, type TryResult } from '@app/dist-core/barrier';
+import { tccBarrierMigrations } from '@app/dist-core/tcc';
+import { openTccTestDatabase } from '../support/tcc-test-database.js';
 
 /**
  * Every ordering of Try, Confirm and Cancel for one branch, each present 0–2 times, must end in
