@@ -13,7 +13,7 @@ import {
 } from '@app/dist-core/kafka';
 import { SnowflakeGenerator } from '@app/dist-core/snowflake';
 import { Client } from 'pg';
-import { connectKafka, eventually, runSuffix, TopicRecorder } from '../messaging/support/kafka.js';
+import { connectKafka, eventually, runSuffix, TopicRecorder } from '../support/kafka.js';
 import { startService, TEST_DEPLOYMENT, type RunningService } from '../support/services.js';
 
 const RUN = runSuffix();

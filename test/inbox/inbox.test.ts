@@ -1,10 +1,11 @@
 // The idempotent inbox against the real Kafka and Postgres: a message delivered twice is
-// handled once; concurrent deliveries run the handler once; a failed handler leaves no trace.
+// handled once; concurrent deliveries run the handler once; a failed handler leaves no trace;
+// the retention purge deletes rows past RETENTION_HOURS.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Module, type INestMicroservice } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import type { DataSource } from 'typeorm';
-import { handleOnce } from '@app/dist-core/inbox';
+import { handleOnce, inboxRetention } from '@app/dist-core/inbox';
 import {
   defineMessages,
   message,
@@ -15,15 +16,16 @@ import {
 } from '@app/dist-core/kafka';
 import { parseTraceparent } from '@app/dist-core/observability';
 import { Outbox } from '@app/dist-core/outbox';
+import { RetentionPurge } from '@app/dist-core/retention';
 import { fixedWorkerId, SnowflakeGenerator } from '@app/dist-core/snowflake';
 import {
   produce,
   SAMPLE_TRACEPARENT,
   startConsumerApp,
   testEnvelope,
-} from './support/consumer-app.js';
-import { connectKafka, eventually, runSuffix } from './support/kafka.js';
-import { openSchema } from './support/messaging-db.js';
+} from '../support/consumer-app.js';
+import { connectKafka, eventually, runSuffix } from '../support/kafka.js';
+import { openSchema } from '../support/messaging-db.js';
 
 const RUN = runSuffix();
 const TOPIC = `test-messaging.inbox.${RUN}`;
@@ -154,5 +156,36 @@ describe('Idempotent inbox', () => {
     });
     expect(again).toBe('handled');
     expect(await creditsFor(envelope.id)).toBe(1);
+  });
+
+  it("loses its rows past RETENTION_HOURS to the service's purge, and keeps the newer ones", async () => {
+    const consumer = 'inbox-test:retention';
+    const [old1, old2, recent] = [1, 2, 3].map((cents) => testEnvelope('inbox.credit', { cents }));
+    for (const envelope of [old1, old2, recent]) {
+      await handleOnce(db, consumer, envelope, async () => {});
+    }
+    await db.query(
+      `UPDATE inbox SET received_at = received_at - interval '25 hours'
+        WHERE consumer = $1 AND message_id = ANY($2::bigint[])`,
+      [consumer, [old1.id, old2.id]],
+    );
+    // As the services run it: every database's rules, RETENTION_HOURS=24, small batches.
+    const purge = new RetentionPurge(
+      [{ name: 'inbox', dataSource: db, retention: [inboxRetention] }],
+      {
+        retentionMs: 24 * 3_600_000,
+        intervalMs: 60_000,
+        batchSize: 1,
+      },
+    );
+    expect(await purge.purgeOnce()).toEqual({ 'inbox.inbox': 2 });
+    const left: { message_id: string }[] = await db.query(
+      'SELECT message_id::text FROM inbox WHERE consumer = $1',
+      [consumer],
+    );
+    expect(left).toEqual([{ message_id: recent.id }]);
+    // The recent row still protects its message; a purged one no longer does.
+    expect(await handleOnce(db, consumer, recent, async () => {})).toBe('duplicate');
+    expect(await handleOnce(db, consumer, old1, async () => {})).toBe('handled');
   });
 });

@@ -15,8 +15,8 @@ import {
   type KafkaClient,
   type KafkaMessageContext,
 } from '@app/dist-core/kafka';
-import { produce, startConsumerApp, testEnvelope } from './support/consumer-app.js';
-import { connectKafka, eventually, runSuffix, TopicRecorder } from './support/kafka.js';
+import { produce, startConsumerApp, testEnvelope } from '../support/consumer-app.js';
+import { connectKafka, eventually, runSuffix, TopicRecorder } from '../support/kafka.js';
 
 const RUN = runSuffix();
 const TOPIC = `test-messaging.dlq.${RUN}`;

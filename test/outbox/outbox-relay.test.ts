@@ -16,8 +16,8 @@ import {
 } from '@app/dist-core/outbox';
 import { RetentionPurge } from '@app/dist-core/retention';
 import { fixedWorkerId, SnowflakeGenerator } from '@app/dist-core/snowflake';
-import { connectKafka, eventually, runSuffix, TopicRecorder } from './support/kafka.js';
-import { openSchema, schemaDataSource } from './support/messaging-db.js';
+import { connectKafka, eventually, runSuffix, TopicRecorder } from '../support/kafka.js';
+import { openSchema, schemaDataSource } from '../support/messaging-db.js';
 
 const SCHEMA = 'relay';
 const RUN = runSuffix();

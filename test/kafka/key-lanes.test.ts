@@ -10,8 +10,8 @@ import {
   type Envelope,
   type KafkaClient,
 } from '@app/dist-core/kafka';
-import { produce, startConsumerApp, testEnvelope } from './support/consumer-app.js';
-import { connectKafka, eventually, runSuffix } from './support/kafka.js';
+import { produce, startConsumerApp, testEnvelope } from '../support/consumer-app.js';
+import { connectKafka, eventually, runSuffix } from '../support/kafka.js';
 
 const RUN = runSuffix();
 const TOPIC = `test-messaging.lanes.${RUN}`;

@@ -1,13 +1,13 @@
 // Measures the outbox on this machine: enqueue rate (one message per transaction, as a
 // service writes) and relay rate (a backlog drained by 1 and by 3 relays) against the real
 // Postgres and Kafka. Prints one line per figure.
-// Run: node --conditions=source --import tsx test/messaging/support/relay-throughput.ts [rows]
+// Run: node --conditions=source --import tsx test/outbox/support/relay-throughput.ts [rows]
 import type { KafkaClient } from '@app/dist-core/kafka';
 import { Outbox, OutboxRelay } from '@app/dist-core/outbox';
 import { fixedWorkerId, SnowflakeGenerator } from '@app/dist-core/snowflake';
 import type { DataSource } from 'typeorm';
-import { adminKafkaClient, runSuffix } from './kafka.js';
-import { openSchema, schemaDataSource } from './messaging-db.js';
+import { adminKafkaClient, runSuffix } from '../../support/kafka.js';
+import { openSchema, schemaDataSource } from '../../support/messaging-db.js';
 
 const ROWS = Number(process.argv[2] ?? 20_000);
 const KEYS = 500;

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { freshTestSchema, testDatabaseUrl } from '../../support/test-database.js';
+import { freshTestSchema, testDatabaseUrl } from './test-database.js';
 import { inboxMigrations } from '@app/dist-core/inbox';
 import { outboxMigrations } from '@app/dist-core/outbox';
 

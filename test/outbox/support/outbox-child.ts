@@ -7,8 +7,8 @@
 import { Outbox, OutboxRelay } from '@app/dist-core/outbox';
 import { fixedWorkerId, SnowflakeGenerator } from '@app/dist-core/snowflake';
 import type { ProducerBatch } from 'kafkajs';
-import { adminKafkaClient } from './kafka.js';
-import { schemaDataSource } from './messaging-db.js';
+import { adminKafkaClient } from '../../support/kafka.js';
+import { schemaDataSource } from '../../support/messaging-db.js';
 
 const [schema, topic, mode] = process.argv.slice(2);
 const db = schemaDataSource(schema, 1);

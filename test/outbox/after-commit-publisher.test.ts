@@ -15,8 +15,8 @@ import {
 } from '@app/dist-core/outbox';
 import { fixedWorkerId, SnowflakeGenerator } from '@app/dist-core/snowflake';
 import type { KafkaClient } from '@app/dist-core/kafka';
-import { connectKafka, eventually, runSuffix, TopicRecorder } from './support/kafka.js';
-import { openSchema, schemaDataSource } from './support/messaging-db.js';
+import { connectKafka, eventually, runSuffix, TopicRecorder } from '../support/kafka.js';
+import { openSchema, schemaDataSource } from '../support/messaging-db.js';
 
 const RUN = runSuffix();
 const TOPIC = `test-messaging.after-commit.${RUN}`;

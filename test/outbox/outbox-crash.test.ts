@@ -17,9 +17,9 @@ import {
   type KafkaClient,
 } from '@app/dist-core/kafka';
 import { OutboxRelay } from '@app/dist-core/outbox';
-import { startConsumerApp } from './support/consumer-app.js';
-import { connectKafka, eventually, runSuffix, TopicRecorder } from './support/kafka.js';
-import { openSchema } from './support/messaging-db.js';
+import { startConsumerApp } from '../support/consumer-app.js';
+import { connectKafka, eventually, runSuffix, TopicRecorder } from '../support/kafka.js';
+import { openSchema } from '../support/messaging-db.js';
 
 const SCHEMA = 'crash';
 const RUN = runSuffix();
