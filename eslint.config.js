@@ -4,7 +4,7 @@ import globals from 'globals';
 
 const SERVICES = ['order', 'payment', 'inventory'];
 
-// Apps never import each other: they share only libs/dist-core (and its message contracts).
+// Apps never import each other: they share only libs/dist-core and libs/order-flow-api.
 const appBoundaries = SERVICES.map((service) => ({
   files: [`apps/${service}/**/*.ts`],
   rules: {
@@ -13,7 +13,7 @@ const appBoundaries = SERVICES.map((service) => ({
       {
         patterns: SERVICES.filter((other) => other !== service).map((other) => ({
           regex: `(^|/)apps/${other}(/|$)|^\\.\\./\\.\\./(\\.\\./)*${other}(/|$)`,
-          message: `apps/${service} must not import apps/${other}: share code through libs/dist-core.`,
+          message: `apps/${service} must not import apps/${other}: share code through libs/dist-core or libs/order-flow-api.`,
         })),
       },
     ],
@@ -36,7 +36,6 @@ export const LIB_LAYERS = [
   ['outbox', 'inbox'],
   ['barrier', 'engine'],
   ['saga', 'tcc', 'sharding'],
-  ['contracts'],
   ['bootstrap'],
 ];
 

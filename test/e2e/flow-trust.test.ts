@@ -11,7 +11,7 @@ import {
   TOPICS,
   type OrderFlowMessageType,
   type ParticipantReply,
-} from '@app/dist-core/contracts';
+} from '@app/order-flow-api';
 import {
   deadLetterTopic,
   encodeEnvelope,

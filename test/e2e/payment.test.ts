@@ -3,7 +3,7 @@
 // drives it: command envelopes on payment.commands, replies read from payment.replies.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DEFAULTS, env, loadConfig } from '@app/dist-core/config';
-import { orderFlowMessages, TOPICS, type OrderFlowMessageType } from '@app/dist-core/contracts';
+import { orderFlowMessages, TOPICS, type OrderFlowMessageType } from '@app/order-flow-api';
 import {
   deadLetterTopic,
   encodeEnvelope,

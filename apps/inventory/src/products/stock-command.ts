@@ -1,4 +1,4 @@
-import type { OrderLine } from '@app/dist-core/contracts';
+import type { OrderLine } from '@app/order-flow-api';
 import { InvalidMessageError, type Envelope } from '@app/dist-core/kafka';
 import { SKU_PATTERN, SKU_RULE } from './sku.js';
 

@@ -2,7 +2,7 @@ import {
   orderFlowMessages,
   REASONS_BY_PARTICIPANT,
   type ParticipantReply,
-} from '@app/dist-core/contracts';
+} from '@app/order-flow-api';
 import { InvalidMessageError, type Envelope } from '@app/dist-core/kafka';
 import { REFUSED_REASON } from '@app/dist-core/barrier';
 

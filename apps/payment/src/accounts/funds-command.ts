@@ -1,4 +1,4 @@
-import type { FundsCommand } from '@app/dist-core/contracts';
+import type { FundsCommand } from '@app/order-flow-api';
 import { commandOrderId } from '@app/dist-core/barrier';
 import { InvalidMessageError, type Envelope } from '@app/dist-core/kafka';
 import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE } from './account.js';

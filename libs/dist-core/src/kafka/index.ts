@@ -21,8 +21,13 @@ export {
   message,
   messagesOn,
   participant,
-} from './contracts.js';
-export type { MessageCatalog, MessageContract, MessageContracts, PayloadOf } from './contracts.js';
+} from './message-catalog.js';
+export type {
+  MessageCatalog,
+  MessageContract,
+  MessageContracts,
+  PayloadOf,
+} from './message-catalog.js';
 export {
   DEAD_LETTER_HEADERS,
   deadLetterMessage,

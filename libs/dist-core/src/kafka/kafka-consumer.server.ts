@@ -2,7 +2,7 @@ import { BadRequestException, Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import type { Consumer, EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
 import { isObservable, lastValueFrom } from 'rxjs';
-import { defineMessages, type MessageCatalog } from './contracts.js';
+import { defineMessages, type MessageCatalog } from './message-catalog.js';
 import { deadLetterMessage, deadLetterTopic, describeError, headerText } from './dead-letter.js';
 import {
   decodeEnvelope,

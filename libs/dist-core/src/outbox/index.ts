@@ -7,7 +7,7 @@ export {
   OutboxRelays,
   outboxRelaysProvider,
   afterCommitPublisherProvider,
-} from './outbox-relays.js';
+} from './outbox.providers.js';
 export {
   outboxMigrations,
   outboxRetention,

@@ -1,5 +1,5 @@
 import { BarrierParticipant, commandOrderId, type ReplyRoute } from '@app/dist-core/barrier';
-import { orderFlowMessages, type StockCommand } from '@app/dist-core/contracts';
+import { orderFlowMessages, type StockCommand } from '@app/order-flow-api';
 import { InvalidMessageError, OnMessage, type Envelope } from '@app/dist-core/kafka';
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { BarrierParticipant } from '@app/dist-core/barrier';
-import { orderFlowMessages, type FundsCommand } from '@app/dist-core/contracts';
+import { orderFlowMessages, type FundsCommand } from '@app/order-flow-api';
 import { InvalidMessageError, OnMessage, type Envelope } from '@app/dist-core/kafka';
 import { AccountsLedger, PaymentMismatchError } from './accounts-ledger.js';
 import { parseFundsCommand } from './funds-command.js';

@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { combineMessages, defineMessages, message, messagesOn, participant } from './contracts.js';
+import {
+  combineMessages,
+  defineMessages,
+  message,
+  messagesOn,
+  participant,
+} from './message-catalog.js';
 
 describe('defineMessages', () => {
   const stock = defineMessages({

@@ -1,4 +1,4 @@
-import { defineMessages, participant } from '../kafka/contracts.js';
+import { defineMessages, participant } from '@app/dist-core/kafka';
 
 /*
  * The messages of the order flow, declared once: the order service sends the commands and
