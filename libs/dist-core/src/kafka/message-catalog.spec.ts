@@ -1,11 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  combineMessages,
-  defineMessages,
-  message,
-  messagesOn,
-  participant,
-} from './message-catalog.js';
+import { defineMessages, message, messagesOn, participant } from './message-catalog.js';
 
 describe('defineMessages', () => {
   const stock = defineMessages({
@@ -50,17 +44,6 @@ describe('defineMessages', () => {
     expect(flow.participantOf('stock.reply')).toBe('inventory');
     expect(flow.participantOf('audit.note')).toBeUndefined();
     expect(flow.participantOf('constructor')).toBeUndefined();
-    const clash = defineMessages({ 'stock.reply': message('inventory.replies', 'payment') });
-    expect(() => combineMessages(flow, clash)).toThrow(/two participants/);
-  });
-
-  it('combines catalogs and refuses one type on two topics', () => {
-    const payments = defineMessages({ 'payment.freeze': { topic: 'payment.commands' } });
-    expect(combineMessages(stock, payments).topicOf('payment.freeze')).toBe('payment.commands');
-    const clash = defineMessages({ 'inventory.reserve': { topic: 'elsewhere' } });
-    expect(() => combineMessages(stock, clash)).toThrow(
-      /declared on inventory.commands and elsewhere/,
-    );
   });
 
   it('keeps only the types of the given topics', () => {

@@ -92,24 +92,6 @@ export function defineMessages<const M extends MessageContracts>(contracts: M): 
   };
 }
 
-/** One catalog from several (e.g. a service's own commands and the replies it receives). */
-export function combineMessages(...catalogs: MessageCatalog[]): MessageCatalog {
-  const contracts: MessageContracts = {};
-  for (const catalog of catalogs) {
-    for (const [type, contract] of Object.entries(catalog.contracts)) {
-      const existing = contracts[type];
-      if (existing && existing.topic !== contract.topic) {
-        throw new Error(`Message type ${type} declared on ${existing.topic} and ${contract.topic}`);
-      }
-      if (existing && existing.participant !== contract.participant) {
-        throw new Error(`Message type ${type} declared for two participants`);
-      }
-      contracts[type] = contract;
-    }
-  }
-  return defineMessages(contracts);
-}
-
 /**
  * The part of a catalog that travels on `topics`: one service's view of a catalog the services
  * share, so that it subscribes to and creates only the topics it uses. A participant's Kafka

@@ -9,6 +9,6 @@ export {
   redlockAcquireFailures,
 } from './catalog.js';
 export { MetricsController } from './metrics.controller.js';
-export { collectProcessMetrics, metricsRegistry } from './registry.js';
+export { metricsRegistry } from './registry.js';
 export { ServiceMetrics } from './service-metrics.js';
 export type { ScrapeCollector } from './service-metrics.js';

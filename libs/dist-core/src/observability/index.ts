@@ -1,7 +1,6 @@
 export { httpTracingMiddleware } from './http-tracing.js';
 export {
   activeTraceparent,
-  currentTraceContext,
   formatTraceparent,
   outgoingTraceparent,
   parseTraceparent,
