@@ -12,6 +12,7 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY libs/dist-core/package.json libs/dist-core/
+COPY libs/order-flow-api/package.json libs/order-flow-api/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json nest-cli.json ./
 COPY scripts/nest scripts/nest
@@ -19,8 +20,9 @@ COPY libs libs
 COPY apps apps
 RUN npm run build && npm prune --omit=dev
 
-# Runtime stage: compiled JavaScript and production node_modules only. The lib is reached the
-# same way as in a native run: node_modules/@app/dist-core links to libs/dist-core (npm workspace).
+# Runtime stage: compiled JavaScript and production node_modules only. The libs are reached the
+# same way as in a native run: node_modules/@app/dist-core links to libs/dist-core and
+# node_modules/@app/order-flow-api to libs/order-flow-api (npm workspaces).
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 # In a container the port is published through the container's own interface, not loopback.
@@ -30,6 +32,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/libs/dist-core/package.json libs/dist-core/
 COPY --from=build /app/libs/dist-core/dist libs/dist-core/dist
+COPY --from=build /app/libs/order-flow-api/package.json libs/order-flow-api/
+COPY --from=build /app/libs/order-flow-api/dist libs/order-flow-api/dist
 COPY --from=build /app/dist dist
 # The identity issuer is plain JavaScript on production dependencies (`node issuer/server.mjs`),
 # and so is the Kafka access step docker-compose.yml runs once (topics and ACLs). The issuer

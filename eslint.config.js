@@ -4,7 +4,7 @@ import globals from 'globals';
 
 const SERVICES = ['order', 'payment', 'inventory'];
 
-// Apps never import each other: they share only libs/dist-core (and its message contracts).
+// Apps never import each other: they share only libs/dist-core and libs/order-flow-api.
 const appBoundaries = SERVICES.map((service) => ({
   files: [`apps/${service}/**/*.ts`],
   rules: {
@@ -13,12 +13,61 @@ const appBoundaries = SERVICES.map((service) => ({
       {
         patterns: SERVICES.filter((other) => other !== service).map((other) => ({
           regex: `(^|/)apps/${other}(/|$)|^\\.\\./\\.\\./(\\.\\./)*${other}(/|$)`,
-          message: `apps/${service} must not import apps/${other}: share code through libs/dist-core.`,
+          message: `apps/${service} must not import apps/${other}: share code through libs/dist-core or libs/order-flow-api.`,
         })),
       },
     ],
   },
 }));
+
+/**
+ * The lib's folders in layers, lowest first: a folder imports only folders of a lower layer,
+ * never one of its own layer or above. Cross-cutting folders and leaves (metrics, observability,
+ * hashing) import no pattern; the patterns build on them; bootstrap wires everything. Specs
+ * are outside the rule: nothing imports a spec, so it adds no arrow to what ships, and a spec
+ * may check its subject through the folders built on it.
+ * `node scripts/dev/import-layers.mjs` prints the arrows and any that run up.
+ */
+export const LIB_LAYERS = [
+  ['hashing', 'metrics', 'observability'],
+  ['config'],
+  ['auth', 'redlock', 'retention', 'recovery'],
+  ['snowflake', 'kafka'],
+  ['outbox', 'inbox'],
+  ['barrier', 'engine'],
+  ['saga', 'tcc', 'sharding'],
+  ['bootstrap'],
+];
+
+const NOT_AN_APP = { regex: '(^|/)apps/', message: 'libs/dist-core must not depend on an app.' };
+
+// One block per folder of the lib: it may not import a folder of its own layer or above.
+const libLayers = LIB_LAYERS.flatMap((layer, rank) =>
+  layer.map((folder) => {
+    const above = LIB_LAYERS.slice(rank)
+      .flat()
+      .filter((other) => other !== folder);
+    const names = above.join('|');
+    return {
+      files: [`libs/dist-core/src/${folder}/**/*.ts`],
+      ignores: ['**/*.spec.ts'],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              NOT_AN_APP,
+              {
+                regex: `^(\\.\\./)+(${names})(/|$)|^@app/dist-core/(${names})(/|$)`,
+                message: `libs/dist-core/src/${folder} may import only lower layers (LIB_LAYERS in eslint.config.js).`,
+              },
+            ],
+          },
+        ],
+      },
+    };
+  }),
+);
 
 export default tseslint.config(
   { ignores: ['**/dist/**', 'node_modules/**', '.infra/**', 'coverage/**', 'test-artifacts/**'] },
@@ -51,7 +100,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [{ regex: '(^|/)apps/', message: 'libs/dist-core must not depend on an app.' }],
+          patterns: [NOT_AN_APP],
         },
       ],
     },
@@ -68,4 +117,5 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   ...appBoundaries,
+  ...libLayers,
 );

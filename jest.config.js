@@ -12,6 +12,7 @@ const common = {
   },
   moduleNameMapper: {
     '^@app/dist-core/(.*)$': '<rootDir>/libs/dist-core/src/$1/index.ts',
+    '^@app/order-flow-api$': '<rootDir>/libs/order-flow-api/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
 };

@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { DEFAULTS } from '@app/dist-core/config';
-import { TOPICS } from '@app/dist-core/contracts';
+import { TOPICS } from '@app/order-flow-api';
 import { adminCredentials, physicalTopic, saslOptions } from '@app/dist-core/kafka';
 import { BENCH_DEPLOYMENT } from './services.js';
 

@@ -1,5 +1,6 @@
-// A Nest CLI compiler plugin with one job: build libs/dist-core (tsc's solution builder, as
-// `tsc -b` does) before an app is emitted, so `nest build <app>` and `nest start <app> --watch`
+// A Nest CLI compiler plugin with one job: build the libs (libs/dist-core, then
+// libs/order-flow-api, which references it) with tsc's solution builder, as `tsc -b` does,
+// before an app is emitted, so `nest build <app>` and `nest start <app> --watch`
 // need no separate step. The CLI compiles one program per app and does not build TypeScript
 // project references (nestjs/nest-cli#392, #2656), and the apps import the lib's compiled
 // output at run time (node_modules/@app/dist-core → libs/dist-core/dist).
@@ -41,18 +42,19 @@ function underLock(lockDir, fn) {
   }
 }
 
-function buildLibrary(tsconfig) {
+function buildLibraries(tsconfigs) {
   // Outside the repository: a lock appearing in the lib's folder is a change the watching CLIs
   // see (the lib is in their programs), which would rebuild, take the lock, and so on forever.
-  const id = createHash('sha256').update(path.resolve(tsconfig)).digest('hex').slice(0, 16);
+  const roots = tsconfigs.map((tsconfig) => path.resolve(tsconfig));
+  const id = createHash('sha256').update(roots.join('\n')).digest('hex').slice(0, 16);
   const lockDir = path.join(os.tmpdir(), `nest-build-lib-first-${id}.lock`);
-  underLock(lockDir, () => solutionBuild(tsconfig));
+  underLock(lockDir, () => solutionBuild(roots));
 }
 
-function solutionBuild(tsconfig) {
+function solutionBuild(roots) {
   const diagnostics = [];
   const host = ts.createSolutionBuilderHost(ts.sys, undefined, (d) => diagnostics.push(d));
-  const status = ts.createSolutionBuilder(host, [path.resolve(tsconfig)], {}).build();
+  const status = ts.createSolutionBuilder(host, roots, {}).build();
   if (status !== ts.ExitStatus.Success) {
     const format = {
       getCanonicalFileName: (name) => name,
@@ -60,7 +62,7 @@ function solutionBuild(tsconfig) {
       getNewLine: () => ts.sys.newLine,
     };
     throw new Error(
-      `building ${tsconfig} failed:\n${ts.formatDiagnosticsWithColorAndContext(diagnostics, format)}`,
+      `building ${roots.join(', ')} failed:\n${ts.formatDiagnosticsWithColorAndContext(diagnostics, format)}`,
     );
   }
 }
@@ -68,7 +70,7 @@ function solutionBuild(tsconfig) {
 module.exports = {
   /** Called by the CLI before each emit of an app; returns a transformer that changes nothing. */
   before(options) {
-    buildLibrary(options.tsconfig ?? 'libs/dist-core/tsconfig.json');
+    buildLibraries(options.tsconfigs ?? [options.tsconfig ?? 'libs/dist-core/tsconfig.json']);
     return () => (sourceFile) => sourceFile;
   },
 };

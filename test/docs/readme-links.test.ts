@@ -45,6 +45,7 @@ it('the README links to every pattern folder of the library', () => {
     'kafka',
     'outbox',
     'inbox',
+    'barrier',
     'saga',
     'tcc',
   ]) {

@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { DEFAULTS, localSecret } from '@app/dist-core/config';
-import { runSuffix } from '../messaging/support/kafka.js';
+import { runSuffix } from '../support/kafka.js';
 import { startService, type RunningService, type ServiceName } from '../support/services.js';
 import { authorization, type Caller } from '../support/tokens.js';
 

@@ -3,7 +3,7 @@
 // order must be terminal within CONTRACT.md's 30 s, and the invariants must hold afterwards.
 // It prints how long the burst took to become terminal and p50/p99 of createdAt → updatedAt.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { runSuffix } from '../messaging/support/kafka.js';
+import { runSuffix } from '../support/kafka.js';
 import { startService, testPort, type RunningService } from '../support/services.js';
 import { asCustomer, type Caller } from '../support/tokens.js';
 

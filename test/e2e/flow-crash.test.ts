@@ -3,7 +3,7 @@
 // the last restart, and the invariants hold — nothing lost (outbox, leased recovery), nothing
 // done twice (inbox, barrier), whichever process died.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { runSuffix } from '../messaging/support/kafka.js';
+import { runSuffix } from '../support/kafka.js';
 import {
   startService,
   testPort,

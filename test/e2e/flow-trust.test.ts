@@ -11,7 +11,7 @@ import {
   TOPICS,
   type OrderFlowMessageType,
   type ParticipantReply,
-} from '@app/dist-core/contracts';
+} from '@app/order-flow-api';
 import {
   deadLetterTopic,
   encodeEnvelope,
@@ -20,7 +20,7 @@ import {
   type KafkaClient,
 } from '@app/dist-core/kafka';
 import { SnowflakeGenerator } from '@app/dist-core/snowflake';
-import { connectKafka, eventually, runSuffix, TopicRecorder } from '../messaging/support/kafka.js';
+import { connectKafka, eventually, runSuffix, TopicRecorder } from '../support/kafka.js';
 import {
   startService,
   TEST_DEPLOYMENT,

@@ -3,7 +3,7 @@
 // (OUT_OF_STOCK, INSUFFICIENT_FUNDS, UNKNOWN_PRODUCT, UNKNOWN_CUSTOMER, TIMEOUT), with the
 // product and account figures checked after each, and the contract's invariants at the end.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { runSuffix } from '../messaging/support/kafka.js';
+import { runSuffix } from '../support/kafka.js';
 import { startService, testPort, type RunningService } from '../support/services.js';
 import { asCustomer, type Caller } from '../support/tokens.js';
 

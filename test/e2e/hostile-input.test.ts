@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { chromium } from 'playwright-core';
-import { eventually, runSuffix } from '../messaging/support/kafka.js';
+import { eventually, runSuffix } from '../support/kafka.js';
 import { startService, type RunningService } from '../support/services.js';
 import { ensureTestDatabase } from '../support/test-database.js';
 import { authorization, OPERATOR } from '../support/tokens.js';

@@ -2,7 +2,7 @@
 // (every kind of bad input answered 4xx, never 5xx), and its part of the order flows, driven by
 // producing command envelopes to inventory.commands and reading its replies on inventory.replies.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { orderFlowMessages, TOPICS, type StockCommand } from '@app/dist-core/contracts';
+import { orderFlowMessages, TOPICS, type StockCommand } from '@app/order-flow-api';
 import {
   deadLetterTopic,
   encodeEnvelope,
@@ -11,7 +11,7 @@ import {
   type KafkaClient,
 } from '@app/dist-core/kafka';
 import { SnowflakeGenerator } from '@app/dist-core/snowflake';
-import { connectKafka, eventually, runSuffix, TopicRecorder } from '../messaging/support/kafka.js';
+import { connectKafka, eventually, runSuffix, TopicRecorder } from '../support/kafka.js';
 import {
   startService,
   TEST_DEPLOYMENT,

@@ -3,7 +3,7 @@
 // drives it: command envelopes on payment.commands, replies read from payment.replies.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DEFAULTS, env, loadConfig } from '@app/dist-core/config';
-import { orderFlowMessages, TOPICS, type OrderFlowMessageType } from '@app/dist-core/contracts';
+import { orderFlowMessages, TOPICS, type OrderFlowMessageType } from '@app/order-flow-api';
 import {
   deadLetterTopic,
   encodeEnvelope,
@@ -13,7 +13,7 @@ import {
 } from '@app/dist-core/kafka';
 import { SnowflakeGenerator } from '@app/dist-core/snowflake';
 import { Client } from 'pg';
-import { connectKafka, eventually, runSuffix, TopicRecorder } from '../messaging/support/kafka.js';
+import { connectKafka, eventually, runSuffix, TopicRecorder } from '../support/kafka.js';
 import { startService, TEST_DEPLOYMENT, type RunningService } from '../support/services.js';
 
 const RUN = runSuffix();

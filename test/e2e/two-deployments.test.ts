@@ -5,8 +5,8 @@
 // on its own stack, and each deployment's groups hold only that stack's one member.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Kafka, logLevel } from 'kafkajs';
-import { adminCredentials, physicalGroup, saslOptions } from '@app/dist-core/kafka';
-import { KAFKA_BROKERS, runSuffix } from '../messaging/support/kafka.js';
+import { adminCredentials, consumerGroupOf, saslOptions } from '@app/dist-core/kafka';
+import { KAFKA_BROKERS, runSuffix } from '../support/kafka.js';
 import {
   startService,
   TEST_DEPLOYMENT,
@@ -104,7 +104,7 @@ describe('two deployments on one Kafka cluster', () => {
     await admin.connect();
     try {
       for (const deployment of [TEST_DEPLOYMENT, OTHER_DEPLOYMENT]) {
-        const groupIds = SERVICES.map((service) => physicalGroup(deployment, `${service}-service`));
+        const groupIds = SERVICES.map((service) => consumerGroupOf(deployment, service));
         const { groups } = await admin.describeGroups(groupIds);
         expect(
           groups.map((group) => ({ group: group.groupId, members: group.members.length })),

@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
-import { TOPICS } from '@app/dist-core/contracts';
+import { TOPICS } from '@app/order-flow-api';
 import type { KafkaClient } from '@app/dist-core/kafka';
 import { composeSnowflakeId } from '@app/dist-core/snowflake';
-import { connectKafka, eventually, runSuffix } from '../messaging/support/kafka.js';
+import { connectKafka, eventually, runSuffix } from '../support/kafka.js';
 import { startService, TEST_DEPLOYMENT, type RunningService } from '../support/services.js';
 import { parsePrometheusText, samplesOf, sumOf, type Scrape } from './support/prometheus-text.js';
 

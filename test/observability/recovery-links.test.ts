@@ -11,8 +11,8 @@ import {
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-node';
 import { DataSource } from 'typeorm';
-import { defineMessages, parseTraceparent } from '@app/dist-core/kafka';
-import { TRACER_NAME } from '@app/dist-core/observability';
+import { defineMessages } from '@app/dist-core/kafka';
+import { parseTraceparent, TRACER_NAME } from '@app/dist-core/observability';
 import { Outbox, outboxMigrations } from '@app/dist-core/outbox';
 import { SagaOrchestrator, sagaMigrations } from '@app/dist-core/saga';
 import { fixedWorkerId, SnowflakeGenerator } from '@app/dist-core/snowflake';

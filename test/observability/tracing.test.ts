@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { consumerGroupOf } from '@app/dist-core/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { adminCredentials, saslOptions } from '@app/dist-core/kafka';
-import { eventually, KAFKA_BROKERS, runSuffix } from '../messaging/support/kafka.js';
+import { eventually, KAFKA_BROKERS, runSuffix } from '../support/kafka.js';
 import { OtlpReceiver, SPAN_KIND, type ReceivedSpan } from '../support/otlp-receiver.js';
 import {
   startService,

@@ -11,7 +11,7 @@ import { Logger } from '@nestjs/common';
 import { PostgresDatabases } from '@app/dist-core/bootstrap';
 import pg from 'pg';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { runSuffix } from '../messaging/support/kafka.js';
+import { runSuffix } from '../support/kafka.js';
 import { startService, TEST_PORTS, type RunningService } from '../support/services.js';
 import { ensureTestDatabase } from '../support/test-database.js';
 

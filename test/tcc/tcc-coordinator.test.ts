@@ -6,19 +6,21 @@ import { decodeEnvelope, defineMessages, participant, type Envelope } from '@app
 import { Outbox, outboxMigrations } from '@app/dist-core/outbox';
 import { SnowflakeGenerator, fixedWorkerId } from '@app/dist-core/snowflake';
 import {
-  TccAlreadyBegunError,
-  TccReplyError,
   TccBarrier,
-  TccCoordinator,
   phaseTwoReplyPayload,
-  tccBarrierMigrations,
-  tccCoordinatorMigrations,
   tryReplyPayload,
-  type TccDefinition,
   type TccOp,
   type TryResult,
+} from '@app/dist-core/barrier';
+import {
+  TccAlreadyBegunError,
+  TccReplyError,
+  TccCoordinator,
+  tccBarrierMigrations,
+  tccCoordinatorMigrations,
+  type TccDefinition,
 } from '@app/dist-core/tcc';
-import { openTccTestDatabase } from './tcc-test-database.js';
+import { openTccTestDatabase } from '../support/tcc-test-database.js';
 
 /**
  * The coordinator against the real Postgres, with two participants (inventory, payment) that

@@ -14,7 +14,7 @@ import { DEFAULTS, env, loadConfig, localSecret } from '@app/dist-core/config';
 import { HashRing } from '@app/dist-core/hashing';
 import { shardName } from '@app/dist-core/sharding';
 import { composeSnowflakeId, MAX_WORKER_ID } from '@app/dist-core/snowflake';
-import { runSuffix } from '../messaging/support/kafka.js';
+import { runSuffix } from '../support/kafka.js';
 import { startService, type RunningService } from '../support/services.js';
 import { asCustomer } from '../support/tokens.js';
 

@@ -1,5 +1,5 @@
 import { bootstrapService } from '@app/dist-core/bootstrap';
-import { orderFlowMessages } from '@app/dist-core/contracts';
+import { orderFlowMessages } from '@app/order-flow-api';
 import { sagaMigrations } from '@app/dist-core/saga';
 import { tccCoordinatorMigrations } from '@app/dist-core/tcc';
 import { orderConfig } from './config.js';

@@ -1,5 +1,5 @@
 import { bootstrapService } from '@app/dist-core/bootstrap';
-import { orderFlowMessages, TOPICS } from '@app/dist-core/contracts';
+import { orderFlowMessages, TOPICS } from '@app/order-flow-api';
 import { messagesOn } from '@app/dist-core/kafka';
 import { tccBarrierMigrations, tccBarrierRetention } from '@app/dist-core/tcc';
 import { accountsMigrations } from './accounts/accounts.migrations.js';

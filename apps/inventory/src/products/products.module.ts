@@ -1,10 +1,9 @@
 import { PostgresDatabases, ServiceIds } from '@app/dist-core/bootstrap';
-import { Outbox } from '@app/dist-core/outbox';
-import { BarrierParticipant } from '@app/dist-core/tcc';
+import { barrierParticipantProvider } from '@app/dist-core/barrier';
 import { Module } from '@nestjs/common';
-import { ProductsController } from './products.controller.js';
+import { ProductsController } from './products.http.controller.js';
 import { ProductsService } from './products.service.js';
-import { StockCommandsController } from './stock-commands.controller.js';
+import { StockCommandsController } from './stock-commands.message.controller.js';
 import { StockLedger } from './stock-ledger.js';
 
 /** Products, their stock, and the stock commands of the order flows. */
@@ -13,17 +12,7 @@ import { StockLedger } from './stock-ledger.js';
   providers: [
     StockLedger,
     ProductsService,
-    {
-      provide: BarrierParticipant,
-      inject: [PostgresDatabases, ServiceIds],
-      useFactory: (databases: PostgresDatabases, ids: ServiceIds) =>
-        new BarrierParticipant(
-          databases.get('inventory'),
-          'inventory',
-          'inventory',
-          new Outbox(ids),
-        ),
-    },
+    barrierParticipantProvider('inventory', PostgresDatabases, ServiceIds),
   ],
 })
 export class ProductsModule {}

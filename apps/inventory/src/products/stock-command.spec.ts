@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { InvalidMessageError, type Envelope } from '@app/dist-core/kafka';
-import { commandLines, commandOrderId } from './stock-command.js';
+import { commandLines } from './stock-command.js';
 
 const ORDER_ID = '9223372036854775807';
 
@@ -26,26 +26,6 @@ function rejection(run: () => unknown): string {
 }
 
 describe('stock command payloads', () => {
-  it('accepts an order id equal to the correlation id, up to 2^63 - 1, kept as a string', () => {
-    expect(commandOrderId(command({ orderId: ORDER_ID }))).toBe(ORDER_ID);
-  });
-
-  it.each([
-    ['a number', 42],
-    ['zero', '0'],
-    ['a leading zero', '042'],
-    ['above 2^63 - 1', '9223372036854775808'],
-    ['missing', undefined],
-  ])('rejects an orderId that is %s', (_case, orderId) => {
-    expect(rejection(() => commandOrderId(command({ orderId }, '42')))).toContain('orderId');
-  });
-
-  it('rejects an orderId that is not the correlation id', () => {
-    expect(rejection(() => commandOrderId(command({ orderId: '41' }, '42')))).toContain(
-      'correlationId',
-    );
-  });
-
   it('keeps valid lines in their order, as plain {sku, quantity}', () => {
     const lines = [
       { sku: 'b-2', quantity: 10_000 },

@@ -1,31 +1,10 @@
-import type { OrderLine, StockCommand } from '@app/dist-core/contracts';
+import type { OrderLine } from '@app/order-flow-api';
 import { InvalidMessageError, type Envelope } from '@app/dist-core/kafka';
 import { SKU_PATTERN, SKU_RULE } from './sku.js';
 
 /** CONTRACT.md's limits on an order's lines, enforced again here: a command is input too. */
 export const MAX_LINES = 100;
 export const MAX_LINE_QUANTITY = 10_000;
-
-const DECIMAL_ID = /^[1-9][0-9]{0,18}$/;
-const MAX_ID = 0x7fffffffffffffffn;
-
-/**
- * The order a stock command is about. It must be the envelope's correlationId: the barrier is
- * keyed by the correlationId and the reservations by the order id, and the two must agree.
- */
-export function commandOrderId(envelope: Envelope<unknown>): string {
-  const payload = envelope.payload as Partial<Record<keyof StockCommand, unknown>>;
-  const { orderId } = payload;
-  if (typeof orderId !== 'string' || !DECIMAL_ID.test(orderId) || BigInt(orderId) > MAX_ID) {
-    throw new InvalidMessageError('orderId must be a positive 64-bit decimal string');
-  }
-  if (orderId !== envelope.correlationId) {
-    throw new InvalidMessageError(
-      `orderId ${orderId} differs from the correlationId ${envelope.correlationId}`,
-    );
-  }
-  return orderId;
-}
 
 /** The lines of a reserve (try) command: 1–100 distinct SKUs, each quantity 1–10000. */
 export function commandLines(envelope: Envelope<unknown>): OrderLine[] {

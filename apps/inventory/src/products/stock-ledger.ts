@@ -1,4 +1,4 @@
-import type { BusinessReason, OrderLine, PricedLine } from '@app/dist-core/contracts';
+import type { BusinessReason, OrderLine, PricedLine } from '@app/order-flow-api';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 

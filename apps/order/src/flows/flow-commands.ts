@@ -1,4 +1,4 @@
-import { orderFlowMessages, type OrderFlowMessageType } from '@app/dist-core/contracts';
+import { orderFlowMessages, type OrderFlowMessageType } from '@app/order-flow-api';
 import type { PayloadOf } from '@app/dist-core/kafka';
 
 type Contracts = typeof orderFlowMessages.contracts;

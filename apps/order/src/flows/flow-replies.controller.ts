@@ -1,7 +1,7 @@
 import { Controller, Logger } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import type { EntityManager } from 'typeorm';
-import { orderFlowMessages, type ParticipantReply } from '@app/dist-core/contracts';
+import { orderFlowMessages, type ParticipantReply } from '@app/order-flow-api';
 import { handleOnce } from '@app/dist-core/inbox';
 import { InvalidMessageError, OnMessage, type Envelope } from '@app/dist-core/kafka';
 import { SagaReplyError } from '@app/dist-core/saga';

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { SERVICE_CONFIG, ServiceIds } from '@app/dist-core/bootstrap';
-import { orderFlowMessages } from '@app/dist-core/contracts';
+import { orderFlowMessages } from '@app/order-flow-api';
 import { Outbox } from '@app/dist-core/outbox';
 import { SagaOrchestrator, SagaRecovery, type SagaHistoryEntry } from '@app/dist-core/saga';
 import { TccCoordinator, TccRecovery, type TccHistoryEntry } from '@app/dist-core/tcc';

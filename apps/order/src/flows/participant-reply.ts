@@ -2,9 +2,9 @@ import {
   orderFlowMessages,
   REASONS_BY_PARTICIPANT,
   type ParticipantReply,
-} from '@app/dist-core/contracts';
+} from '@app/order-flow-api';
 import { InvalidMessageError, type Envelope } from '@app/dist-core/kafka';
-import { REFUSED_REASON } from '@app/dist-core/tcc';
+import { REFUSED_REASON } from '@app/dist-core/barrier';
 
 /**
  * A reply's outcome and reason, checked before any engine sees it. A FAILURE's reason becomes

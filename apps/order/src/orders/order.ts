@@ -4,7 +4,7 @@ import {
   type BusinessReason,
   type OrderLine,
   type PricedLine,
-} from '@app/dist-core/contracts';
+} from '@app/order-flow-api';
 
 /** The order's rules, in one place: what an order is, and how its lines are priced. */
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PostgresDatabases } from '@app/dist-core/bootstrap';
-import type { BusinessReason, FundsCommand } from '@app/dist-core/contracts';
-import type { TryResult } from '@app/dist-core/tcc';
+import type { BusinessReason, FundsCommand } from '@app/order-flow-api';
+import type { TryResult } from '@app/dist-core/barrier';
 import type { DataSource, EntityManager, QueryResult } from 'typeorm';
 import {
   accountFromRow,

@@ -1,9 +1,7 @@
-import type { FundsCommand } from '@app/dist-core/contracts';
+import type { FundsCommand } from '@app/order-flow-api';
+import { commandOrderId } from '@app/dist-core/barrier';
 import { InvalidMessageError, type Envelope } from '@app/dist-core/kafka';
 import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE } from './account.js';
-
-const DECIMAL_ID = /^[1-9][0-9]{0,18}$/;
-const MAX_ID = 0x7fffffffffffffffn;
 
 /**
  * A payment command's payload, checked: it can never succeed otherwise, so the caller's
@@ -15,14 +13,8 @@ export function parseFundsCommand(envelope: Envelope): FundsCommand {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw invalid(envelope, 'payload must be an object');
   }
-  const { orderId, customerId, amountCents } = payload as Record<string, unknown>;
-  if (typeof orderId !== 'string' || !DECIMAL_ID.test(orderId) || BigInt(orderId) > MAX_ID) {
-    throw invalid(envelope, 'orderId must be a positive 64-bit decimal string');
-  }
-  // The barrier and the Kafka key use the correlation id: a payload naming another order is a bug.
-  if (orderId !== envelope.correlationId) {
-    throw invalid(envelope, `orderId ${orderId} is not the correlationId`);
-  }
+  const orderId = commandOrderId(envelope);
+  const { customerId, amountCents } = payload as Record<string, unknown>;
   if (typeof customerId !== 'string' || !CUSTOMER_ID_PATTERN.test(customerId)) {
     throw invalid(envelope, `customerId must be ${CUSTOMER_ID_RULE}`);
   }

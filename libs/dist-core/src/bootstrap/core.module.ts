@@ -2,14 +2,13 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard, TokenVerifier, type AuthSettings } from '../auth/index.js';
 import type { ConfigOf, EnvSchema } from '../config/index.js';
-import { ConsumerGroupStatus, KafkaClient } from '../kafka/index.js';
+import { ConsumerGroupStatus, consumerAssignmentCollector, KafkaClient } from '../kafka/index.js';
+import { MetricsController, ServiceMetrics } from '../metrics/index.js';
 import {
-  consumerAssignmentCollector,
-  MetricsController,
+  afterCommitPublisherProvider,
   outboxBacklogCollector,
-  ServiceMetrics,
-} from '../metrics/index.js';
-import { afterCommitPublisherProvider, outboxRelaysProvider } from '../outbox/index.js';
+  outboxRelaysProvider,
+} from '../outbox/index.js';
 import { Redlock } from '../redlock/index.js';
 import { RetentionPurge } from '../retention/index.js';
 import { ServiceIds } from './service-ids.js';

@@ -1,11 +1,10 @@
 export { bootstrapService } from './bootstrap-service.js';
 export { CoreModule } from './core.module.js';
-export { errorBody, HttpErrorFilter } from './http-error.filter.js';
+export { HttpErrorFilter } from './http-error.filter.js';
 export type { ErrorBody } from './http-error.filter.js';
 export { PostgresDatabases } from './postgres-databases.js';
 export type { PostgresTarget } from './postgres-databases.js';
 export { RedisNodes } from './redis-nodes.js';
 export { SERVICE_CONFIG, SERVICE_NAME } from './service-spec.js';
 export type { ServiceSpec } from './service-spec.js';
-export { describeValidationErrors, strictValidationPipe } from './validation.js';
 export { ServiceIds } from './service-ids.js';

@@ -1,4 +1,3 @@
-import { deploymentNameProblem } from '../kafka/deployment.js';
 import { LOG_LEVELS } from '../observability/logger.js';
 import { env } from './env-schema.js';
 import { localSecret, requireLocalSecret } from './local-secrets.js';
@@ -55,6 +54,15 @@ export const DEFAULTS = {
   AUTH_ISSUER: 'http://127.0.0.1:3004',
   AUTH_AUDIENCE: 'orders-api',
 } as const;
+
+/** Letters, digits and `-`: no `.` or `_`, which Kafka treats as the same in metric names. */
+const DEPLOYMENT_NAME = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+
+/** The reason a DEPLOYMENT value is unusable, or undefined when it is fine (empty included). */
+export function deploymentNameProblem(deployment: string): string | undefined {
+  if (deployment === '' || DEPLOYMENT_NAME.test(deployment)) return undefined;
+  return 'must be empty or 1-32 of a-z, 0-9 and -, starting and ending with a letter or digit';
+}
 
 /**
  * The variables every service reads: its Kafka brokers and principal, the Redlock quorum, the

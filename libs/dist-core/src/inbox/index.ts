@@ -1,2 +1,2 @@
-export { handleOnce, recordInbox } from './inbox.js';
-export { inboxMigrations, inboxRetention, CreateInbox1795740000200 } from './inbox.migrations.js';
+export { handleOnce } from './inbox.js';
+export { inboxMigrations, inboxRetention } from './inbox.migrations.js';

@@ -1,4 +1,5 @@
 import type { Consumer } from 'kafkajs';
+import { kafkaAssignedPartitions, type ScrapeCollector } from '../metrics/index.js';
 
 /**
  * Whether this process's consumer is a member of its group, for GET /health. A service whose
@@ -50,4 +51,16 @@ export class ConsumerGroupStatus {
       this.partitions = {};
     });
   }
+}
+
+/** Which partitions this process consumes: what a rebalance moved shows here. */
+export function consumerAssignmentCollector(status: ConsumerGroupStatus): ScrapeCollector {
+  return async () => {
+    kafkaAssignedPartitions.reset();
+    for (const [topic, partitions] of Object.entries(status.assignment)) {
+      for (const partition of partitions) {
+        kafkaAssignedPartitions.set({ topic, partition: String(partition) }, 1);
+      }
+    }
+  };
 }

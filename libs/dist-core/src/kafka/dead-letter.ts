@@ -1,5 +1,5 @@
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import { DEAD_LETTER_SUFFIX } from './contracts.js';
+import { DEAD_LETTER_SUFFIX } from './message-catalog.js';
 
 export function deadLetterTopic(topic: string): string {
   return `${topic}${DEAD_LETTER_SUFFIX}`;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { deploymentNameProblem } from '../config/defaults.js';
 import {
   consumerGroupOf,
-  deploymentNameProblem,
   logicalTopic,
   physicalGroup,
   physicalTopic,

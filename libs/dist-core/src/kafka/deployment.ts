@@ -8,17 +8,9 @@
  * Only the Kafka adapter (KafkaClient, KafkaConsumerServer) applies it: message contracts, the
  * outbox's rows, handlers and dead-letter bookkeeping keep the logical names, so a contract
  * reads the same in every deployment. These functions are pure so that scripts granting Kafka
- * ACLs per deployment compute exactly the names the services use.
+ * ACLs per deployment compute exactly the names the services use. Which names are allowed is
+ * config's (deploymentNameProblem in config/defaults.ts), as it checks every variable at start.
  */
-
-/** Letters, digits and `-`: no `.` or `_`, which Kafka treats as the same in metric names. */
-const DEPLOYMENT_NAME = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
-
-/** The reason a DEPLOYMENT value is unusable, or undefined when it is fine (empty included). */
-export function deploymentNameProblem(deployment: string): string | undefined {
-  if (deployment === '' || DEPLOYMENT_NAME.test(deployment)) return undefined;
-  return 'must be empty or 1-32 of a-z, 0-9 and -, starting and ending with a letter or digit';
-}
 
 function prefix(deployment: string): string {
   return deployment === '' ? '' : `${deployment}.`;

@@ -14,39 +14,15 @@ export type { KafkaConsumerServerOptions } from './kafka-consumer.server.js';
 export { KafkaMessageContext } from './kafka-message.context.js';
 export { OnMessage } from './on-message.decorator.js';
 export { InvalidMessageError, UnknownMessageTypeError } from './message-errors.js';
-export {
-  combineMessages,
-  DEAD_LETTER_SUFFIX,
-  defineMessages,
-  message,
-  messagesOn,
-  participant,
-} from './contracts.js';
-export type { MessageCatalog, MessageContract, MessageContracts, PayloadOf } from './contracts.js';
-export {
-  DEAD_LETTER_HEADERS,
-  deadLetterMessage,
-  deadLetterTopic,
-  describeError,
-  headerText,
-  readDeadLetter,
-} from './dead-letter.js';
+export { defineMessages, message, messagesOn, participant } from './message-catalog.js';
+export type {
+  MessageCatalog,
+  MessageContract,
+  MessageContracts,
+  PayloadOf,
+} from './message-catalog.js';
+export { deadLetterTopic, describeError, readDeadLetter } from './dead-letter.js';
 export type { DeadLetter, DeadLetterReason } from './dead-letter.js';
-export {
-  activeTraceparent,
-  currentTraceContext,
-  formatTraceparent,
-  outgoingTraceparent,
-  parseTraceparent,
-  toSpanContext,
-} from './trace-context.js';
-export type { TraceContext } from './trace-context.js';
-export { ConsumerGroupStatus } from './consumer-group-status.js';
-export {
-  consumerGroupOf,
-  deploymentNameProblem,
-  logicalTopic,
-  physicalGroup,
-  physicalTopic,
-  serviceGroup,
-} from './deployment.js';
+export { withLinkedTrace, withPublishSpans } from './kafka-spans.js';
+export { ConsumerGroupStatus, consumerAssignmentCollector } from './consumer-group-status.js';
+export { consumerGroupOf, logicalTopic, physicalTopic, serviceGroup } from './deployment.js';

@@ -2,7 +2,7 @@ import { BadRequestException, Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import type { Consumer, EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
 import { isObservable, lastValueFrom } from 'rxjs';
-import { defineMessages, type MessageCatalog } from './contracts.js';
+import { defineMessages, type MessageCatalog } from './message-catalog.js';
 import { deadLetterMessage, deadLetterTopic, describeError, headerText } from './dead-letter.js';
 import {
   decodeEnvelope,
@@ -15,7 +15,7 @@ import type { KafkaClient } from './kafka-client.js';
 import { KafkaMessageContext } from './kafka-message.context.js';
 import { InvalidMessageError, UnknownMessageTypeError } from './message-errors.js';
 import { deadLetters } from '../metrics/catalog.js';
-import { failActiveSpan, recordFailure, withConsumeSpan } from '../observability/kafka-spans.js';
+import { failActiveSpan, recordFailure, withConsumeSpan } from './kafka-spans.js';
 
 export interface KafkaConsumerServerOptions {
   /** The group's logical name; on the broker it is in the client's deployment. */

@@ -1,5 +1,5 @@
 import { EventPattern } from '@nestjs/microservices';
-import type { MessageCatalog, MessageContracts, PayloadOf } from './contracts.js';
+import type { MessageCatalog, MessageContracts, PayloadOf } from './message-catalog.js';
 import type { Envelope } from './envelope.js';
 import type { KafkaMessageContext } from './kafka-message.context.js';
 

@@ -8,9 +8,7 @@ export {
   redlockAcquireDuration,
   redlockAcquireFailures,
 } from './catalog.js';
-export { observeFlowStep } from './flow-steps.js';
 export { MetricsController } from './metrics.controller.js';
-export { collectProcessMetrics, metricsRegistry } from './registry.js';
-export { consumerAssignmentCollector, outboxBacklogCollector } from './scrape-collectors.js';
+export { metricsRegistry } from './registry.js';
 export { ServiceMetrics } from './service-metrics.js';
 export type { ScrapeCollector } from './service-metrics.js';

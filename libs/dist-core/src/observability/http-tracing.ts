@@ -6,7 +6,7 @@ import {
   ATTR_URL_PATH,
 } from '@opentelemetry/semantic-conventions';
 import type { NextFunction, Request, Response } from 'express';
-import { parseTraceparent, toSpanContext } from '../kafka/trace-context.js';
+import { parseTraceparent, toSpanContext } from './trace-context.js';
 import { tracer } from './tracer.js';
 
 /** Polled by orchestrators and tests many times a second: spans of them would drown the rest. */

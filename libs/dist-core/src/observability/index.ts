@@ -1,13 +1,12 @@
 export { httpTracingMiddleware } from './http-tracing.js';
 export {
-  failActiveSpan,
-  MESSAGE_TYPE_ATTRIBUTE,
-  recordFailure,
-  withConsumeSpan,
-  withLinkedTrace,
-  withPublishSpans,
-} from './kafka-spans.js';
-export type { ConsumedMessage, PublishedRow } from './kafka-spans.js';
+  activeTraceparent,
+  formatTraceparent,
+  outgoingTraceparent,
+  parseTraceparent,
+  toSpanContext,
+} from './trace-context.js';
+export type { TraceContext } from './trace-context.js';
 export { createLogger, LOG_LEVELS, PinoLoggerService, withLogFields } from './logger.js';
 export type { LogLevel } from './logger.js';
 export { tracer, TRACER_NAME } from './tracer.js';

@@ -32,7 +32,7 @@ let installed: Tracing | undefined;
  * even when nothing is exported: the spans still exist, so context flows from an HTTP request
  * to the messages it causes and log lines carry trace ids.
  *
- * Explicit spans (http-tracing.ts, kafka-spans.ts), not auto-instrumentation: under ESM that
+ * Explicit spans (http-tracing.ts here, kafka/kafka-spans.ts), not auto-instrumentation: under ESM that
  * needs a loader hook (`--import`) before the app starts, and a reader should see where each
  * span begins.
  */

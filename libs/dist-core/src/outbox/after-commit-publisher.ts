@@ -8,7 +8,7 @@ import type {
   TransactionRollbackEvent,
 } from 'typeorm';
 import { describeError } from '../kafka/index.js';
-import { withPublishSpans } from '../observability/kafka-spans.js';
+import { withPublishSpans } from '../kafka/kafka-spans.js';
 import { MARK_SENT_SQL, toTopicMessages, type UnsentRow } from './unsent-row.js';
 
 export interface AfterCommitPublisherOptions {

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { outboxOldestUnsentAge, outboxUnsent, type ScrapeCollector } from '../metrics/index.js';
 
 export interface OutboxBacklog {
   /** Rows not yet published. */
@@ -18,4 +19,23 @@ const BACKLOG_SQL = `
 export async function readOutboxBacklog(dataSource: DataSource): Promise<OutboxBacklog> {
   const [row] = (await dataSource.query(BACKLOG_SQL)) as { unsent: number; oldest_age: number }[];
   return { unsent: row.unsent, oldestUnsentAgeSeconds: Math.max(0, row.oldest_age) };
+}
+
+type NamedDataSource = { name: string; dataSource: DataSource };
+
+/** The outbox backlog and lag of each of the service's databases (every order shard). */
+export function outboxBacklogCollector(databases: { all(): NamedDataSource[] }): ScrapeCollector {
+  return async () => {
+    const backlogs = await Promise.all(
+      databases.all().map(async ({ name, dataSource }) => ({
+        name,
+        ...(await readOutboxBacklog(dataSource)),
+      })),
+    );
+    // Set only once every database answered, so a scrape never sees half the databases.
+    for (const { name, unsent, oldestUnsentAgeSeconds } of backlogs) {
+      outboxUnsent.set({ database: name }, unsent);
+      outboxOldestUnsentAge.set({ database: name }, oldestUnsentAgeSeconds);
+    }
+  };
 }

@@ -3,7 +3,7 @@ import type { Producer } from 'kafkajs';
 import type pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { describeError } from '../kafka/index.js';
-import { withPublishSpans } from '../observability/kafka-spans.js';
+import { withPublishSpans } from '../kafka/kafka-spans.js';
 import { OutboxNotifications } from './outbox-notifications.js';
 import { MARK_SENT_SQL, toTopicMessages, type UnsentRow } from './unsent-row.js';
 import { WakeSignal } from './wake-signal.js';

@@ -2,10 +2,10 @@ import type { EntityManager } from 'typeorm';
 import {
   decodeEnvelope,
   encodeEnvelope,
-  outgoingTraceparent,
   TRACEPARENT_HEADER,
   type Envelope,
 } from '../kafka/index.js';
+import { outgoingTraceparent } from '../observability/index.js';
 import { AfterCommitPublisher } from './after-commit-publisher.js';
 import type { IdGenerator } from './id-generator.js';
 import type { UnsentRow } from './unsent-row.js';

@@ -6,10 +6,5 @@ export {
   QuorumUnavailableError,
   LockLostError,
 } from './errors.js';
-export {
-  claimFence,
-  claimFenceSql,
-  lockFencesTableSql,
-  type FenceQueryable,
-} from './fenced-write.js';
-export { quorumSize, clockDriftMs, validityMs } from './quorum.js';
+export { claimFence, lockFencesTableSql, type FenceQueryable } from './fenced-write.js';
+export { quorumSize } from './quorum.js';

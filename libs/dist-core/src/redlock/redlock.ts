@@ -289,11 +289,6 @@ export class Redlock {
     await closeRedisClients(this.clients);
   }
 
-  /** Same as quit(), under the name shutdown hooks expect. */
-  async close(): Promise<void> {
-    await this.quit();
-  }
-
   private async attemptAcquire(resources: string[], ttlMs: number): Promise<Attempt> {
     const lockKeys = resources.map(lockKey);
     const keys = [...lockKeys, ...resources.map(fenceKey)];

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { observeFlowStep } from '../metrics/flow-steps.js';
+import { observeFlowStep } from '../engine/flow-steps.js';
 import type { SagaHistoryEntry, SagaStepOutcome } from './saga-instance.js';
 
 // The order API's words (and TCC's): a compensation that succeeded is a SUCCESS of that step.

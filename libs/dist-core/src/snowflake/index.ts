@@ -1,14 +1,4 @@
-export {
-  SNOWFLAKE_EPOCH_MS,
-  TIMESTAMP_BITS,
-  WORKER_ID_BITS,
-  SEQUENCE_BITS,
-  MAX_WORKER_ID,
-  MAX_SEQUENCE,
-  IDS_PER_MS,
-  LAST_ISSUABLE_MS,
-  isValidWorkerId,
-} from './snowflake-layout.js';
+export { SNOWFLAKE_EPOCH_MS, MAX_WORKER_ID } from './snowflake-layout.js';
 export {
   type SnowflakeId,
   type DecodedSnowflakeId,
@@ -34,10 +24,4 @@ export {
   InvalidWorkerIdError,
   InvalidSnowflakeIdError,
 } from './snowflake.errors.js';
-export {
-  WorkerIdLease,
-  type WorkerIdLeaseOptions,
-  WORKER_ID_ENV,
-  workerResource,
-  pinnedWorkerIdFromEnv,
-} from './worker-id-lease.js';
+export { WorkerIdLease, type WorkerIdLeaseOptions, workerResource } from './worker-id-lease.js';

@@ -1,17 +1,3 @@
-// Participant side: the barrier every Try, Confirm and Cancel handler runs its change through.
-export {
-  TccBarrier,
-  REFUSED_REASON,
-  tryReplyPayload,
-  phaseTwoReplyPayload,
-  type BranchKey,
-  type TccBarrierOptions,
-  type TccOp,
-  type TryResult,
-  type TryOutcome,
-  type ConfirmOutcome,
-  type CancelOutcome,
-} from './tcc-barrier.js';
 // Coordinator side: the global transaction log and its state machine.
 export {
   TccCoordinator,
@@ -52,6 +38,4 @@ export {
   TccBarrierCreatedAt1796100000400,
   TccTransactions1795740000500,
 } from './tcc.migrations.js';
-// Participant side, for saga and TCC alike: inbox + barrier + reply in one local transaction.
-export { BarrierParticipant, type ReplyRoute } from './barrier-participant.js';
 export { TccRecovery } from './tcc-recovery.js';

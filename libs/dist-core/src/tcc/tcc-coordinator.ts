@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { activeTraceparent, type Envelope, type MessageCatalog } from '../kafka/index.js';
-import { withLinkedTrace } from '../observability/kafka-spans.js';
+import { withLinkedTrace, type Envelope, type MessageCatalog } from '../kafka/index.js';
+import { activeTraceparent } from '../observability/index.js';
 import type { Outbox } from '../outbox/index.js';
 import { systemClock, type Clock } from '../snowflake/index.js';
 import {
@@ -23,7 +23,7 @@ import {
 } from './tcc-machine.js';
 import { observeTccSteps } from './tcc-metrics.js';
 import { TccStore } from './tcc-store.js';
-import { transactionOf } from './transactional-query.js';
+import { transactionOf } from '../barrier/transactional-query.js';
 
 export interface TccCoordinatorOptions extends Partial<TccPolicy> {
   /**

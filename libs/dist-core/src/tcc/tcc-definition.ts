@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { TccOp } from './tcc-barrier.js';
+import type { TccOp } from '../barrier/index.js';
 
 /**
  * TRYING → CONFIRMING → CONFIRMED when every Try succeeded, or TRYING → CANCELLING → CANCELLED

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { TccOp } from './tcc-barrier.js';
+import type { TccOp } from '../barrier/index.js';
 import type { TccDefinition, TccPolicy, TccReply, TccTransaction } from './tcc-definition.js';
 import {
   beginTransition,

@@ -1,4 +1,4 @@
-import type { TccOp } from './tcc-barrier.js';
+import type { TccOp } from '../barrier/index.js';
 import {
   TCC_TIMEOUT_REASON,
   type TccBranchState,

@@ -1,4 +1,4 @@
-import { observeFlowStep } from '../metrics/flow-steps.js';
+import { observeFlowStep } from '../engine/flow-steps.js';
 import type { TccProgress } from './tcc-definition.js';
 
 /**

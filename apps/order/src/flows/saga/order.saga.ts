@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { FundsCommand, OrderLine, StockCommand } from '@app/dist-core/contracts';
+import type { FundsCommand, OrderLine, StockCommand } from '@app/order-flow-api';
 import { defineSaga } from '@app/dist-core/saga';
 import { priceOrder, unpriced, type PricedOrder } from '../../orders/order.js';
 import { settleOrder } from '../../orders/order.store.js';

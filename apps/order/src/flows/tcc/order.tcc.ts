@@ -5,7 +5,7 @@ import {
   type OrderFlowMessageType,
   type OrderLine,
   type StockCommand,
-} from '@app/dist-core/contracts';
+} from '@app/order-flow-api';
 import type { TccDefinition, TccTransaction } from '@app/dist-core/tcc';
 import { priceOrder, unpriced, type PricedOrder } from '../../orders/order.js';
 import { settleOrder } from '../../orders/order.store.js';

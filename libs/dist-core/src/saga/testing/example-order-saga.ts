@@ -1,4 +1,4 @@
-import { defineMessages, participant } from '../../kafka/contracts.js';
+import { defineMessages, participant } from '../../kafka/message-catalog.js';
 import { defineSaga, type SagaCommand } from '../saga-definition.js';
 
 /**

@@ -1,0 +1,100 @@
+import { BarrierParticipant, commandOrderId, type ReplyRoute } from '@app/dist-core/barrier';
+import { orderFlowMessages, type StockCommand } from '@app/order-flow-api';
+import { InvalidMessageError, OnMessage, type Envelope } from '@app/dist-core/kafka';
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { commandLines } from './stock-command.js';
+import { ReservationMismatchError, StockLedger } from './stock-ledger.js';
+
+// Inventory's own reply topic: the only one it may write, so the order service knows the sender.
+const SAGA_REPLY: ReplyRoute = orderFlowMessages.route('inventory.saga.reply');
+const TCC_REPLY: ReplyRoute = orderFlowMessages.route('inventory.tcc.reply');
+
+/**
+ * Inventory's part of both order flows. A saga's reserve / confirm / release and a TCC's
+ * try / confirm / cancel are the same three barrier operations on the same stock; only the
+ * reply type differs, so that each reply reaches its own engine.
+ *
+ * Replies (payloads of `inventory.saga.reply` / `inventory.tcc.reply`, on inventory.replies):
+ *   reserve, try      {outcome: 'SUCCESS', items: [{sku, quantity, unitPriceCents}], totalCents}
+ *                     {outcome: 'FAILURE', reason: 'OUT_OF_STOCK' | 'UNKNOWN_PRODUCT' | 'REFUSED'}
+ *   confirm, release  {outcome: 'SUCCESS'} or {outcome: 'FAILURE', reason: 'REFUSED'}
+ * REFUSED: the order's branch was already settled the other way (e.g. a try after its cancel).
+ * Every command names the order's lines; a confirm or release whose lines are not the ones its
+ * try reserved is dead-lettered and changes nothing.
+ */
+@Controller()
+export class StockCommandsController {
+  constructor(
+    private readonly participant: BarrierParticipant,
+    private readonly ledger: StockLedger,
+  ) {}
+
+  @OnMessage(orderFlowMessages, 'inventory.saga.reserve')
+  sagaReserve(@Payload() command: Envelope<StockCommand>) {
+    return this.reserve(command, SAGA_REPLY);
+  }
+
+  @OnMessage(orderFlowMessages, 'inventory.tcc.try')
+  tccTry(@Payload() command: Envelope<StockCommand>) {
+    return this.reserve(command, TCC_REPLY);
+  }
+
+  @OnMessage(orderFlowMessages, 'inventory.saga.confirm')
+  sagaConfirm(@Payload() command: Envelope<StockCommand>) {
+    return this.sell(command, SAGA_REPLY);
+  }
+
+  @OnMessage(orderFlowMessages, 'inventory.tcc.confirm')
+  tccConfirm(@Payload() command: Envelope<StockCommand>) {
+    return this.sell(command, TCC_REPLY);
+  }
+
+  @OnMessage(orderFlowMessages, 'inventory.saga.release')
+  sagaRelease(@Payload() command: Envelope<StockCommand>) {
+    return this.release(command, SAGA_REPLY);
+  }
+
+  @OnMessage(orderFlowMessages, 'inventory.tcc.cancel')
+  tccCancel(@Payload() command: Envelope<StockCommand>) {
+    return this.release(command, TCC_REPLY);
+  }
+
+  private reserve(command: Envelope<StockCommand>, reply: ReplyRoute) {
+    const orderId = commandOrderId(command);
+    const lines = commandLines(command);
+    return this.participant.try(command, reply, (manager) =>
+      this.ledger.reserve(manager, orderId, lines),
+    );
+  }
+
+  private sell(command: Envelope<StockCommand>, reply: ReplyRoute) {
+    const orderId = commandOrderId(command);
+    const lines = commandLines(command);
+    return refusingMismatch(
+      this.participant.confirm(command, reply, (manager) =>
+        this.ledger.sell(manager, orderId, lines),
+      ),
+    );
+  }
+
+  private release(command: Envelope<StockCommand>, reply: ReplyRoute) {
+    const orderId = commandOrderId(command);
+    const lines = commandLines(command);
+    return refusingMismatch(
+      this.participant.cancel(command, reply, (manager) =>
+        this.ledger.release(manager, orderId, lines),
+      ),
+    );
+  }
+}
+
+/** A settlement naming other lines than the reservation: rolled back whole, then dead-lettered. */
+async function refusingMismatch<T>(handled: Promise<T>): Promise<T> {
+  try {
+    return await handled;
+  } catch (error) {
+    if (error instanceof ReservationMismatchError) throw new InvalidMessageError(error.message);
+    throw error;
+  }
+}

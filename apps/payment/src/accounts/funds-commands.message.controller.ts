@@ -1,0 +1,91 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { BarrierParticipant } from '@app/dist-core/barrier';
+import { orderFlowMessages, type FundsCommand } from '@app/order-flow-api';
+import { InvalidMessageError, OnMessage, type Envelope } from '@app/dist-core/kafka';
+import { AccountsLedger, PaymentMismatchError } from './accounts-ledger.js';
+import { parseFundsCommand } from './funds-command.js';
+
+// Payment's own reply topic: the only one it may write, so the order service knows the sender.
+const SAGA_REPLY = orderFlowMessages.route('payment.saga.reply');
+const TCC_REPLY = orderFlowMessages.route('payment.tcc.reply');
+
+/**
+ * The payment participant of both order flows. Each command is answered through the barrier
+ * (branch `payment`, keyed by the order id), which makes a re-sent command return the first
+ * answer, a compensation without its action a no-op, an action after its compensation a
+ * refusal, and a compensation after the settlement (`payment.saga.settle`, sent when the saga
+ * completed; TCC's confirm) a refusal too. UNKNOWN_CUSTOMER and INSUFFICIENT_FUNDS are FAILURE
+ * replies; an invalid payload, or a settlement naming another customer or amount than its Try
+ * recorded, is dead-lettered and changes nothing; a fault (database down) throws and is retried.
+ */
+@Controller()
+export class FundsCommandsController {
+  constructor(
+    private readonly participant: BarrierParticipant,
+    private readonly ledger: AccountsLedger,
+  ) {}
+
+  @OnMessage(orderFlowMessages, 'payment.saga.charge')
+  async charge(@Payload() command: Envelope<FundsCommand>): Promise<void> {
+    const funds = parseFundsCommand(command);
+    await this.participant.try(command, SAGA_REPLY, (manager) =>
+      this.ledger.charge(manager, funds),
+    );
+  }
+
+  @OnMessage(orderFlowMessages, 'payment.saga.refund')
+  async refund(@Payload() command: Envelope<FundsCommand>): Promise<void> {
+    const funds = parseFundsCommand(command);
+    await refusingMismatch(
+      this.participant.cancel(command, SAGA_REPLY, (manager) => this.ledger.refund(manager, funds)),
+    );
+  }
+
+  /** The saga completed: the charge stands for good (no money moves; later refunds are refused). */
+  @OnMessage(orderFlowMessages, 'payment.saga.settle')
+  async settle(@Payload() command: Envelope<FundsCommand>): Promise<void> {
+    const funds = parseFundsCommand(command);
+    await refusingMismatch(
+      this.participant.confirm(command, SAGA_REPLY, (manager) =>
+        this.ledger.keepCharge(manager, funds),
+      ),
+    );
+  }
+
+  @OnMessage(orderFlowMessages, 'payment.tcc.try')
+  async freeze(@Payload() command: Envelope<FundsCommand>): Promise<void> {
+    const funds = parseFundsCommand(command);
+    await this.participant.try(command, TCC_REPLY, (manager) => this.ledger.freeze(manager, funds));
+  }
+
+  @OnMessage(orderFlowMessages, 'payment.tcc.confirm')
+  async capture(@Payload() command: Envelope<FundsCommand>): Promise<void> {
+    const funds = parseFundsCommand(command);
+    await refusingMismatch(
+      this.participant.confirm(command, TCC_REPLY, (manager) =>
+        this.ledger.capture(manager, funds),
+      ),
+    );
+  }
+
+  @OnMessage(orderFlowMessages, 'payment.tcc.cancel')
+  async unfreeze(@Payload() command: Envelope<FundsCommand>): Promise<void> {
+    const funds = parseFundsCommand(command);
+    await refusingMismatch(
+      this.participant.cancel(command, TCC_REPLY, (manager) =>
+        this.ledger.unfreeze(manager, funds),
+      ),
+    );
+  }
+}
+
+/** A settlement that names another payment than its Try's: rolled back whole, then dead-lettered. */
+async function refusingMismatch<T>(handled: Promise<T>): Promise<T> {
+  try {
+    return await handled;
+  } catch (error) {
+    if (error instanceof PaymentMismatchError) throw new InvalidMessageError(error.message);
+    throw error;
+  }
+}
