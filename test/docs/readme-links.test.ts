@@ -11,6 +11,8 @@ const DOCUMENTS = [
   'libs/dist-core/src/sharding/README.md',
   'libs/dist-core/src/snowflake/README.md',
   'libs/dist-core/src/redlock/README.md',
+  'libs/dist-core/src/barrier/README.md',
+  'libs/dist-core/src/outbox/README.md',
   'issuer/README.md',
 ];
 
