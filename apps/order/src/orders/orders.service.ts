@@ -105,7 +105,7 @@ export class OrdersService {
     request: OrderRequest,
     idempotency: { key: string; requestHash: string } | null,
   ): Promise<OrderView> {
-    const { dataSource } = this.shards.forKey(id);
+    const { dataSource } = await this.shards.holdingOrder(id);
     const now = new Date();
     const order: Order = {
       id,
