@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PostgresDatabases, SERVICE_CONFIG } from '@app/dist-core/bootstrap';
+import { ConfigError } from '@app/dist-core/config';
 import { ShardRouter, shardUrlsDuringMove, type Shard } from '@app/dist-core/sharding';
 import type { OrderConfig } from '../config.js';
 
@@ -36,7 +37,11 @@ async function exists(shard: Shard, sql: string, parameters: unknown[]): Promise
 
 /** ORDER_DB_SHARDS, then during a removal the ORDER_DB_SHARDS_PREVIOUS entries still read. */
 export function orderShardUrls(config: OrderConfig): string[] {
-  return shardUrlsDuringMove(config.ORDER_DB_SHARDS, config.ORDER_DB_SHARDS_PREVIOUS);
+  try {
+    return shardUrlsDuringMove(config.ORDER_DB_SHARDS, config.ORDER_DB_SHARDS_PREVIOUS);
+  } catch (error) {
+    throw new ConfigError('ORDER_DB_SHARDS_PREVIOUS', (error as Error).message);
+  }
 }
 
 /** The bootstrap's name for the DataSource of shard i (health key, logs). */
