@@ -7,14 +7,15 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { DEFAULTS, env, loadConfig } from '@app/dist-core/config';
 import { HashRing } from '@app/dist-core/hashing';
 import {
   ShardRouter,
   rebalance,
   shardName,
-  type ShardHandle,
+  shardUrlsDuringMove,
+  type Shard,
   type ShardedTable,
 } from '@app/dist-core/sharding';
 
@@ -29,7 +30,6 @@ const NEW_URLS = [...OLD_URLS, withDatabase(OLD_URLS[0], NEW_DATABASE)];
 const SUFFIX = `${process.pid}_${Date.now() % 100_000}`;
 const ORDERS = `test_rebalance_${SUFFIX}_orders`;
 const ITEMS = `test_rebalance_${SUFFIX}_items`;
-const MIGRATIONS = `test_rebalance_${SUFFIX}_migrations`;
 /** The Redlock resource of this run's rebalances: its own fence sequence (see the CLI run). */
 const LOCK_RESOURCE = `shards:rebalance:test:${SUFFIX}`;
 const TABLES: ShardedTable[] = [
@@ -82,22 +82,32 @@ async function ensureDatabase(shardUrl: string, database: string): Promise<void>
   throw lastError;
 }
 
-class CreateRebalanceTestTables1764200000000 implements MigrationInterface {
-  name = 'CreateRebalanceTestTables1764200000000';
-  async up(runner: QueryRunner): Promise<void> {
-    await runner.query(
-      `CREATE TABLE ${ORDERS} (id bigint PRIMARY KEY, customer_id text NOT NULL,
+/**
+ * One DataSource per URL, the test's tables created on each: what the order service's bootstrap
+ * does with its own tables, owned here rather than by the router.
+ */
+async function openShards(urls: string[]): Promise<DataSource[]> {
+  const dataSources = urls.map(
+    (url) =>
+      new DataSource({
+        type: 'postgres',
+        url,
+        applicationName: 'test-rebalance',
+        extra: { max: 2 },
+      }),
+  );
+  for (const dataSource of dataSources) {
+    await dataSource.initialize();
+    await dataSource.query(
+      `CREATE TABLE IF NOT EXISTS ${ORDERS} (id bigint PRIMARY KEY, customer_id text NOT NULL,
          total_cents bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), note jsonb)`,
     );
-    await runner.query(
-      `CREATE TABLE ${ITEMS} (order_id bigint NOT NULL REFERENCES ${ORDERS}(id), sku text NOT NULL,
-         quantity integer NOT NULL, PRIMARY KEY (order_id, sku))`,
+    await dataSource.query(
+      `CREATE TABLE IF NOT EXISTS ${ITEMS} (order_id bigint NOT NULL REFERENCES ${ORDERS}(id),
+         sku text NOT NULL, quantity integer NOT NULL, PRIMARY KEY (order_id, sku))`,
     );
   }
-  async down(runner: QueryRunner): Promise<void> {
-    await runner.query(`DROP TABLE ${ITEMS}`);
-    await runner.query(`DROP TABLE ${ORDERS}`);
-  }
+  return dataSources;
 }
 
 /** Snowflake-shaped ids: 19-digit, increasing, above 2^53 (so any JS number rounding shows). */
@@ -108,7 +118,7 @@ function nextId(): string {
 }
 
 /** An order and 1–3 items in one transaction on `shard`. Totals exceed 2^53 on purpose. */
-async function insertOrder(shard: ShardHandle, id: string): Promise<void> {
+async function insertOrder(shard: Shard, id: string): Promise<void> {
   await shard.dataSource.transaction(async (manager) => {
     await manager.query(
       `INSERT INTO ${ORDERS} (id, customer_id, total_cents, note) VALUES ($1, $2, $3, $4)`,
@@ -166,21 +176,16 @@ async function snapshot(router: ShardRouter, ring: HashRing): Promise<Snapshot> 
 }
 
 describe('shards:rebalance, 3 → 4 shards', () => {
+  let dataSources: DataSource[] = [];
   let oldRouter: ShardRouter;
   let newRouter: ShardRouter;
   const seeded: string[] = [];
 
   beforeAll(async () => {
     await ensureDatabase(OLD_URLS[0], NEW_DATABASE);
-    const common = {
-      entities: [],
-      migrations: [CreateRebalanceTestTables1764200000000],
-      migrationsTableName: MIGRATIONS,
-      poolSize: 2,
-      applicationName: 'test-rebalance',
-    };
-    oldRouter = new ShardRouter({ ...common, urls: OLD_URLS });
-    await oldRouter.initialize();
+    // One DataSource per database for both routers, as a service holds one per shard.
+    dataSources = await openShards(shardUrlsDuringMove(NEW_URLS, OLD_URLS));
+    oldRouter = new ShardRouter({ dataSources: dataSources.slice(0, OLD_URLS.length) });
     for (let i = 0; i < SEEDED_ORDERS; i++) seeded.push(nextId());
     const seeders = Array.from({ length: 4 }, async (_, worker) => {
       for (let i = worker; i < seeded.length; i += 4)
@@ -188,19 +193,18 @@ describe('shards:rebalance, 3 → 4 shards', () => {
     });
     await Promise.all(seeders);
     // Step 2 of the procedure: the service restarts on the new list with the old one as
-    // "previous"; initialize() migrates the new shard.
-    newRouter = new ShardRouter({ ...common, urls: NEW_URLS, previousUrls: OLD_URLS });
-    await newRouter.initialize();
+    // "previous" (its bootstrap has created the tables on the new shard).
+    newRouter = new ShardRouter({
+      dataSources,
+      shards: NEW_URLS.length,
+      previousShards: OLD_URLS.length,
+    });
   }, 120_000);
 
   afterAll(async () => {
-    await oldRouter?.destroy();
-    if (newRouter) {
-      for (const shard of newRouter.all()) {
-        if (!shard.dataSource.isInitialized) continue;
-        await shard.dataSource.query(`DROP TABLE IF EXISTS ${ITEMS}, ${ORDERS}, ${MIGRATIONS}`);
-      }
-      await newRouter.destroy();
+    for (const dataSource of dataSources.filter((d) => d.isInitialized)) {
+      await dataSource.query(`DROP TABLE IF EXISTS ${ITEMS}, ${ORDERS}`);
+      await dataSource.destroy();
     }
   });
 
@@ -255,7 +259,8 @@ describe('shards:rebalance, 3 → 4 shards', () => {
 
       // While copies exist on two shards, a scatter-gather read still returns each order once.
       const newest = await newRouter.scatterGather<{ id: string }>(
-        (ds) => ds.query(`SELECT id::text AS id FROM ${ORDERS} ORDER BY id DESC LIMIT 50`),
+        ({ dataSource }) =>
+          dataSource.query(`SELECT id::text AS id FROM ${ORDERS} ORDER BY id DESC LIMIT 50`),
         {
           compare: (a, b) => (BigInt(b.id) > BigInt(a.id) ? 1 : -1),
           limit: 50,
@@ -371,7 +376,8 @@ describe('shards:rebalance, 3 → 4 shards', () => {
       .sort((a, b) => (BigInt(b) > BigInt(a) ? 1 : BigInt(b) < BigInt(a) ? -1 : 0))
       .slice(0, 25);
     const newest = await newRouter.scatterGather<{ id: string }>(
-      (ds) => ds.query(`SELECT id::text AS id FROM ${ORDERS} ORDER BY id DESC LIMIT 25`),
+      ({ dataSource }) =>
+        dataSource.query(`SELECT id::text AS id FROM ${ORDERS} ORDER BY id DESC LIMIT 25`),
       {
         compare: (a, b) => (BigInt(b.id) > BigInt(a.id) ? 1 : BigInt(b.id) < BigInt(a.id) ? -1 : 0),
         limit: 25,

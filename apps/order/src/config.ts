@@ -1,10 +1,21 @@
-import { DEFAULTS, env, sharedConfig, type ConfigOf } from '@app/dist-core/config';
+import { DEFAULTS, env, sharedConfig, type ConfigOf, type EnvField } from '@app/dist-core/config';
+
+/** `field`, or undefined when the variable is unset. */
+function optional<T>(field: EnvField<T>): EnvField<T | undefined> {
+  return { defaultText: '', parse: (text) => (text === '' ? undefined : field.parse(text)) };
+}
 
 /** The order service's configuration: CONTRACT.md variable names, validated at start. */
 export const orderConfig = {
   ...sharedConfig('order'),
   ORDER_PORT: env.port(DEFAULTS.ORDER_PORT),
   ORDER_DB_SHARDS: env.postgresUrls(DEFAULTS.ORDER_DB_SHARDS),
+  /**
+   * Set only while shards are added or removed: the list before the change. Orders placed under
+   * it are then read, and their flows carried on, on their previous owner until shards:rebalance
+   * has moved them (libs/dist-core/src/sharding/README.md).
+   */
+  ORDER_DB_SHARDS_PREVIOUS: optional(env.postgresUrls('')),
   /**
    * How long one command (a saga step, a compensation, a TCC Confirm or Cancel) waits for its
    * reply before it is sent again. A forward saga step is sent at most 3 times. Re-sends only

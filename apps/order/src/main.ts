@@ -5,7 +5,7 @@ import { tccCoordinatorMigrations } from '@app/dist-core/tcc';
 import { orderConfig } from './config.js';
 import { OrderModule } from './order.module.js';
 import { idempotencyKeyRetention, orderMigrations } from './orders/order.migrations.js';
-import { orderShardDatabase } from './shards/order-shards.js';
+import { orderShardDatabase, orderShardUrls } from './shards/order-shards.js';
 
 await bootstrapService({
   name: 'order',
@@ -16,7 +16,7 @@ await bootstrapService({
   // Every shard has the same tables: an order, its saga or TCC log and their outbox rows live
   // together on the order's shard, so placing an order is one local transaction.
   postgres: (config) =>
-    config.ORDER_DB_SHARDS.map((url, shard) => ({
+    orderShardUrls(config).map((url, shard) => ({
       name: orderShardDatabase(shard),
       url,
       migrations: [...orderMigrations, ...sagaMigrations, ...tccCoordinatorMigrations],

@@ -98,7 +98,8 @@ export class ParkedSagasController {
       throw new BadRequestException('id must be a positive 64-bit integer in decimal');
     }
     try {
-      return toView(await this.flows.saga.retryParked(this.shards.forKey(id).dataSource, id));
+      const { dataSource } = await this.shards.holdingOrder(id);
+      return toView(await this.flows.saga.retryParked(dataSource, id));
     } catch (error) {
       if (error instanceof SagaNotFoundError) throw new NotFoundException(`No saga ${id}`);
       if (error instanceof SagaStateError) throw new ConflictException(error.message);

@@ -57,7 +57,7 @@ export class FlowRepliesController {
     handle: (manager: EntityManager) => Promise<string>,
   ): Promise<void> {
     checkParticipantReply(envelope);
-    const { dataSource } = this.shards.forKey(envelope.correlationId);
+    const { dataSource } = await this.shards.holdingOrder(envelope.correlationId);
     let result = 'DUPLICATE';
     try {
       await handleOnce(dataSource, CONSUMER, envelope, async (manager) => {

@@ -33,7 +33,7 @@ export class OrdersService {
     if (idempotencyKey === null) return this.ensureOrder(this.ids.nextId(), request, null);
     const hash = requestHash(request);
     const claim = await claimIdempotencyKey(
-      this.shards.forKey(idempotencyKey).dataSource,
+      (await this.shards.holdingIdempotencyKey(request.customerId, idempotencyKey)).dataSource,
       request.customerId,
       idempotencyKey,
       hash,
@@ -52,10 +52,14 @@ export class OrdersService {
    * at all: the same 404, so an id says nothing about whether it exists.
    */
   async get(id: string, caller: Principal): Promise<OrderView> {
-    const { dataSource } = this.shards.forKey(id);
-    const order = await findOrder(dataSource.manager, id);
-    if (!order || !actsFor(caller, order.customerId)) throw new NotFoundException(`No order ${id}`);
-    return this.view(dataSource.manager, order);
+    const found = await this.shards.findAcrossMove(id, async ({ dataSource: { manager } }) => {
+      const order = await findOrder(manager, id);
+      return order && { order, manager };
+    });
+    if (!found || !actsFor(caller, found.order.customerId)) {
+      throw new NotFoundException(`No order ${id}`);
+    }
+    return this.view(found.manager, found.order);
   }
 
   /** A customer's newest orders across every shard. */
@@ -87,7 +91,7 @@ export class OrdersService {
           order,
           manager: dataSource.manager,
         })),
-      { compare: newestFirst, limit },
+      { compare: newestFirst, limit, keyOf: ({ order }) => order.id },
     );
     return Promise.all(found.map(({ order, manager }) => this.view(manager, order)));
   }
@@ -101,7 +105,7 @@ export class OrdersService {
     request: OrderRequest,
     idempotency: { key: string; requestHash: string } | null,
   ): Promise<OrderView> {
-    const { dataSource } = this.shards.forKey(id);
+    const { dataSource } = await this.shards.holdingOrder(id);
     const now = new Date();
     const order: Order = {
       id,

@@ -1,63 +1,50 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
 import { PostgresDatabases, SERVICE_CONFIG } from '@app/dist-core/bootstrap';
-import { HashRing } from '@app/dist-core/hashing';
-import { mergeSorted, shardName } from '@app/dist-core/sharding';
+import { ConfigError } from '@app/dist-core/config';
+import { ShardRouter, shardUrlsDuringMove, type Shard } from '@app/dist-core/sharding';
 import type { OrderConfig } from '../config.js';
 
-export interface OrderShard {
-  /** `shard-i`: the ring's name for the i-th entry of ORDER_DB_SHARDS. */
-  name: string;
-  dataSource: DataSource;
-}
-
 /**
- * The order shards and which one holds a key: an order by its Snowflake id, an idempotency key
- * by the key itself.
- *
- * Why not `ShardRouter` itself: it opens its own DataSource per URL, while the bootstrap already
- * opened one per shard (`orders_0`…) and runs an outbox relay on each; a second set would double
- * the connections and leave the router's pools without relays. So this is the router's routing
- * over the bootstrap's DataSources: the same ring (HashRing with the default options) over the
- * same positional names (`shardName(i)` = `shard-i`), so every key lands where the router — and
- * `shards:rebalance`, which moves rows by that ring — expects it. Reads during a move
- * (ORDER_DB_SHARDS_PREVIOUS) are not wired here; see libs/dist-core/src/sharding/README.md.
+ * The order shards: the lib's ShardRouter over the DataSources the bootstrap opened (one per
+ * entry of orderShardUrls, each with its migrations and outbox relay). An order is keyed by its
+ * Snowflake id, an idempotency key by the key itself.
  */
 @Injectable()
-export class OrderShards {
-  private readonly shards: OrderShard[];
-  private readonly ring: HashRing;
-
+export class OrderShards extends ShardRouter {
   constructor(databases: PostgresDatabases, @Inject(SERVICE_CONFIG) config: OrderConfig) {
-    this.shards = config.ORDER_DB_SHARDS.map((_, index) => ({
-      name: shardName(index),
-      dataSource: databases.get(orderShardDatabase(index)),
-    }));
-    this.ring = new HashRing(this.shards.map((s) => s.name));
+    super({
+      dataSources: orderShardUrls(config).map((_, i) => databases.get(orderShardDatabase(i))),
+      shards: config.ORDER_DB_SHARDS.length,
+      previousShards: config.ORDER_DB_SHARDS_PREVIOUS?.length,
+    });
   }
 
-  forKey(key: string): OrderShard {
-    return this.shards[this.ring.ownerIndex(key)];
+  /** The shard holding order `id` (during a move, maybe its previous owner). */
+  holdingOrder(id: string): Promise<Shard> {
+    return this.locate(id, (shard) => exists(shard, 'SELECT 1 FROM orders WHERE id = $1', [id]));
   }
 
-  all(): readonly OrderShard[] {
-    return this.shards;
-  }
-
-  /**
-   * Runs `query` on every shard at once and merges the sorted results: each shard returns its
-   * first `limit` rows in `compare` order, and the k-way merge keeps the first `limit` overall.
-   */
-  async scatterGather<T>(
-    query: (shard: OrderShard) => Promise<T[]>,
-    options: { compare: (a: T, b: T) => number; limit: number },
-  ): Promise<T[]> {
-    const results = await Promise.all(this.shards.map((shard) => query(shard)));
-    return mergeSorted(results, options);
+  /** The shard holding (or to hold) a customer's idempotency key. */
+  holdingIdempotencyKey(customerId: string, key: string): Promise<Shard> {
+    const sql = 'SELECT 1 FROM idempotency_keys WHERE customer_id = $1 AND key = $2';
+    return this.locate(key, (shard) => exists(shard, sql, [customerId, key]));
   }
 }
 
-/** The bootstrap's name for the DataSource of the i-th ORDER_DB_SHARDS entry (health key, logs). */
+async function exists(shard: Shard, sql: string, parameters: unknown[]): Promise<boolean> {
+  return ((await shard.dataSource.query(sql, parameters)) as unknown[]).length > 0;
+}
+
+/** ORDER_DB_SHARDS, then during a removal the ORDER_DB_SHARDS_PREVIOUS entries still read. */
+export function orderShardUrls(config: OrderConfig): string[] {
+  try {
+    return shardUrlsDuringMove(config.ORDER_DB_SHARDS, config.ORDER_DB_SHARDS_PREVIOUS);
+  } catch (error) {
+    throw new ConfigError('ORDER_DB_SHARDS_PREVIOUS', (error as Error).message);
+  }
+}
+
+/** The bootstrap's name for the DataSource of shard i (health key, logs). */
 export function orderShardDatabase(index: number): string {
   return `orders_${index}`;
 }

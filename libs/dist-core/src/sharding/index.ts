@@ -1,7 +1,13 @@
 export { ShardRouter } from './shard-router.js';
-export type { ShardHandle, ShardRouterOptions, ScatterGatherOptions } from './shard-router.js';
+export type { Shard, ShardRouterOptions, ScatterGatherOptions } from './shard-router.js';
 export { mergeSorted, type MergeOptions } from './merge-sorted.js';
-export { shardName, parseShardUrls, databaseOf, redactPassword } from './shard-urls.js';
+export {
+  shardName,
+  parseShardUrls,
+  shardUrlsDuringMove,
+  databaseOf,
+  redactPassword,
+} from './shard-urls.js';
 export {
   rebalance,
   REBALANCE_FENCE_TABLE,

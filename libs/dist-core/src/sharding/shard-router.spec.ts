@@ -1,8 +1,18 @@
 import { describe, it, expect } from '@jest/globals';
+import type { DataSource } from 'typeorm';
 import { HashRing } from '../hashing/index.js';
-import { ShardRouter, type ShardHandle } from './shard-router.js';
+import { ShardRouter, type Shard } from './shard-router.js';
+import { shardUrlsDuringMove } from './shard-urls.js';
 
-// No server: a ShardRouter only connects in initialize(), so routing is testable on its own.
+// Routing alone: the router never touches its DataSources, so unopened stand-ins will do.
+const dataSources = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ shard: i }) as unknown as DataSource);
+const routerOf = (shards: number, previousShards?: number) =>
+  new ShardRouter({
+    dataSources: dataSources(Math.max(shards, previousShards ?? 0)),
+    shards,
+    previousShards,
+  });
 const url = (db: string, password = 'app') => `postgres://app:${password}@127.0.0.1:5432/${db}`;
 const THREE = [url('orders_0'), url('orders_1'), url('orders_2')];
 const FOUR = [...THREE, url('orders_3')];
@@ -12,34 +22,41 @@ const ids = Array.from({ length: 5_000 }, (_, i) =>
 
 describe('ShardRouter routing', () => {
   it('routes a key to the handle the ring names, shards named by position', () => {
-    const router = new ShardRouter({ urls: THREE, entities: [] });
-    expect(router.all().map((s) => s.name)).toEqual(['shard-0', 'shard-1', 'shard-2']);
+    const three = routerOf(3);
+    expect(three.all().map((s) => s.name)).toEqual(['shard-0', 'shard-1', 'shard-2']);
     const ring = new HashRing(['shard-0', 'shard-1', 'shard-2']);
-    for (const id of ids.slice(0, 500)) expect(router.forKey(id).name).toBe(ring.owner(id));
+    for (const id of ids.slice(0, 500)) {
+      const shard = three.forKey(id);
+      expect(shard.name).toBe(ring.owner(id));
+      expect(shard.dataSource).toBe(three.all()[shard.index].dataSource);
+    }
+  });
+
+  it("takes the shards being removed after the ring's, and refuses a list of another length", () => {
+    expect(shardUrlsDuringMove(THREE, FOUR)).toEqual(FOUR);
+    expect(shardUrlsDuringMove(FOUR, THREE)).toEqual(FOUR);
+    expect(shardUrlsDuringMove(THREE)).toEqual(THREE);
+    expect(() => new ShardRouter({ dataSources: dataSources(3), shards: 4 })).toThrow(
+      /3 DataSources for rings of 4 shards/,
+    );
+    expect(
+      () => new ShardRouter({ dataSources: dataSources(4), shards: 3, previousShards: 3 }),
+    ).toThrow(/4 DataSources for rings of 3 and 3 shards/);
   });
 
   it('keeps every owner when a password or host alias changes', () => {
-    const before = new ShardRouter({ urls: THREE, entities: [] });
-    const after = new ShardRouter({
-      urls: [url('orders_0', 'rotated'), url('orders_1', 'rotated'), url('orders_2', 'x')],
-      entities: [],
-    });
-    expect(ids.map((id) => after.forKey(id).name)).toEqual(ids.map((id) => before.forKey(id).name));
+    const rotated = [url('orders_0', 'rotated'), url('orders_1', 'rotated'), url('orders_2', 'x')];
+    expect(shardUrlsDuringMove([...rotated, FOUR[3]], THREE)).toHaveLength(4);
   });
 
   it('refuses a previous list whose shards are other databases (reordered list)', () => {
-    expect(
-      () =>
-        new ShardRouter({
-          urls: [THREE[1], THREE[0], THREE[2], FOUR[3]],
-          previousUrls: THREE,
-          entities: [],
-        }),
-    ).toThrow(/shard-0 is .*orders_0 before the move but .*orders_1 after it/);
+    expect(() => shardUrlsDuringMove([THREE[1], THREE[0], THREE[2], FOUR[3]], THREE)).toThrow(
+      /shard-0 is .*orders_0 before the move but .*orders_1 after it/,
+    );
   });
 
   it('during a move, names the new owner first and the old one second, when they differ', () => {
-    const router = new ShardRouter({ urls: FOUR, previousUrls: THREE, entities: [] });
+    const router = routerOf(4, 3);
     const oldRing = new HashRing(['shard-0', 'shard-1', 'shard-2']);
     let moving = 0;
     for (const id of ids) {
@@ -56,7 +73,7 @@ describe('ShardRouter routing', () => {
   });
 
   it('during removal of the last shard, routes its keys to their new owners and keeps it readable', () => {
-    const router = new ShardRouter({ urls: THREE, previousUrls: FOUR, entities: [] });
+    const router = routerOf(3, 4);
     const leaving = ids.filter((id) => router.forKeyDuringMove(id).length === 2);
     expect(leaving.length).toBeGreaterThan(0);
     for (const id of leaving) expect(router.forKeyDuringMove(id)[1].name).toBe('shard-3');
@@ -64,7 +81,7 @@ describe('ShardRouter routing', () => {
 });
 
 describe('ShardRouter.findAcrossMove', () => {
-  const router = new ShardRouter({ urls: FOUR, previousUrls: THREE, entities: [] });
+  const router = routerOf(4, 3);
   const movingId = ids.find((id) => router.forKeyDuringMove(id).length === 2)!;
   const stayingId = ids.find((id) => router.forKeyDuringMove(id).length === 1)!;
 
@@ -82,7 +99,7 @@ describe('ShardRouter.findAcrossMove', () => {
     // The move commits its copy before its delete: absent on both reads means "moved meanwhile".
     let copied = false;
     const seen: string[] = [];
-    const found = await router.findAcrossMove(movingId, async (shard: ShardHandle) => {
+    const found = await router.findAcrossMove(movingId, async (shard: Shard) => {
       seen.push(shard.name);
       if (shard.name === 'shard-3') return copied ? 'row' : null;
       copied = true; // the rebalancer moves the row just before this read of the old owner
@@ -101,18 +118,35 @@ describe('ShardRouter.findAcrossMove', () => {
   });
 });
 
+describe('ShardRouter.locate', () => {
+  it('outside a move names the owner without asking; during one, where the rows are', async () => {
+    const steady = routerOf(4);
+    const movingId = ids.find((id) => routerOf(4, 3).forKeyDuringMove(id).length === 2)!;
+    const never = async (): Promise<boolean> => {
+      throw new Error('no query outside a move');
+    };
+    expect(await steady.locate(movingId, never)).toBe(steady.forKey(movingId));
+
+    const router = routerOf(4, 3);
+    const [owner, previous] = router.forKeyDuringMove(movingId);
+    expect(await router.locate(movingId, async (s) => s === previous)).toBe(previous);
+    expect(await router.locate(movingId, async (s) => s === owner)).toBe(owner);
+    expect(await router.locate(movingId, async () => false)).toBe(owner); // new key: the owner
+  });
+});
+
 describe('ShardRouter.scatterGather', () => {
   const byId = (a: { id: string }, b: { id: string }) =>
     BigInt(b.id) > BigInt(a.id) ? 1 : BigInt(b.id) < BigInt(a.id) ? -1 : 0;
 
   it('merges every shard, a leaving one included, newest first under the limit', async () => {
-    const router = new ShardRouter({ urls: THREE, previousUrls: FOUR, entities: [] });
+    const router = routerOf(3, 4);
     const rows = await router.scatterGather(
-      async (_ds, shard) => [{ id: String(100 - shard.index), shard: shard.name }],
+      async (shard) => [{ id: String(100 - shard.index), shard: shard.name }],
       { compare: byId, limit: 3 },
     );
     expect(rows.map((r) => r.shard)).toEqual(['shard-0', 'shard-1', 'shard-2']);
-    const all = await router.scatterGather(async (_ds, shard) => [{ id: String(shard.index) }], {
+    const all = await router.scatterGather(async (shard) => [{ id: String(shard.index) }], {
       compare: byId,
       limit: 10,
     });
@@ -120,11 +154,11 @@ describe('ShardRouter.scatterGather', () => {
   });
 
   it('with keyOf, returns a row copied but not yet deleted once, from its new owner', async () => {
-    const router = new ShardRouter({ urls: FOUR, previousUrls: THREE, entities: [] });
+    const router = routerOf(4, 3);
     const movingId = ids.find((id) => router.forKeyDuringMove(id).length === 2)!;
     const [newOwner, oldOwner] = router.forKeyDuringMove(movingId);
     const rows = await router.scatterGather(
-      async (_ds, shard) =>
+      async (shard) =>
         shard === newOwner || shard === oldOwner ? [{ id: movingId, from: shard.name }] : [],
       { compare: byId, limit: 10, keyOf: (row) => row.id },
     );

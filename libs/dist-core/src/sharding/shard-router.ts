@@ -1,34 +1,30 @@
-import { DataSource, MigrationExecutor, type DataSourceOptions } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { HashRing, type HashRingOptions } from '../hashing/index.js';
 import { mergeSorted } from './merge-sorted.js';
-import { databaseOf, redactPassword, shardName } from './shard-urls.js';
+import { shardName } from './shard-urls.js';
 
-type PostgresOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
-
-export interface ShardRouterOptions {
-  /** ORDER_DB_SHARDS: one Postgres URL per shard; position i is shard-i. */
-  urls: string[];
-  entities: PostgresOptions['entities'];
-  migrations?: PostgresOptions['migrations'];
-  /** TypeORM's table of applied migrations on each shard (default "migrations"). */
-  migrationsTableName?: string;
-  /**
-   * ORDER_DB_SHARDS_PREVIOUS, set only while shards:rebalance moves rows to the ring of `urls`.
-   * Reads then try a key's new owner and its previous owner (forKeyDuringMove, findAcrossMove).
-   */
-  previousUrls?: string[];
-  /** Connections per shard per process (pg pool `max`). Default 5. */
-  poolSize?: number;
-  ring?: HashRingOptions;
-  /** Shown in pg_stat_activity. */
-  applicationName?: string;
-}
-
-export interface ShardHandle {
+export interface Shard {
   /** Stable shard name (shard-i): what the ring routes to. */
   readonly name: string;
   readonly index: number;
   readonly dataSource: DataSource;
+}
+
+export interface ShardRouterOptions {
+  /**
+   * Shard i's DataSource at position i, opened, migrated and closed by its owner (a service's
+   * bootstrap): the entries of ORDER_DB_SHARDS, then those of ORDER_DB_SHARDS_PREVIOUS beyond
+   * it (shards being removed). `shardUrlsDuringMove` gives that list of URLs.
+   */
+  dataSources: readonly DataSource[];
+  /** Shards in the ring: ORDER_DB_SHARDS' length. Default: every DataSource. */
+  shards?: number;
+  /**
+   * Shards in the ring before the move in progress: ORDER_DB_SHARDS_PREVIOUS' length, set only
+   * while shards:rebalance moves rows. Reads then also try a key's previous owner.
+   */
+  previousShards?: number;
+  ring?: HashRingOptions;
 }
 
 export interface ScatterGatherOptions<T> {
@@ -44,111 +40,56 @@ export interface ScatterGatherOptions<T> {
   keyOf?: (row: T) => string;
 }
 
-const DEFAULT_POOL_SIZE = 5;
-/** pg_advisory_lock key: one process at a time runs a shard's migrations. */
-const MIGRATION_LOCK = 'dist-core:shard-migrations';
-
 /**
- * One TypeORM DataSource per order shard, and the consistent-hash ring that says which shard
- * holds a key (an order's Snowflake id, as a decimal string). Plain TypeScript: the order service
- * wraps it in a Nest provider and calls initialize() / destroy() from its lifecycle hooks.
+ * The consistent-hash ring over a set of shards: which shard holds a key (an order's Snowflake
+ * id as a decimal string), where to look for it while rows move, and queries over every shard.
  *
- * Pools are small on purpose: Postgres allows 100 connections, and shards × pool × processes
- * (3 × 5 × a few services and test workers) must fit under it.
+ * It routes over DataSources it does not own: the service's bootstrap opens one per shard, runs
+ * its migrations and an outbox relay on it, and closes it; a router opening its own would double
+ * the connections and leave its pools without relays.
  */
 export class ShardRouter {
   readonly ring: HashRing;
   /** The ring before the move in progress, if any. */
   readonly previousRing: HashRing | undefined;
-  private readonly handles: ShardHandle[];
-  /** Shards of the previous list that the new list no longer has (a shard being removed). */
-  private readonly leavingHandles: ShardHandle[];
-  private readonly byName = new Map<string, ShardHandle>();
+  /** Every shard with a DataSource: the ring's, then any the move is removing. */
+  private readonly shards: Shard[];
 
-  constructor(private readonly options: ShardRouterOptions) {
-    const { urls, previousUrls } = options;
-    if (urls.length === 0) throw new Error('ShardRouter needs at least one shard URL');
-    const poolSize = options.poolSize ?? DEFAULT_POOL_SIZE;
-    if (!Number.isInteger(poolSize) || poolSize < 1) {
-      throw new Error(`ShardRouter poolSize must be a positive integer, got ${poolSize}`);
+  constructor(options: ShardRouterOptions) {
+    const { dataSources, previousShards } = options;
+    const count = options.shards ?? dataSources.length;
+    const sizes = previousShards === undefined ? [count] : [count, previousShards];
+    // Positional names: shard-i is dataSources[i] in both rings, so one list serves both.
+    if (
+      !sizes.every((n) => Number.isInteger(n) && n >= 1) ||
+      dataSources.length !== Math.max(...sizes)
+    ) {
+      throw new Error(
+        `ShardRouter: ${dataSources.length} DataSources for rings of ${sizes.join(' and ')} shards`,
+      );
     }
-    if (previousUrls) {
-      // Positional names only work if shard-i is the same database before and after.
-      for (let i = 0; i < Math.min(urls.length, previousUrls.length); i++) {
-        if (databaseOf(urls[i]) !== databaseOf(previousUrls[i])) {
-          throw new Error(
-            `${shardName(i)} is ${redactPassword(previousUrls[i])} before the move but ` +
-              `${redactPassword(urls[i])} after it: shards are named by position, append new ones`,
-          );
-        }
-      }
-    }
-
-    const handleFor = (url: string, index: number): ShardHandle => {
-      databaseOf(url); // validates the URL
-      const handle: ShardHandle = {
-        name: shardName(index),
-        index,
-        dataSource: new DataSource({
-          type: 'postgres',
-          url,
-          entities: options.entities,
-          migrations: options.migrations ?? [],
-          migrationsTableName: options.migrationsTableName,
-          migrationsRun: false,
-          synchronize: false,
-          applicationName: options.applicationName,
-          extra: { max: poolSize },
-        }),
-      };
-      this.byName.set(handle.name, handle);
-      return handle;
-    };
-    this.handles = urls.map(handleFor);
-    this.leavingHandles = (previousUrls ?? [])
-      .map((url, index) => ({ url, index }))
-      .filter(({ index }) => index >= urls.length)
-      .map(({ url, index }) => handleFor(url, index));
-
-    this.ring = new HashRing(
-      this.handles.map((h) => h.name),
-      options.ring,
-    );
-    this.previousRing = previousUrls
-      ? new HashRing(
-          previousUrls.map((_, i) => shardName(i)),
-          options.ring,
-        )
-      : undefined;
+    this.shards = dataSources.map((dataSource, index) => ({
+      name: shardName(index),
+      index,
+      dataSource,
+    }));
+    const ringOf = (n: number) =>
+      new HashRing(
+        this.shards.slice(0, n).map((s) => s.name),
+        options.ring,
+      );
+    this.ring = ringOf(count);
+    this.previousRing = previousShards === undefined ? undefined : ringOf(previousShards);
   }
 
-  /** Connects every shard and runs pending migrations on each. */
-  async initialize(): Promise<void> {
-    const shards = [...this.handles, ...this.leavingHandles];
-    try {
-      await Promise.all(shards.map((shard) => this.initializeShard(shard)));
-    } catch (error) {
-      await this.destroy();
-      throw error;
-    }
+  /** The shard that owns `key`: where its rows are written. */
+  forKey(key: string): Shard {
+    return this.shards[this.ring.ownerIndex(key)];
   }
 
-  async destroy(): Promise<void> {
-    await Promise.all(
-      [...this.handles, ...this.leavingHandles]
-        .filter((shard) => shard.dataSource.isInitialized)
-        .map((shard) => shard.dataSource.destroy()),
-    );
-  }
-
-  /** The shard that owns `key` (for an order: its Snowflake id as a decimal string). */
-  forKey(key: string): ShardHandle {
-    return this.handles[this.ring.ownerIndex(key)];
-  }
-
-  /** Every current shard, in ORDER_DB_SHARDS order. */
-  all(): readonly ShardHandle[] {
-    return this.handles;
+  /** Every shard, in list order: the ring's, and during a removal the shard(s) leaving it. */
+  all(): readonly Shard[] {
+    return this.shards;
   }
 
   /** Whether a move (ORDER_DB_SHARDS_PREVIOUS → ORDER_DB_SHARDS) is in progress. */
@@ -160,10 +101,10 @@ export class ShardRouter {
    * Where to look for `key`, in order: its owner, then (during a move, if different) its
    * previous owner. New rows are always written to the first.
    */
-  forKeyDuringMove(key: string): ShardHandle[] {
+  forKeyDuringMove(key: string): Shard[] {
     const owner = this.forKey(key);
     if (!this.previousRing) return [owner];
-    const previous = this.byName.get(this.previousRing.owner(key))!;
+    const previous = this.shards[this.previousRing.ownerIndex(key)];
     return previous === owner ? [owner] : [owner, previous];
   }
 
@@ -179,7 +120,7 @@ export class ShardRouter {
    */
   async findAcrossMove<T>(
     key: string,
-    read: (shard: ShardHandle) => Promise<T | null | undefined>,
+    read: (shard: Shard) => Promise<T | null | undefined>,
   ): Promise<T | null> {
     const [owner, previous] = this.forKeyDuringMove(key);
     const found = await read(owner);
@@ -191,67 +132,40 @@ export class ShardRouter {
   }
 
   /**
+   * The shard to work on `key`'s rows: outside a move its owner, without a query; during one,
+   * the first of its owner and previous owner where `holds` finds them, else the owner (where a
+   * key seen for the first time is written).
+   */
+  async locate(key: string, holds: (shard: Shard) => Promise<boolean>): Promise<Shard> {
+    if (!this.moving) return this.forKey(key);
+    const found = await this.findAcrossMove(key, async (shard) =>
+      (await holds(shard)) ? shard : null,
+    );
+    return found ?? this.forKey(key);
+  }
+
+  /**
    * Runs `query` on every shard in parallel (including one being removed, during a move) and
    * merges their sorted results under `limit`. For "newest orders of a customer": each shard
    * returns its newest `limit`, and the k-way merge keeps the newest `limit` overall.
    */
   async scatterGather<T>(
-    query: (dataSource: DataSource, shard: ShardHandle) => Promise<T[]>,
+    query: (shard: Shard) => Promise<T[]>,
     options: ScatterGatherOptions<T>,
   ): Promise<T[]> {
-    const shards = [...this.handles, ...this.leavingHandles];
-    const results = await Promise.all(shards.map((shard) => query(shard.dataSource, shard)));
+    const results = await Promise.all(this.shards.map((shard) => query(shard)));
     const { keyOf } = options;
     if (!keyOf || !this.moving) return mergeSorted(results, options);
 
     // A row on a shard that does not own it is a copy the move has not deleted yet: drop it
     // when its owner returned the row too.
-    const onOwner = new Set<string>();
-    results.forEach((rows, i) => {
-      for (const row of rows) {
-        const key = keyOf(row);
-        if (this.ring.owner(key) === shards[i].name) onOwner.add(key);
-      }
-    });
+    const isOwner = (row: T, i: number) => this.ring.owner(keyOf(row)) === this.shards[i].name;
+    const onOwner = new Set(
+      results.flatMap((rows, i) => rows.filter((row) => isOwner(row, i))).map(keyOf),
+    );
     const deduplicated = results.map((rows, i) =>
-      rows.filter((row) => {
-        const key = keyOf(row);
-        return this.ring.owner(key) === shards[i].name || !onOwner.has(key);
-      }),
+      rows.filter((row) => isOwner(row, i) || !onOwner.has(keyOf(row))),
     );
     return mergeSorted(deduplicated, options);
-  }
-
-  private async initializeShard(shard: ShardHandle): Promise<void> {
-    try {
-      await shard.dataSource.initialize();
-      const runner = shard.dataSource.createQueryRunner();
-      try {
-        // TypeORM does not lock while migrating; two processes starting together would both
-        // run the same migration. A session advisory lock on this connection serializes them.
-        await runner.query('SELECT pg_advisory_lock(hashtext($1))', [MIGRATION_LOCK]);
-        try {
-          const executor = new MigrationExecutor(shard.dataSource, runner);
-          executor.transaction = 'each';
-          await executor.executePendingMigrations();
-        } finally {
-          await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [MIGRATION_LOCK]);
-        }
-      } finally {
-        await runner.release();
-      }
-    } catch (error) {
-      const url = this.urlOf(shard);
-      throw new Error(
-        `${shard.name} (${redactPassword(url)}): ${error instanceof Error ? error.message : String(error)}`,
-        { cause: error },
-      );
-    }
-  }
-
-  private urlOf(shard: ShardHandle): string {
-    return shard.index < this.options.urls.length
-      ? this.options.urls[shard.index]
-      : (this.options.previousUrls?.[shard.index] ?? '');
   }
 }

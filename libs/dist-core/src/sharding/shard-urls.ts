@@ -38,3 +38,22 @@ export function redactPassword(url: string): string {
     return '<unparsable URL>';
   }
 }
+
+/**
+ * The URLs a process connects to during a move, shard-i at position i: ORDER_DB_SHARDS, then
+ * the entries of ORDER_DB_SHARDS_PREVIOUS beyond it (shards being removed, still read). Refuses
+ * a previous list whose first entries are other databases: positional names only work if
+ * shard-i is the same database before and after.
+ */
+export function shardUrlsDuringMove(urls: string[], previousUrls?: string[]): string[] {
+  if (!previousUrls) return urls;
+  for (let i = 0; i < Math.min(urls.length, previousUrls.length); i++) {
+    if (databaseOf(urls[i]) !== databaseOf(previousUrls[i])) {
+      throw new Error(
+        `${shardName(i)} is ${redactPassword(previousUrls[i])} before the move but ` +
+          `${redactPassword(urls[i])} after it: shards are named by position, append new ones`,
+      );
+    }
+  }
+  return [...urls, ...previousUrls.slice(urls.length)];
+}
