@@ -1,3 +1,5 @@
+import type { StepOutcome } from '../engine/index.js';
+
 /**
  * RUNNING → COMPLETED, or RUNNING → COMPENSATING → COMPENSATED. PARKED is the visible dead end a
  * saga reaches when a command that must succeed (a compensation, or a step past the pivot) keeps
@@ -50,15 +52,12 @@ export interface SagaInstance<D = unknown> extends SagaProgress<D> {
 
 export type SagaCommandKind = 'action' | 'compensation';
 
-export type SagaStepOutcome =
-  'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'COMPENSATED' | 'PARKED' | 'RESUMED';
-
-/** One line of a saga's history, as the order API shows it. */
+/** One row of `saga_steps`: the engine's history line, plus which send of which command. */
 export interface SagaHistoryEntry {
   step: string;
   kind: SagaCommandKind;
   attempt: number;
-  outcome: SagaStepOutcome;
+  outcome: StepOutcome;
   reason: string | null;
   /** The command this entry is the outcome of, when there is one. */
   commandId: string | null;

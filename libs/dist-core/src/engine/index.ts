@@ -1,0 +1,11 @@
+// The skeleton under every coordinator (saga, TCC, and two-phase commit to come).
+export { FlowEngine, policyOf, type EngineOptions, type FlowStore } from './flow-engine.js';
+export {
+  FlowReplyError,
+  parseReply,
+  type FlowReply,
+  type IgnoredReply,
+  type ReplyResult,
+} from './flow-reply.js';
+export { observeSteps, type HistoryLine, type StepOutcome, type StepRecord } from './flow-history.js';
+export { backoffDelayMs, type BackoffPolicy } from './backoff.js';
