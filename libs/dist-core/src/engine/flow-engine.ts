@@ -68,7 +68,7 @@ const MAX_CAS_ROUNDS = 5;
  * matters lives in memory or in a timer: deadlines are columns, and `tick` on any instance
  * drives what is due, a crashed instance's flows included.
  */
-export abstract class FlowEngine<F, T> {
+export abstract class FlowEngine<F, T extends object> {
   protected readonly owner: string;
   protected readonly clock: Clock;
   protected readonly random: () => number;
