@@ -5,16 +5,35 @@ import globals from 'globals';
 const SERVICES = ['order', 'payment', 'inventory'];
 
 // Apps never import each other: they share only libs/dist-core (and its message contracts).
+const otherApps = (service) =>
+  SERVICES.filter((other) => other !== service).map((other) => ({
+    regex: `(^|/)apps/${other}(/|$)|^\\.\\./\\.\\./(\\.\\./)*${other}(/|$)`,
+    message: `apps/${service} must not import apps/${other}: share code through libs/dist-core.`,
+  }));
 const appBoundaries = SERVICES.map((service) => ({
   files: [`apps/${service}/**/*.ts`],
+  rules: { 'no-restricted-imports': ['error', { patterns: otherApps(service) }] },
+}));
+
+// Inside the order service, layers run one way: api (admin, ui) → flows → orders. (A rule
+// replaces the app boundary's for these files, so it repeats those patterns.)
+const ORDER_LAYERS = [
+  { layer: 'orders', above: ['flows', 'api', 'admin', 'ui'] },
+  { layer: 'flows', above: ['api', 'admin', 'ui'] },
+];
+const orderLayers = ORDER_LAYERS.map(({ layer, above }) => ({
+  files: [`apps/order/src/${layer}/**/*.ts`],
   rules: {
     'no-restricted-imports': [
       'error',
       {
-        patterns: SERVICES.filter((other) => other !== service).map((other) => ({
-          regex: `(^|/)apps/${other}(/|$)|^\\.\\./\\.\\./(\\.\\./)*${other}(/|$)`,
-          message: `apps/${service} must not import apps/${other}: share code through libs/dist-core.`,
-        })),
+        patterns: [
+          ...otherApps('order'),
+          {
+            regex: `^(\\.\\./)+(${above.join('|')})(/|$)`,
+            message: `apps/order/src/${layer} must not import ${above.join(', ')}: layers run api → flows → orders.`,
+          },
+        ],
       },
     ],
   },
@@ -68,4 +87,5 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   ...appBoundaries,
+  ...orderLayers,
 );

@@ -13,3 +13,14 @@ export function flowCommand<T extends OrderFlowMessageType>(
 ): { topic: string; type: T; payload: PayloadOf<Contracts, T> } {
   return { ...orderFlowMessages.route(type), payload };
 }
+
+/** A saga step's command: the command of `type`, its payload built from the saga's data. */
+export function send<T extends OrderFlowMessageType, D>(
+  type: T,
+  payload: (data: D) => PayloadOf<Contracts, T>,
+) {
+  return (data: D) => flowCommand(type, payload(data));
+}
+
+/** A declared message type (so a rename breaks the build) and the topic it travels on. */
+export const route = <T extends OrderFlowMessageType>(type: T) => orderFlowMessages.route(type);

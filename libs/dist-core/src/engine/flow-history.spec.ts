@@ -24,7 +24,12 @@ describe('step records', () => {
       'saga',
       [
         { step: 'takePayment', outcome: 'FAILURE', reason: 'X', commandId: sentAgo(100) },
-        { step: 'reserveStock.compensation', outcome: 'SUCCESS', reason: null, commandId: sentAgo(300) },
+        {
+          step: 'reserveStock.compensation',
+          outcome: 'SUCCESS',
+          reason: null,
+          commandId: sentAgo(300),
+        },
         { step: 'takePayment', outcome: 'PARKED', reason: 'X', commandId: sentAgo(300) },
       ],
       NOW,
@@ -35,7 +40,7 @@ describe('step records', () => {
     ]);
   });
 
-  it("of a TCC transition: each new line with the command its branch awaited before", () => {
+  it('of a TCC transition: each new line with the command its branch awaited before', () => {
     const branch = { payload: {}, settle: null } as const;
     const before: TccProgress = {
       status: 'CONFIRMING',

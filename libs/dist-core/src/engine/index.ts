@@ -7,5 +7,10 @@ export {
   type IgnoredReply,
   type ReplyResult,
 } from './flow-reply.js';
-export { observeSteps, type HistoryLine, type StepOutcome, type StepRecord } from './flow-history.js';
+export {
+  observeSteps,
+  type HistoryLine,
+  type StepOutcome,
+  type StepRecord,
+} from './flow-history.js';
 export { backoffDelayMs, type BackoffPolicy } from './backoff.js';

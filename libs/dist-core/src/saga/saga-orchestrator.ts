@@ -231,7 +231,10 @@ export class SagaOrchestrator extends FlowEngine<Saga, Transition> {
     if (transition.send) {
       // The saga row already names this id as the awaited command (insert / compare-and-set).
       const id = saga.awaitedCommandId ?? undefined;
-      await this.outbox.enqueue(manager, this.envelope(saga, transition.send.command, causedBy, id));
+      await this.outbox.enqueue(
+        manager,
+        this.envelope(saga, transition.send.command, causedBy, id),
+      );
     }
     // Fire and forget: nothing awaits their replies (a finished saga ignores them).
     for (const settlement of transition.settlements ?? []) {

@@ -76,7 +76,9 @@ export class BranchBuilder<I, T extends string> {
   private phaseTwo(op: 'confirm' | 'cancel', route: TccRoute<T>): BranchBuilder<I, T> {
     // One topic per participant: its Confirm and Cancel go where its Try went.
     if (route.topic !== this.branch.topic) {
-      throw new Error(`TCC branch ${this.branch.name}: ${route.type} is not on ${this.branch.topic}`);
+      throw new Error(
+        `TCC branch ${this.branch.name}: ${route.type} is not on ${this.branch.topic}`,
+      );
     }
     return new BranchBuilder({ ...this.branch, types: { ...this.branch.types, [op]: route.type } });
   }
@@ -103,7 +105,12 @@ export class TccFlowDefinition<I, T extends string = string> implements TccDefin
     }
     const start: BranchStart<I, T> = {
       tries: ({ topic, type }, tryPayload) =>
-        new BranchBuilder({ name, topic, types: { try: type, confirm: '', cancel: '' }, tryPayload }),
+        new BranchBuilder({
+          name,
+          topic,
+          types: { try: type, confirm: '', cancel: '' },
+          tryPayload,
+        }),
     };
     const { branch } = build(start);
     if (!branch.types.confirm || !branch.types.cancel) {
