@@ -1,5 +1,11 @@
-import { orderFlowMessages, type OrderFlowMessageType } from '@app/dist-core/contracts';
+import {
+  orderFlowMessages,
+  type FundsCommand,
+  type OrderFlowMessageType,
+  type StockCommand,
+} from '@app/dist-core/contracts';
 import type { PayloadOf } from '@app/dist-core/kafka';
+import type { PricedOrder } from '../orders/order.js';
 
 type Contracts = typeof orderFlowMessages.contracts;
 
@@ -24,3 +30,17 @@ export function send<T extends OrderFlowMessageType, D>(
 
 /** A declared message type (so a rename breaks the build) and the topic it travels on. */
 export const route = <T extends OrderFlowMessageType>(type: T) => orderFlowMessages.route(type);
+
+/** What inventory is asked to reserve, confirm or release: the order's lines. */
+export const stockCommand = ({ orderId, items }: StockCommand): StockCommand => ({
+  orderId,
+  items,
+});
+
+/** What payment is asked to charge or freeze: the total inventory priced (asked only after). */
+export function fundsCommand(
+  order: { orderId: string; customerId: string },
+  priced: PricedOrder | null,
+): FundsCommand {
+  return { orderId: order.orderId, customerId: order.customerId, amountCents: priced!.totalCents };
+}

@@ -10,7 +10,6 @@ export interface OrderEnd {
   items: OrderLine[];
   /** The prices inventory quoted, once it did. */
   priced: PricedOrder | null;
-  at: Date;
 }
 
 /**
@@ -18,32 +17,34 @@ export interface OrderEnd {
  * it. Each runs in the transaction of the flow's last transition, so the order's terminal
  * status commits together with the flow's; an order already settled is left alone (logged).
  */
-export function orderEndings<F>(flow: 'saga' | 'TCC', endOf: (flow: F) => OrderEnd) {
+export function orderEndings<F extends { updatedAt: Date }>(
+  flow: 'saga' | 'TCC',
+  endOf: (flow: F) => OrderEnd,
+) {
   const logger = new Logger(flow === 'saga' ? 'OrderSaga' : 'OrderTcc');
   return {
     completed: async (manager: EntityManager, done: F): Promise<void> => {
-      const { orderId, priced, at } = endOf(done);
-      const { items, totalCents } = priced!; // a completed flow has been priced
-      const status = 'COMPLETED';
+      const { orderId, priced } = endOf(done);
       const settled = await settleOrder(manager, orderId, {
-        status,
+        status: 'COMPLETED',
         reason: null,
-        items,
-        totalCents,
-        at,
+        // A completed flow has been priced: every step or Try succeeded.
+        items: priced!.items,
+        totalCents: priced!.totalCents,
+        at: done.updatedAt,
       });
       if (settled) logger.log({ msg: `Order COMPLETED by its ${flow}`, orderId });
       else logger.warn({ msg: `Order was not PENDING when its ${flow} completed`, orderId });
     },
     cancelled: async (manager: EntityManager, done: F, reason: string): Promise<void> => {
-      const { orderId, items, priced, at } = endOf(done);
+      const { orderId, items, priced } = endOf(done);
       const settled = await settleOrder(manager, orderId, {
         status: 'CANCELLED',
         reason,
         // Prices known before the failure are kept: they are what inventory quoted.
         items: priced?.items ?? unpriced(items),
         totalCents: priced?.totalCents ?? null,
-        at,
+        at: done.updatedAt,
       });
       if (settled)
         logger.log({ msg: `Order CANCELLED by its ${flow} (${reason})`, orderId, reason });

@@ -1,7 +1,7 @@
-import type { FundsCommand, OrderLine, StockCommand } from '@app/dist-core/contracts';
+import type { OrderLine } from '@app/dist-core/contracts';
 import { defineSaga, type SagaInstance } from '@app/dist-core/saga';
 import { priceOrder, type PricedOrder } from '../../orders/order.js';
-import { send } from '../flow-commands.js';
+import { fundsCommand, send, stockCommand as stock } from '../flow-commands.js';
 import { orderEndings } from '../order-endings.js';
 
 export const ORDER_SAGA = 'order';
@@ -15,13 +15,8 @@ export interface OrderSagaData {
   priced: PricedOrder | null;
 }
 
-type Data = OrderSagaData;
-const stock = ({ orderId, items }: Data): StockCommand => ({ orderId, items });
-// takePayment runs only after reserveStock succeeded, which priced the order.
-const funds = ({ orderId, customerId, priced }: Data): FundsCommand => ({
-  ...{ orderId, customerId, amountCents: priced!.totalCents },
-});
-const ends = orderEndings('saga', (s: SagaInstance<Data>) => ({ ...s.data, at: s.updatedAt }));
+const funds = (data: OrderSagaData) => fundsCommand(data, data.priced);
+const ends = orderEndings('saga', (saga: SagaInstance<OrderSagaData>) => saga.data);
 
 /**
  * Reserve the stock (which prices the order), take the payment, confirm the stock. A failure
@@ -29,7 +24,7 @@ const ends = orderEndings('saga', (s: SagaInstance<Data>) => ({ ...s.data, at: s
  * reason. confirmStock is past the pivot: a paid order only goes forward. The charge is
  * payment's barrier Try; the completed saga settles it, so a later refund is refused.
  */
-export const orderSaga = defineSaga<Data>(ORDER_SAGA)
+export const orderSaga = defineSaga<OrderSagaData>(ORDER_SAGA)
   .step('reserveStock', (s) =>
     s
       .invoke(send('inventory.saga.reserve', stock))

@@ -1,8 +1,7 @@
-import type { FundsCommand, OrderFlowMessageType, OrderLine } from '@app/dist-core/contracts';
-import type { StockCommand } from '@app/dist-core/contracts';
+import type { OrderFlowMessageType, OrderLine } from '@app/dist-core/contracts';
 import { defineTcc, type TccTransaction } from '@app/dist-core/tcc';
-import { priceOrder, type PricedOrder } from '../../orders/order.js';
-import { route } from '../flow-commands.js';
+import { priceOrder } from '../../orders/order.js';
+import { fundsCommand, route, stockCommand } from '../flow-commands.js';
 import { orderEndings } from '../order-endings.js';
 
 export const ORDER_TCC = 'order';
@@ -16,15 +15,13 @@ export interface OrderTccInput {
 
 type Tx = Pick<TccTransaction<OrderTccInput>, 'input' | 'results'>;
 /** Inventory's Try reply prices the order; null until it succeeded. */
-const priced = ({ input, results }: Tx): PricedOrder | null =>
+const priced = ({ input, results }: Tx) =>
   results.inventory ? priceOrder(input.items, results.inventory) : null;
-const stock = ({ input: { orderId, items } }: Tx): StockCommand => ({ orderId, items });
-const funds = (tx: Tx): FundsCommand => ({
-  ...{ orderId: tx.input.orderId, customerId: tx.input.customerId },
-  amountCents: priced(tx)!.totalCents, // payment is tried only after inventory priced the order
-});
+const stock = (tx: Tx) => stockCommand(tx.input);
+const funds = (tx: Tx) => fundsCommand(tx.input, priced(tx));
 const ends = orderEndings('TCC', (tx: TccTransaction<OrderTccInput>) => ({
-  ...{ ...tx.input, priced: priced(tx), at: tx.updatedAt },
+  ...tx.input,
+  priced: priced(tx),
 }));
 
 /**
