@@ -7,6 +7,9 @@ import { observeFlowStep } from '../metrics/flow-steps.js';
  */
 export type StepOutcome = 'SUCCESS' | 'FAILURE' | 'TIMEOUT' | 'PARKED' | 'RESUMED';
 
+/** The reason a flow fails when a command got no definitive answer in time, whatever the protocol. */
+export const TIMEOUT_REASON = 'TIMEOUT';
+
 /** One line of a flow's history, as the order API shows it: `inventory.try SUCCESS at …`. */
 export interface HistoryLine {
   /** A saga step (`reserveStock`, `reserveStock.compensation`) or a TCC branch op (`inventory.try`). */

@@ -9,6 +9,7 @@ export {
 } from './flow-reply.js';
 export {
   observeSteps,
+  TIMEOUT_REASON,
   type HistoryLine,
   type StepOutcome,
   type StepRecord,

@@ -1,10 +1,9 @@
 // Read in this order: the definition (a saga's steps), the machine (what each event does), the
 // orchestrator (the machine on Postgres, on the engine's skeleton). Test helpers: ./testing.
-export { defineSaga, SagaDefinition, SagaDefinitionError } from './saga-definition.js';
-export type { SagaCommand } from './saga-definition.js';
-export type { SagaInstance, SagaStatus } from './saga-instance.js';
+export { defineSaga, type SagaDefinition } from './saga-definition.js';
+export type { SagaInstance } from './saga-instance.js';
 export { SagaStateError } from './saga-machine.js';
-export { DEFAULT_SAGA_POLICY, type SagaPolicy } from './saga-policy.js';
+export type { SagaPolicy } from './saga-policy.js';
 export {
   SagaOrchestrator,
   SagaAlreadyStartedError,

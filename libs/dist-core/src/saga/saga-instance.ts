@@ -7,11 +7,6 @@ import type { StepOutcome } from '../engine/index.js';
  */
 export type SagaStatus = 'RUNNING' | 'COMPENSATING' | 'COMPLETED' | 'COMPENSATED' | 'PARKED';
 
-export const ACTIVE_STATUSES: readonly SagaStatus[] = ['RUNNING', 'COMPENSATING'];
-
-/** Failure reason recorded when a step never got a definitive answer, or the saga ran out of time. */
-export const TIMEOUT_REASON = 'TIMEOUT';
-
 /** Where a saga is and what it waits for: what one compare-and-set replaces as a whole. */
 export interface SagaProgress<D> {
   status: SagaStatus;

@@ -1,11 +1,15 @@
-import { backoffDelayMs, type FlowReply, type IgnoredReply } from '../engine/index.js';
-import type { SagaCommand, SagaDefinition, SagaStep } from './saga-definition.js';
 import {
+  backoffDelayMs,
   TIMEOUT_REASON,
-  type SagaCommandKind,
-  type SagaHistoryEntry,
-  type SagaInstance,
-  type SagaProgress,
+  type FlowReply,
+  type IgnoredReply,
+} from '../engine/index.js';
+import type { SagaCommand, SagaDefinition, SagaStep } from './saga-definition.js';
+import type {
+  SagaCommandKind,
+  SagaHistoryEntry,
+  SagaInstance,
+  SagaProgress,
 } from './saga-instance.js';
 import type { SagaPolicy } from './saga-policy.js';
 

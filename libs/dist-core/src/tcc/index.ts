@@ -16,7 +16,6 @@ export {
 // event does), the coordinator (the machine on Postgres, on the engine's skeleton).
 export {
   defineTcc,
-  DEFAULT_TCC_POLICY,
   type TccDefinition,
   type TccPolicy,
   type TccTransaction,

@@ -9,9 +9,6 @@ import type { TccOp } from './tcc-barrier.js';
  */
 export type TccStatus = 'TRYING' | 'CONFIRMING' | 'CANCELLING' | 'CONFIRMED' | 'CANCELLED';
 
-/** The reason a transaction is cancelled when a Try did not answer before the deadline. */
-export const TCC_TIMEOUT_REASON = 'TIMEOUT';
-
 /** What the branches' Try commands are built from: the input and the replies gathered so far. */
 export interface TccContext<I> {
   gid: string;

@@ -1,12 +1,12 @@
 import {
   backoffDelayMs,
+  TIMEOUT_REASON,
   type FlowReply,
   type IgnoredReply,
   type StepRecord,
 } from '../engine/index.js';
 import type { TccOp } from './tcc-barrier.js';
 import {
-  TCC_TIMEOUT_REASON,
   type TccBranchState,
   type TccDefinition,
   type TccPolicy,
@@ -40,7 +40,7 @@ export interface TccTransition {
   terminal: 'CONFIRMED' | 'CANCELLED' | null;
 }
 
-export function isFinished(status: TccStatus): boolean {
+function isFinished(status: TccStatus): boolean {
   return status === 'CONFIRMED' || status === 'CANCELLED';
 }
 
@@ -189,7 +189,7 @@ function timeout(next: TccProgress, ctx: MachineContext): TccTransition {
     branch.try = 'TIMED_OUT';
     next.history.push({ step: `${branch.name}.try`, outcome: 'TIMEOUT', reason: null, at });
   }
-  return decide(next, 'CANCELLING', TCC_TIMEOUT_REASON, ctx);
+  return decide(next, 'CANCELLING', TIMEOUT_REASON, ctx);
 }
 
 /**
