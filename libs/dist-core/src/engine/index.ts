@@ -2,7 +2,6 @@
 export { FlowEngine, policyOf, type EngineOptions, type FlowStore } from './flow-engine.js';
 export {
   FlowReplyError,
-  parseReply,
   type FlowReply,
   type IgnoredReply,
   type ReplyResult,
