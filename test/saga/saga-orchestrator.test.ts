@@ -362,8 +362,8 @@ describe('SagaOrchestrator on Postgres', () => {
     expect(await order(id)).toEqual({ status: 'CANCELLED', reason: 'INSUFFICIENT_FUNDS' });
     expect((await commandsOf(db, id)).filter((c) => c.type === 'stock.release')).toHaveLength(4);
     expect((await steps(saga, id)).slice(-3)).toEqual([
-      'reserveStock:PARKED',
-      'reserveStock:RESUMED',
+      'reserveStock.compensation:PARKED',
+      'reserveStock.compensation:RESUMED',
       'reserveStock.compensation:SUCCESS',
     ]);
     await expect(saga.retryParked(db, id)).rejects.toThrow(/not PARKED/);
