@@ -8,8 +8,8 @@ import {
 import type { EntityManager } from 'typeorm';
 import { SERVICE_CONFIG, ServiceIds } from '@app/dist-core/bootstrap';
 import { orderFlowMessages } from '@app/dist-core/contracts';
-import { Outbox } from '@app/dist-core/outbox';
 import type { HistoryLine } from '@app/dist-core/engine';
+import { Outbox } from '@app/dist-core/outbox';
 import type { RecoveryLoop } from '@app/dist-core/recovery';
 import { SagaOrchestrator } from '@app/dist-core/saga';
 import { TccCoordinator } from '@app/dist-core/tcc';
