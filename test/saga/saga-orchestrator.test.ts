@@ -146,6 +146,30 @@ describe('SagaOrchestrator on Postgres', () => {
     expect((await lastCommand(db, id)).type).toBe('payment.charge');
   });
 
+  it("reads history rows written in the earlier words as the one vocabulary's", async () => {
+    const saga = orchestrator();
+    const id = await placeOrder(saga);
+    const rows = [
+      ['reserveStock', 'action', 'SUCCEEDED'],
+      ['takePayment', 'action', 'TIMED_OUT'],
+      ['takePayment', 'action', 'FAILED'],
+      ['reserveStock', 'compensation', 'COMPENSATED'],
+    ];
+    for (const [step, kind, outcome] of rows) {
+      await db.query(
+        `INSERT INTO saga_steps (saga_id, step, kind, attempt, outcome, at)
+         VALUES ($1, $2, $3, 1, $4, now())`,
+        [id, step, kind, outcome],
+      );
+    }
+    expect((await steps(saga, id)).slice(-4)).toEqual([
+      'reserveStock:SUCCESS',
+      'takePayment:TIMEOUT',
+      'takePayment:FAILURE',
+      'reserveStock.compensation:SUCCESS',
+    ]);
+  });
+
   it('a failure in step 2 compensates step 1, and cancels the order with its reason', async () => {
     const saga = orchestrator();
     const id = await placeOrder(saga);
