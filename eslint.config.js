@@ -4,17 +4,44 @@ import globals from 'globals';
 
 const SERVICES = ['order', 'payment', 'inventory'];
 
-// Apps never import each other: they share only libs/dist-core and libs/order-flow-api.
+// Apps never import each other: they share only libs/dist-core and libs/order-flow-api. A rule
+// that names files replaces an earlier one's patterns for them, so each app rule also repeats
+// the global one: the lib is imported as @app/dist-core/<folder>, never by relative path.
+const LIB_BY_PACKAGE = {
+  regex: '(^|/)libs/dist-core/',
+  message: 'Import the lib as @app/dist-core/<folder>.',
+};
+const otherApps = (service) => [
+  LIB_BY_PACKAGE,
+  ...SERVICES.filter((other) => other !== service).map((other) => ({
+    regex: `(^|/)apps/${other}(/|$)|^\\.\\./\\.\\./(\\.\\./)*${other}(/|$)`,
+    message: `apps/${service} must not import apps/${other}: share code through libs/dist-core or libs/order-flow-api.`,
+  })),
+];
 const appBoundaries = SERVICES.map((service) => ({
   files: [`apps/${service}/**/*.ts`],
+  rules: { 'no-restricted-imports': ['error', { patterns: otherApps(service) }] },
+}));
+
+// Inside the order service, layers run one way: api (admin, ui) → flows → orders. (A rule
+// replaces the app boundary's for these files, so it repeats those patterns.)
+const ORDER_LAYERS = [
+  { layer: 'orders', above: ['flows', 'api', 'admin', 'ui'] },
+  { layer: 'flows', above: ['api', 'admin', 'ui'] },
+];
+const orderLayers = ORDER_LAYERS.map(({ layer, above }) => ({
+  files: [`apps/order/src/${layer}/**/*.ts`],
   rules: {
     'no-restricted-imports': [
       'error',
       {
-        patterns: SERVICES.filter((other) => other !== service).map((other) => ({
-          regex: `(^|/)apps/${other}(/|$)|^\\.\\./\\.\\./(\\.\\./)*${other}(/|$)`,
-          message: `apps/${service} must not import apps/${other}: share code through libs/dist-core or libs/order-flow-api.`,
-        })),
+        patterns: [
+          ...otherApps('order'),
+          {
+            regex: `^(\\.\\./)+(${above.join('|')})(/|$)`,
+            message: `apps/order/src/${layer} must not import ${above.join(', ')}: layers run api → flows → orders.`,
+          },
+        ],
       },
     ],
   },
@@ -84,12 +111,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            {
-              regex: '(^|/)libs/dist-core/',
-              message: 'Import the lib as @app/dist-core/<folder>.',
-            },
-          ],
+          patterns: [LIB_BY_PACKAGE],
         },
       ],
     },
@@ -118,4 +140,5 @@ export default tseslint.config(
   },
   ...appBoundaries,
   ...libLayers,
+  ...orderLayers,
 );

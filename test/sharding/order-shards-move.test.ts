@@ -13,7 +13,7 @@ import { HashRing } from '@app/dist-core/hashing';
 import { shardName } from '@app/dist-core/sharding';
 import { composeSnowflakeId } from '@app/dist-core/snowflake';
 import { requestHash } from '../../apps/order/src/orders/idempotency-keys.js';
-import { runSuffix } from '../messaging/support/kafka.js';
+import { runSuffix } from '../support/kafka.js';
 import { startService, testPort, type RunningService } from '../support/services.js';
 
 const RUN = runSuffix();

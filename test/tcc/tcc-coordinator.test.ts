@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource, EntityManager } from 'typeorm';
+import { FlowReplyError } from '@app/dist-core/engine';
 import { handleOnce, inboxMigrations } from '@app/dist-core/inbox';
 import { decodeEnvelope, defineMessages, participant, type Envelope } from '@app/dist-core/kafka';
 import { Outbox, outboxMigrations } from '@app/dist-core/outbox';
@@ -14,7 +15,6 @@ import {
 } from '@app/dist-core/barrier';
 import {
   TccAlreadyBegunError,
-  TccReplyError,
   TccCoordinator,
   tccBarrierMigrations,
   tccCoordinatorMigrations,
@@ -225,14 +225,18 @@ function orderDefinition(): TccDefinition<OrderInput> {
         }),
       },
     ],
-    onConfirmed: async (manager, tx) => {
-      await manager.query(`UPDATE tcc_it_orders SET status = 'COMPLETED' WHERE id = $1`, [tx.gid]);
-    },
-    onCancelled: async (manager, tx, reason) => {
-      await manager.query(
-        `UPDATE tcc_it_orders SET status = 'CANCELLED', reason = $2 WHERE id = $1`,
-        [tx.gid, reason],
-      );
+    hooks: {
+      onConfirmed: async (manager, tx) => {
+        await manager.query(`UPDATE tcc_it_orders SET status = 'COMPLETED' WHERE id = $1`, [
+          tx.gid,
+        ]);
+      },
+      onCancelled: async (manager, tx, reason) => {
+        await manager.query(
+          `UPDATE tcc_it_orders SET status = 'CANCELLED', reason = $2 WHERE id = $1`,
+          [tx.gid, reason],
+        );
+      },
     },
   };
 }
@@ -242,8 +246,7 @@ function orderTcc(clock: { now(): number }, owner = 'instance-a', definition = o
   return new TccCoordinator(definition, outbox, {
     messages: MESSAGES,
     tryTimeoutMs: 5_000,
-    retryBaseMs: 1_000,
-    retryMaxMs: 4_000,
+    backoff: { baseMs: 1_000, maxMs: 4_000 },
     leaseMs: 10_000,
     owner,
     clock,
@@ -430,7 +433,7 @@ describe('TccCoordinator on Postgres', () => {
       createdAt: new Date().toISOString(),
       payload: { outcome: 'SUCCESS', totalCents: 1 },
     };
-    await expect(deliver(coordinator, forged)).rejects.toThrow(TccReplyError);
+    await expect(deliver(coordinator, forged)).rejects.toThrow(FlowReplyError);
     await expect(deliver(coordinator, forged)).rejects.toThrow(/comes from tcc-it.payment/);
     expect(await coordinator.find(db.manager, gid)).toEqual(before);
     expect(await take(gid)).toEqual([]);

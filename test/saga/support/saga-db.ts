@@ -3,12 +3,11 @@ import { freshTestSchema, testDatabaseUrl } from '../../support/test-database.js
 import type { Envelope } from '@app/dist-core/kafka';
 import { handleOnce, inboxMigrations } from '@app/dist-core/inbox';
 import { outboxMigrations } from '@app/dist-core/outbox';
+import type { FlowReply, ReplyResult } from '@app/dist-core/engine';
 import {
   sagaMigrations,
-  type ReplyResult,
   type SagaOrchestrator,
   type SagaOrchestratorOptions,
-  type SagaReplyPayload,
 } from '@app/dist-core/saga';
 import { exampleMessages, exampleOrderSaga } from '@app/dist-core/saga/testing';
 import type { Clock, SnowflakeGenerator } from '@app/dist-core/snowflake';
@@ -108,7 +107,7 @@ export function replyTo(
   ids: SnowflakeGenerator,
   sagaId: string,
   command: OutboxCommand,
-  payload: SagaReplyPayload,
+  payload: FlowReply,
 ): Envelope {
   return {
     id: ids.nextId(),

@@ -21,7 +21,7 @@ import {
 import { SagaNotFoundError, SagaStateError, type SagaInstance } from '@app/dist-core/saga';
 import { isSnowflakeId } from '@app/dist-core/snowflake';
 import { OrderFlows } from '../flows/order-flows.js';
-import { ErrorView } from '../orders/dto/order.view.js';
+import { ErrorView } from '../api/dto/order.view.js';
 import { OrderShards } from '../shards/order-shards.js';
 
 class ParkedSagaView {

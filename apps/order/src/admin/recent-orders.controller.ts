@@ -1,8 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { DEFAULT_LIST_LIMIT, ListLimitQuery } from '../orders/dto/list-orders.query.js';
-import { ErrorView, OrderListView } from '../orders/dto/order.view.js';
-import { OrdersService } from '../orders/orders.service.js';
+import { DEFAULT_LIST_LIMIT, ListLimitQuery } from '../api/dto/list-orders.query.js';
+import { ErrorView, OrderListView } from '../api/dto/order.view.js';
+import { OrdersService } from '../api/orders.service.js';
 
 /**
  * The newest orders of every customer, for an operator (the /ui page's list). Kept apart from

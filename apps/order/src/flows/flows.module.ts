@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { ShardsModule } from '../shards/shards.module.js';
-import { FlowRepliesController } from './flow-replies.controller.js';
+import { FlowMetrics } from './flow-metrics.js';
+import { FlowRepliesMessageController } from './flow-replies.message.controller.js';
 import { OrderFlows } from './order-flows.js';
 
 /** The saga and TCC coordination of orders: engines, recovery pollers, reply handlers. */
 @Module({
   imports: [ShardsModule],
-  controllers: [FlowRepliesController],
-  providers: [OrderFlows],
+  controllers: [FlowRepliesMessageController],
+  providers: [OrderFlows, FlowMetrics],
   exports: [OrderFlows],
 })
 export class FlowsModule {}

@@ -8,33 +8,16 @@ import {
 import type { EntityManager } from 'typeorm';
 import { SERVICE_CONFIG, ServiceIds } from '@app/dist-core/bootstrap';
 import { orderFlowMessages } from '@app/order-flow-api';
+import type { HistoryLine } from '@app/dist-core/engine';
 import { Outbox } from '@app/dist-core/outbox';
-import { SagaOrchestrator, SagaRecovery, type SagaHistoryEntry } from '@app/dist-core/saga';
-import { TccCoordinator, TccRecovery, type TccHistoryEntry } from '@app/dist-core/tcc';
+import type { RecoveryLoop } from '@app/dist-core/recovery';
+import { SagaOrchestrator } from '@app/dist-core/saga';
+import { TccCoordinator } from '@app/dist-core/tcc';
 import type { OrderConfig } from '../config.js';
 import type { Order } from '../orders/order.js';
 import { OrderShards } from '../shards/order-shards.js';
 import { ORDER_SAGA, orderSaga, type OrderSagaData } from './saga/order.saga.js';
 import { orderTcc, type OrderTccInput } from './tcc/order.tcc.js';
-
-/** One line of an order's `history`, the same shape for both strategies. */
-export interface OrderHistoryEntry {
-  /** A saga step (`reserveStock`, `reserveStock.compensation`) or a TCC branch op (`inventory.try`). */
-  step: string;
-  /** SUCCESS, FAILURE or TIMEOUT; a saga parked for an operator, and resumed, adds PARKED / RESUMED. */
-  outcome: string;
-  reason: string | null;
-  at: string;
-}
-
-const SAGA_OUTCOMES: Record<SagaHistoryEntry['outcome'], string> = {
-  SUCCEEDED: 'SUCCESS',
-  COMPENSATED: 'SUCCESS',
-  FAILED: 'FAILURE',
-  TIMED_OUT: 'TIMEOUT',
-  PARKED: 'PARKED',
-  RESUMED: 'RESUMED',
-};
 
 /**
  * The two engines that carry an order, configured once: the SagaOrchestrator for `saga` orders,
@@ -47,7 +30,7 @@ export class OrderFlows implements OnApplicationBootstrap, OnModuleDestroy {
   readonly saga: SagaOrchestrator;
   readonly tcc: TccCoordinator<OrderTccInput>;
   private readonly logger = new Logger(OrderFlows.name);
-  private recoveries: (SagaRecovery | TccRecovery)[] = [];
+  private recoveries: RecoveryLoop[] = [];
 
   constructor(
     ids: ServiceIds,
@@ -66,8 +49,7 @@ export class OrderFlows implements OnApplicationBootstrap, OnModuleDestroy {
       tryTimeoutMs: config.ORDER_FLOW_TIMEOUT_MS,
       // A Confirm or Cancel without an answer is re-sent after half to one step timeout (equal
       // jitter), then backs off to twice that: as patient as a saga's command.
-      retryBaseMs: stepTimeoutMs,
-      retryMaxMs: 2 * stepTimeoutMs,
+      backoff: { baseMs: stepTimeoutMs, maxMs: 2 * stepTimeoutMs },
     });
   }
 
@@ -86,31 +68,15 @@ export class OrderFlows implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** The steps the order's flow went through, oldest first. */
-  async history(manager: EntityManager, order: Order): Promise<OrderHistoryEntry[]> {
-    if (order.strategy === 'saga') {
-      return (await this.saga.history(manager, order.id)).map((entry) => ({
-        step: entry.kind === 'compensation' ? `${entry.step}.compensation` : entry.step,
-        outcome: SAGA_OUTCOMES[entry.outcome],
-        reason: entry.reason,
-        at: entry.at.toISOString(),
-      }));
-    }
-    const tx = await this.tcc.find(manager, order.id);
-    return (tx?.history ?? []).map((entry: TccHistoryEntry) => ({
-      step: entry.step,
-      outcome: entry.outcome,
-      reason: entry.reason ?? null,
-      at: entry.at,
-    }));
+  /** The steps the order's flow went through, oldest first: one line format for both. */
+  history(manager: EntityManager, order: Order): Promise<HistoryLine[]> {
+    const engine = order.strategy === 'saga' ? this.saga : this.tcc;
+    return engine.history(manager, order.id);
   }
 
   onApplicationBootstrap(): void {
     for (const { dataSource } of this.shards.all()) {
-      this.recoveries.push(
-        new SagaRecovery(this.saga, dataSource),
-        new TccRecovery(this.tcc as TccCoordinator<unknown>, dataSource),
-      );
+      this.recoveries.push(this.saga.recovery(dataSource), this.tcc.recovery(dataSource));
     }
     for (const recovery of this.recoveries) recovery.start();
     this.logger.log(`Saga and TCC recovery running on ${this.shards.all().length} shards`);

@@ -1,8 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { metricsRegistry, ServiceMetrics } from '@app/dist-core/metrics';
-import { countParkedSagas } from '@app/dist-core/saga';
-import { ORDER_SAGA } from '../flows/saga/order.saga.js';
 import { OrderShards } from '../shards/order-shards.js';
 import { CANCEL_REASONS, ORDER_STATUSES, ORDER_STRATEGIES } from './order.js';
 
@@ -15,13 +13,6 @@ const orders = new Gauge({
   name: 'orders',
   help: 'Orders in the order shards by strategy, status and reason (counted at scrape)',
   labelNames: ['strategy', 'status', 'reason'] as const,
-  registers: [metricsRegistry],
-});
-
-const parkedSagas = new Gauge({
-  name: 'sagas_parked',
-  help: 'Sagas PARKED for an operator (POST /admin/sagas/:id/retry), by saga type',
-  labelNames: ['saga_type'] as const,
   registers: [metricsRegistry],
 });
 
@@ -42,7 +33,6 @@ export class OrderMetrics implements OnModuleInit {
 
   onModuleInit(): void {
     this.metrics.onScrape('orders', () => this.countOrders());
-    this.metrics.onScrape('parked sagas', () => this.countParked());
   }
 
   private async countOrders(): Promise<void> {
@@ -70,18 +60,6 @@ export class OrderMetrics implements OnModuleInit {
     // Replaced at once, after every shard answered: no scrape sees a partial sum.
     orders.reset();
     for (const { labels, count } of totals.values()) orders.set(labels, count);
-  }
-
-  private async countParked(): Promise<void> {
-    const perShard = await Promise.all(
-      this.shards.all().map(({ dataSource }) => countParkedSagas(dataSource.manager)),
-    );
-    parkedSagas.reset();
-    // An explicit 0, so a dashboard shows "none parked" rather than "no data".
-    parkedSagas.set({ saga_type: ORDER_SAGA }, 0);
-    for (const counts of perShard) {
-      for (const [sagaType, parked] of counts) parkedSagas.inc({ saga_type: sagaType }, parked);
-    }
   }
 }
 

@@ -1,42 +1,14 @@
-export { defineSaga, SagaDefinition, SagaDefinitionError, StepBuilder } from './saga-definition.js';
-export type {
-  CommandBuilder,
-  SagaCommand,
-  SagaHooks,
-  SagaReplyPayload,
-  SagaStep,
-  StepStart,
-} from './saga-definition.js';
-export { ACTIVE_STATUSES, TIMEOUT_REASON } from './saga-instance.js';
-export type {
-  SagaCommandKind,
-  SagaHistoryEntry,
-  SagaInstance,
-  SagaProgress,
-  SagaStatus,
-  SagaStepOutcome,
-} from './saga-instance.js';
-export { DEFAULT_SAGA_POLICY, backoffDelayMs } from './saga-policy.js';
-export type { BackoffPolicy, SagaPolicy } from './saga-policy.js';
-export {
-  awaitedCommand,
-  dueAt,
-  dueTransition,
-  replyTransition,
-  resumeTransition,
-  startTransition,
-  SagaStateError,
-} from './saga-machine.js';
-export type { IgnoredReply, MachineContext, SagaTransition } from './saga-machine.js';
+// Read in this order: the definition (a saga's steps), the machine (what each event does), the
+// orchestrator (the machine on Postgres, on the engine's skeleton). Test helpers: ./testing.
+export { defineSaga, type SagaDefinition } from './saga-definition.js';
+export type { SagaInstance } from './saga-instance.js';
+export { SagaStateError } from './saga-machine.js';
+export type { SagaPolicy } from './saga-policy.js';
 export {
   SagaOrchestrator,
   SagaAlreadyStartedError,
   SagaNotFoundError,
-  SagaReplyError,
+  type SagaOrchestratorOptions,
 } from './saga-orchestrator.js';
-export type { ReplyResult, SagaOrchestratorOptions } from './saga-orchestrator.js';
-export { SagaRecovery } from './saga-recovery.js';
-export type { SagaRecoveryOptions } from './saga-recovery.js';
-export { UnknownSagaStepError } from './saga-store.js';
-export { sagaMigrations, CreateSagaTables1795787670941 } from './saga.migrations.js';
-export { countParkedSagas } from './saga-metrics.js';
+export { countParkedSagas } from './saga-store.js';
+export { sagaMigrations } from './saga.migrations.js';

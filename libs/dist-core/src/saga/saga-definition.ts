@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { FlowReply } from '../engine/index.js';
 import type { SagaInstance } from './saga-instance.js';
 
 /*
@@ -35,16 +36,6 @@ export interface SagaCommand {
   payload: object;
 }
 
-/**
- * What a participant answers (the reply envelope's payload). `reason` is a business outcome such
- * as OUT_OF_STOCK; anything else in it is step data (e.g. the unit prices) for `onSuccess`.
- */
-export interface SagaReplyPayload {
-  outcome: 'SUCCESS' | 'FAILURE';
-  reason?: string;
-  [field: string]: unknown;
-}
-
 export type CommandBuilder<D> = (data: D) => SagaCommand;
 
 export interface SagaStep<D> {
@@ -53,7 +44,7 @@ export interface SagaStep<D> {
   /** Undoes the action. Absent for a step with nothing to undo (a check, or a step after the pivot). */
   readonly compensation: CommandBuilder<D> | null;
   /** Merges a SUCCESS reply into the saga data (must be pure: it runs inside the CAS retry loop). */
-  readonly onSuccess: ((data: D, reply: SagaReplyPayload) => D) | null;
+  readonly onSuccess: ((data: D, reply: FlowReply) => D) | null;
   /**
    * Past the pivot: once the saga reaches this step it can no longer be undone, so the step is
    * never compensated and its failure does not compensate earlier steps. It is retried until it
@@ -73,8 +64,6 @@ export interface SagaHooks<D> {
   onCompleted?: (manager: EntityManager, saga: SagaInstance<D>) => Promise<void>;
   /** Runs in the same transaction as the last compensation's success (e.g. CANCELLED + reason). */
   onCompensated?: (manager: EntityManager, saga: SagaInstance<D>, reason: string) => Promise<void>;
-  /** Runs in the transaction that parks the saga: alerting, counters. */
-  onParked?: (manager: EntityManager, saga: SagaInstance<D>) => Promise<void>;
 }
 
 /** The part of a step that must come first: what it asks a participant to do. */
@@ -91,10 +80,10 @@ export class StepBuilder<D> {
   }
 
   /** `reply` is the participant's reply payload; declare its type in the callback's parameter. */
-  onSuccess<R extends object = SagaReplyPayload>(merge: (data: D, reply: R) => D): StepBuilder<D> {
+  onSuccess<R extends object = FlowReply>(merge: (data: D, reply: R) => D): StepBuilder<D> {
     return new StepBuilder({
       ...this.step,
-      onSuccess: merge as unknown as (data: D, reply: SagaReplyPayload) => D,
+      onSuccess: merge as unknown as (data: D, reply: FlowReply) => D,
     });
   }
 
@@ -170,10 +159,6 @@ export class SagaDefinition<D> {
 
   onCompensated(hook: NonNullable<SagaHooks<D>['onCompensated']>): SagaDefinition<D> {
     return new SagaDefinition(this.type, this.steps, { ...this.hooks, onCompensated: hook });
-  }
-
-  onParked(hook: NonNullable<SagaHooks<D>['onParked']>): SagaDefinition<D> {
-    return new SagaDefinition(this.type, this.steps, { ...this.hooks, onParked: hook });
   }
 }
 

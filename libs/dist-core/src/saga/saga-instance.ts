@@ -1,14 +1,11 @@
+import type { StepOutcome } from '../engine/index.js';
+
 /**
  * RUNNING → COMPLETED, or RUNNING → COMPENSATING → COMPENSATED. PARKED is the visible dead end a
  * saga reaches when a command that must succeed (a compensation, or a step past the pivot) keeps
  * failing; an operator's `retryParked` sends it back to where it stopped.
  */
 export type SagaStatus = 'RUNNING' | 'COMPENSATING' | 'COMPLETED' | 'COMPENSATED' | 'PARKED';
-
-export const ACTIVE_STATUSES: readonly SagaStatus[] = ['RUNNING', 'COMPENSATING'];
-
-/** Failure reason recorded when a step never got a definitive answer, or the saga ran out of time. */
-export const TIMEOUT_REASON = 'TIMEOUT';
 
 /** Where a saga is and what it waits for: what one compare-and-set replaces as a whole. */
 export interface SagaProgress<D> {
@@ -50,15 +47,12 @@ export interface SagaInstance<D = unknown> extends SagaProgress<D> {
 
 export type SagaCommandKind = 'action' | 'compensation';
 
-export type SagaStepOutcome =
-  'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'COMPENSATED' | 'PARKED' | 'RESUMED';
-
-/** One line of a saga's history, as the order API shows it. */
+/** One row of `saga_steps`: the engine's history line, plus which send of which command. */
 export interface SagaHistoryEntry {
   step: string;
   kind: SagaCommandKind;
   attempt: number;
-  outcome: SagaStepOutcome;
+  outcome: StepOutcome;
   reason: string | null;
   /** The command this entry is the outcome of, when there is one. */
   commandId: string | null;

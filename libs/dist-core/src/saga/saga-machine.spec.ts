@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { defineSaga, SagaDefinitionError, type SagaCommand } from './saga-definition.js';
-import { backoffDelayMs, type SagaPolicy } from './saga-policy.js';
+import { backoffDelayMs } from '../engine/index.js';
+import type { SagaPolicy } from './saga-policy.js';
 import { SagaStateError } from './saga-machine.js';
 import {
   InMemorySagaRunner,
@@ -69,9 +70,9 @@ describe('saga state machine', () => {
     // The charge was built from the prices the reserve step's reply brought.
     expect(r.sent[1].payload).toEqual({ customerId: 'alice', amountCents: 600 });
     expect(outcomes(r, '1')).toEqual([
-      'reserveStock:SUCCEEDED',
-      'takePayment:SUCCEEDED',
-      'confirmStock:SUCCEEDED',
+      'reserveStock:SUCCESS',
+      'takePayment:SUCCESS',
+      'confirmStock:SUCCESS',
     ]);
     expect(r.terminals).toEqual([{ sagaId: '1', outcome: 'COMPLETED', reason: null }]);
   });
@@ -88,9 +89,9 @@ describe('saga state machine', () => {
     // No refund: a definitive FAILURE means the charge changed nothing.
     expect(r.commandTypes('1')).toEqual(['stock.reserve', 'payment.charge', 'stock.release']);
     expect(outcomes(r, '1')).toEqual([
-      'reserveStock:SUCCEEDED',
-      'takePayment:FAILED',
-      'reserveStock:COMPENSATED',
+      'reserveStock:SUCCESS',
+      'takePayment:FAILURE',
+      'reserveStock.compensation:SUCCESS',
     ]);
     expect(r.terminals).toEqual([
       { sagaId: '1', outcome: 'COMPENSATED', reason: 'INSUFFICIENT_FUNDS' },
@@ -175,12 +176,12 @@ describe('saga state machine', () => {
     expect(r.commandTypes('1').slice(-2)).toEqual(['payment.refund', 'stock.release']);
     expect(r.instance('1')).toMatchObject({ status: 'COMPENSATED', failureReason: 'TIMEOUT' });
     expect(outcomes(r, '1')).toEqual([
-      'reserveStock:SUCCEEDED',
-      'takePayment:TIMED_OUT',
-      'takePayment:TIMED_OUT',
-      'takePayment:TIMED_OUT',
-      'takePayment:COMPENSATED',
-      'reserveStock:COMPENSATED',
+      'reserveStock:SUCCESS',
+      'takePayment:TIMEOUT',
+      'takePayment:TIMEOUT',
+      'takePayment:TIMEOUT',
+      'takePayment.compensation:SUCCESS',
+      'reserveStock.compensation:SUCCESS',
     ]);
   });
 
@@ -192,8 +193,8 @@ describe('saga state machine', () => {
     r.start('1', DATA);
     r.run();
     expect(r.instance('1')).toMatchObject({ status: 'COMPENSATED', failureReason: 'TIMEOUT' });
-    expect(r.history('1')[1]).toMatchObject({ outcome: 'TIMED_OUT', reason: 'SAGA_DEADLINE' });
-    expect(r.history('1')[1].at.getTime() - r.instance('1').createdAt.getTime()).toBe(1_500);
+    expect(r.history('1')[1]).toMatchObject({ outcome: 'TIMEOUT', reason: 'SAGA_DEADLINE' });
+    expect(Date.parse(r.history('1')[1].at) - r.instance('1').createdAt.getTime()).toBe(1_500);
   });
 
   it('retries a failing compensation until it parks; an operator retry finishes it', () => {
@@ -230,9 +231,9 @@ describe('saga state machine', () => {
       failureReason: 'INSUFFICIENT_FUNDS',
     });
     expect(outcomes(r, '1').slice(-3)).toEqual([
-      'reserveStock:PARKED',
-      'reserveStock:RESUMED',
-      'reserveStock:COMPENSATED',
+      'reserveStock.compensation:PARKED',
+      'reserveStock.compensation:RESUMED',
+      'reserveStock.compensation:SUCCESS',
     ]);
     expect(r.terminals.map((t) => t.outcome)).toEqual(['PARKED', 'COMPENSATED']);
   });

@@ -1,12 +1,17 @@
-import type { SagaCommand, SagaDefinition, SagaReplyPayload, SagaStep } from './saga-definition.js';
 import {
+  backoffDelayMs,
   TIMEOUT_REASON,
-  type SagaCommandKind,
-  type SagaHistoryEntry,
-  type SagaInstance,
-  type SagaProgress,
+  type FlowReply,
+  type IgnoredReply,
+} from '../engine/index.js';
+import type { SagaCommand, SagaDefinition, SagaStep } from './saga-definition.js';
+import type {
+  SagaCommandKind,
+  SagaHistoryEntry,
+  SagaInstance,
+  SagaProgress,
 } from './saga-instance.js';
-import { backoffDelayMs, type SagaPolicy } from './saga-policy.js';
+import type { SagaPolicy } from './saga-policy.js';
 
 /**
  * The saga state machine, pure: (definition, instance, event, now) → transition. No I/O and no
@@ -39,9 +44,6 @@ export interface SagaTransition<D> {
   /** Sent with no reply awaited: on COMPLETED, the settlement of every step that declares one. */
   settlements?: SagaCommand[];
 }
-
-/** Why a reply changed nothing: a typed result, since late and duplicate replies are normal. */
-export type IgnoredReply = 'NOT_AWAITED' | 'FINISHED';
 
 export class SagaStateError extends Error {
   constructor(message: string) {
@@ -88,7 +90,7 @@ export function replyTransition<D>(
   definition: SagaDefinition<D>,
   saga: SagaInstance<D>,
   causationId: string | null,
-  reply: SagaReplyPayload,
+  reply: FlowReply,
   ctx: MachineContext,
 ): SagaTransition<D> | IgnoredReply {
   if (saga.status !== 'RUNNING' && saga.status !== 'COMPENSATING') return 'FINISHED';
@@ -100,15 +102,15 @@ export function replyTransition<D>(
 
   if (reply.outcome === 'SUCCESS') {
     if (kind === 'compensation') {
-      const history = [line(saga, 'COMPENSATED', null)];
+      const history = [line(saga, 'SUCCESS', null)];
       return compensateFrom(definition, progressOf(saga), saga.stepIndex - 1, history, ctx);
     }
     const data = step.onSuccess ? step.onSuccess(saga.data, reply) : saga.data;
-    return advance(definition, { ...progressOf(saga), data }, [line(saga, 'SUCCEEDED', null)], ctx);
+    return advance(definition, { ...progressOf(saga), data }, [line(saga, 'SUCCESS', null)], ctx);
   }
 
   const reason = reply.reason ?? `${step.name.toUpperCase()}_FAILED`;
-  const history = [line(saga, 'FAILED', reason)];
+  const history = [line(saga, 'FAILURE', reason)];
   if (mustSucceed(step, kind)) {
     // A compensation, or a step past the pivot: a FAILURE is one more failed try, not an answer.
     return retryOrPark(definition, progressOf(saga), kind, reason, history, ctx);
@@ -145,13 +147,13 @@ export function dueTransition<D>(
       definition,
       { ...progressOf(saga), failureReason: TIMEOUT_REASON },
       saga.stepIndex,
-      [line(saga, 'TIMED_OUT', 'SAGA_DEADLINE')],
+      [line(saga, 'TIMEOUT', 'SAGA_DEADLINE')],
       ctx,
     );
   }
 
   if (saga.stepDeadline && saga.stepDeadline.getTime() <= now) {
-    const history = [line(saga, 'TIMED_OUT', null)];
+    const history = [line(saga, 'TIMEOUT', null)];
     if (mustSucceed(step, kind)) {
       // No answer is not a refusal: the participant, its database or the broker is away, and
       // the outbox and the inbox make another send harmless. Parking here would leave every

@@ -1,52 +1,30 @@
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
-import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { withLinkedTrace, type Envelope, type MessageCatalog } from '../kafka/index.js';
+import {
+  FlowEngine,
+  observeSteps,
+  policyOf,
+  type EngineOptions,
+  type FlowReply,
+  type HistoryLine,
+  type IgnoredReply,
+} from '../engine/index.js';
 import { activeTraceparent } from '../observability/index.js';
 import type { Outbox } from '../outbox/index.js';
-import { systemClock, type Clock } from '../snowflake/index.js';
-import type { SagaCommand, SagaDefinition, SagaReplyPayload } from './saga-definition.js';
-import type { SagaHistoryEntry, SagaInstance, SagaStatus } from './saga-instance.js';
+import type { SagaCommand, SagaDefinition } from './saga-definition.js';
+import type { SagaInstance } from './saga-instance.js';
 import {
   awaitedCommand,
   dueTransition,
   replyTransition,
   resumeTransition,
   startTransition,
-  type IgnoredReply,
   type MachineContext,
   type SagaTransition,
 } from './saga-machine.js';
 import { DEFAULT_SAGA_POLICY, type SagaPolicy } from './saga-policy.js';
-import { observeSagaSteps } from './saga-metrics.js';
 import { SagaStore } from './saga-store.js';
 
-export interface SagaOrchestratorOptions extends Partial<SagaPolicy> {
-  /**
-   * The contracts of the commands the sagas send and the replies they take: which participant
-   * each goes to or comes from. A reply is applied only if its sender is the participant of
-   * the command it answers.
-   */
-  messages: Pick<MessageCatalog, 'participantOf'>;
-  /** This instance's name on the leases it takes. Default: host, pid and a random suffix. */
-  owner?: string;
-  /** How long a claim by `tick` keeps other instances off a saga. */
-  leaseMs?: number;
-  /** Sagas claimed per `tick`. */
-  batchSize?: number;
-  clock?: Clock;
-  random?: () => number;
-}
-
-export type ReplyResult = 'APPLIED' | 'UNKNOWN_SAGA' | IgnoredReply;
-
-export class SagaReplyError extends Error {
-  constructor(envelope: Envelope, problem: string) {
-    super(`Reply ${envelope.id} (${envelope.type}) to saga ${envelope.correlationId}: ${problem}`);
-    this.name = 'SagaReplyError';
-  }
-}
+export type SagaOrchestratorOptions = EngineOptions & Partial<SagaPolicy>;
 
 export class SagaNotFoundError extends Error {
   constructor(id: string) {
@@ -62,28 +40,19 @@ export class SagaAlreadyStartedError extends Error {
   }
 }
 
-// A compare-and-set that loses re-reads and decides again; losing this many times in a row
-// means something is badly wrong (a hot loop), not ordinary contention.
-const MAX_CAS_ROUNDS = 5;
+type Saga = SagaInstance<unknown>;
+type Transition = SagaTransition<unknown>;
 
 /**
- * Drives sagas stored in Postgres. Every transition is: read the saga, let the pure state
- * machine decide, then one compare-and-set on (id, status, step, version) that writes the new
- * state, the command it sends (through the transactional outbox) and the history — all in one
- * local transaction. Nothing that matters lives in memory or in a timer: deadlines are
- * columns, and `tick` on any instance drives what is due.
+ * Drives sagas stored in Postgres on the engine's skeleton. Every transition is: read the saga,
+ * let the pure state machine decide, then one compare-and-set on (id, status, step, version)
+ * that writes the new state, the command it sends (through the transactional outbox) and the
+ * history — all in one local transaction.
  */
-export class SagaOrchestrator {
+export class SagaOrchestrator extends FlowEngine<Saga, Transition> {
   private readonly definitions: Map<string, SagaDefinition<unknown>>;
   private readonly store: SagaStore;
   private readonly policy: SagaPolicy;
-  private readonly owner: string;
-  private readonly leaseMs: number;
-  private readonly batchSize: number;
-  private readonly clock: Clock;
-  private readonly random: () => number;
-  private readonly messages: Pick<MessageCatalog, 'participantOf'>;
-  private readonly logger = new Logger(SagaOrchestrator.name);
 
   constructor(
     // `any`: sagas over different data types (a definition is invariant in its data type).
@@ -91,24 +60,15 @@ export class SagaOrchestrator {
     private readonly outbox: Pick<Outbox, 'enqueue' | 'nextId'>,
     options: SagaOrchestratorOptions,
   ) {
-    this.messages = options.messages;
-    this.definitions = new Map(definitions.map((d) => [d.type, d as SagaDefinition<unknown>]));
+    const byType = new Map(definitions.map((d) => [d.type, d as SagaDefinition<unknown>]));
+    const store = new SagaStore(byType);
+    super('saga', store, options);
     for (const d of definitions) {
       if (d.steps.length === 0) throw new Error(`Saga ${d.type} has no steps`);
     }
-    this.store = new SagaStore(this.definitions);
-    this.policy = {
-      stepTimeoutMs: options.stepTimeoutMs ?? DEFAULT_SAGA_POLICY.stepTimeoutMs,
-      sagaTimeoutMs: options.sagaTimeoutMs ?? DEFAULT_SAGA_POLICY.sagaTimeoutMs,
-      maxStepAttempts: options.maxStepAttempts ?? DEFAULT_SAGA_POLICY.maxStepAttempts,
-      parkAfterAttempts: options.parkAfterAttempts ?? DEFAULT_SAGA_POLICY.parkAfterAttempts,
-      backoff: options.backoff ?? DEFAULT_SAGA_POLICY.backoff,
-    };
-    this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    this.leaseMs = options.leaseMs ?? 10_000;
-    this.batchSize = options.batchSize ?? 20;
-    this.clock = options.clock ?? systemClock;
-    this.random = options.random ?? Math.random;
+    this.definitions = byType;
+    this.store = store;
+    this.policy = policyOf(DEFAULT_SAGA_POLICY, options);
   }
 
   /**
@@ -121,9 +81,9 @@ export class SagaOrchestrator {
     sagaId: string,
     data: D,
   ): Promise<SagaInstance<D>> {
-    requireTransaction(manager, 'start');
+    this.requireTransaction(manager, 'start');
     const definition = this.definition(sagaType);
-    const ctx = this.context();
+    const ctx = this.context(this.clock.now());
     const transition = startTransition(definition, data, ctx);
     const now = new Date(ctx.now);
     const commandId = this.commandIdFor(transition);
@@ -138,7 +98,7 @@ export class SagaOrchestrator {
     if (!inserted) throw new SagaAlreadyStartedError(sagaId);
     // (A transition's history goes with its compare-and-set; a start has no row to compare.)
     await this.store.appendHistory(manager, sagaId, transition.history, now);
-    const saga: SagaInstance = {
+    const saga: Saga = {
       id: sagaId,
       sagaType,
       currentStep: definition.steps[0].name,
@@ -150,95 +110,8 @@ export class SagaOrchestrator {
       updatedAt: now,
       ...transition.next,
     };
-    await this.sendAndRecord(manager, definition, saga, transition, now, null);
+    await this.sendAndRecord(manager, saga, transition, now, null);
     return saga as SagaInstance<D>;
-  }
-
-  /**
-   * Applies a participant's reply. Call it inside the transaction in which the inbox records
-   * the reply (`handleOnce`), so the inbox row, the saga's transition and its next command
-   * commit together. Late, duplicate and reordered replies are normal and return why they
-   * changed nothing; a reply that is not a reply at all, or that answers the awaited command
-   * but comes from another participant than the one asked, throws (a poison message).
-   */
-  async handleReply(manager: EntityManager, envelope: Envelope): Promise<ReplyResult> {
-    requireTransaction(manager, 'handleReply');
-    const reply = parseReply(envelope);
-    const sender = this.messages.participantOf(envelope.type);
-    if (sender === undefined) throw new SagaReplyError(envelope, 'its type names no participant');
-    for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
-      const saga = await this.store.load(manager, envelope.correlationId);
-      if (!saga) return 'UNKNOWN_SAGA';
-      const definition = this.definition(saga.sagaType);
-      if (saga.awaitedCommandId !== null && saga.awaitedCommandId === envelope.causationId) {
-        this.requireAsked(envelope, sender, awaitedCommand(definition, saga));
-      }
-      const ctx = this.context();
-      const transition = replyTransition(definition, saga, envelope.causationId, reply, ctx);
-      if (typeof transition === 'string') return transition;
-      if (await this.apply(manager, definition, saga, transition, ctx.now, envelope.id)) {
-        return 'APPLIED';
-      }
-    }
-    throw new Error(`Saga ${envelope.correlationId}: lost ${MAX_CAS_ROUNDS} races in a row`);
-  }
-
-  /**
-   * One recovery pass: claims the sagas with something due (a reply deadline, a backoff's end,
-   * the saga deadline — including sagas whose instance crashed) and drives each in its own
-   * transaction. Returns how many moved.
-   */
-  async tick(dataSource: DataSource): Promise<number> {
-    let moved = 0;
-    for (const id of await this.claimDue(dataSource)) {
-      try {
-        if (await this.drive(dataSource, id)) moved++;
-      } catch (error) {
-        // The transaction rolled back; the lease runs out and the saga is tried again.
-        this.logger.error({
-          msg: `Saga ${id}: ${(error as Error).stack ?? String(error)}`,
-          orderId: id,
-        });
-      }
-    }
-    return moved;
-  }
-
-  /** The first half of `tick`: lease due sagas to this instance. Public for recovery tests. */
-  async claimDue(dataSource: DataSource): Promise<string[]> {
-    const now = this.clock.now();
-    return this.store.claimDue(dataSource.manager, {
-      types: [...this.definitions.keys()],
-      owner: this.owner,
-      now: new Date(now),
-      leaseUntil: new Date(now + this.leaseMs),
-      limit: this.batchSize,
-    });
-  }
-
-  /**
-   * Applies whatever time has made due for one saga; false if nothing was (any more). This is
-   * new work, not a reply to a message: it runs in a trace of its own, linked to the saga's.
-   */
-  async drive(dataSource: DataSource, id: string): Promise<boolean> {
-    return withLinkedTrace('saga recover', { orderId: id }, (linkTo) =>
-      dataSource.transaction(async (manager) => {
-        for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
-          const saga = await this.store.load(manager, id);
-          if (!saga) return false;
-          const definition = this.definition(saga.sagaType);
-          const ctx = this.context();
-          const transition = dueTransition(definition, saga, ctx);
-          if (!transition) {
-            await this.store.releaseLease(manager, id, this.owner);
-            return false;
-          }
-          if (round === 0) linkTo(await this.store.traceparent(manager, id));
-          if (await this.apply(manager, definition, saga, transition, ctx.now, null)) return true;
-        }
-        throw new Error(`Saga ${id}: lost ${MAX_CAS_ROUNDS} races in a row`);
-      }),
-    );
   }
 
   /**
@@ -249,10 +122,9 @@ export class SagaOrchestrator {
     return dataSource.transaction(async (manager) => {
       const saga = await this.store.load(manager, id);
       if (!saga) throw new SagaNotFoundError(id);
-      const definition = this.definition(saga.sagaType);
-      const ctx = this.context();
-      const transition = resumeTransition(definition, saga, ctx);
-      if (!(await this.apply(manager, definition, saga, transition, ctx.now, null))) {
+      const now = this.clock.now();
+      const transition = resumeTransition(this.definition(saga.sagaType), saga, this.context(now));
+      if (!(await this.commit(manager, saga, transition, now, null))) {
         throw new Error(`Saga ${id} changed while being resumed; retry`);
       }
       return (await this.store.load(manager, id))!;
@@ -263,7 +135,7 @@ export class SagaOrchestrator {
     return this.store.load(manager, id);
   }
 
-  history(manager: EntityManager, id: string): Promise<SagaHistoryEntry[]> {
+  history(manager: EntityManager, id: string): Promise<HistoryLine[]> {
     return this.store.history(manager, id);
   }
 
@@ -272,37 +144,31 @@ export class SagaOrchestrator {
     return this.store.listByStatus(manager, 'PARKED', limit);
   }
 
-  countByStatus(manager: EntityManager): Promise<Record<SagaStatus, number>> {
-    return this.store.countByStatus(manager);
+  protected awaitedType(saga: Saga, causationId: string | null): string | null {
+    if (saga.awaitedCommandId === null || saga.awaitedCommandId !== causationId) return null;
+    // '' names no participant: a reply to a command the saga cannot rebuild is refused.
+    return awaitedCommand(this.definition(saga.sagaType), saga)?.type ?? '';
   }
 
-  /** A reply to the awaited command must come from the participant that command went to. */
-  private requireAsked(envelope: Envelope, sender: string, awaited: SagaCommand | null): void {
-    const asked = awaited ? this.messages.participantOf(awaited.type) : undefined;
-    if (asked !== sender) {
-      throw new SagaReplyError(
-        envelope,
-        `it answers a command to ${asked ?? 'no participant'} but comes from ${sender}`,
-      );
-    }
+  protected onReply(
+    saga: Saga,
+    causationId: string | null,
+    reply: FlowReply,
+    now: number,
+  ): Transition | IgnoredReply {
+    const definition = this.definition(saga.sagaType);
+    return replyTransition(definition, saga, causationId, reply, this.context(now));
   }
 
-  private definition(type: string): SagaDefinition<unknown> {
-    const definition = this.definitions.get(type);
-    if (!definition) throw new Error(`Unknown saga type ${type}`);
-    return definition;
-  }
-
-  private context(): MachineContext {
-    return { now: this.clock.now(), policy: this.policy, random: this.random };
+  protected onDue(saga: Saga, now: number): Transition | null {
+    return dueTransition(this.definition(saga.sagaType), saga, this.context(now));
   }
 
   /** Compare-and-set with its history, then the command and hook; false if the saga moved meanwhile. */
-  private async apply(
+  protected async commit(
     manager: EntityManager,
-    definition: SagaDefinition<unknown>,
-    saga: SagaInstance,
-    transition: SagaTransition<unknown>,
+    saga: Saga,
+    transition: Transition,
     nowMs: number,
     causedBy: string | null,
   ): Promise<boolean> {
@@ -317,18 +183,28 @@ export class SagaOrchestrator {
       transition.history,
     );
     if (version === null) return false;
-    const after: SagaInstance = {
+    const after: Saga = {
       ...saga,
       ...transition.next,
-      currentStep: definition.steps[transition.next.stepIndex].name,
+      currentStep: this.definition(saga.sagaType).steps[transition.next.stepIndex].name,
       version,
       awaitedCommandId: commandId,
       leaseOwner: null,
       leaseUntil: null,
       updatedAt: now,
     };
-    await this.sendAndRecord(manager, definition, after, transition, now, causedBy);
+    await this.sendAndRecord(manager, after, transition, now, causedBy);
     return true;
+  }
+
+  private definition(type: string): SagaDefinition<unknown> {
+    const definition = this.definitions.get(type);
+    if (!definition) throw new Error(`Unknown saga type ${type}`);
+    return definition;
+  }
+
+  private context(now: number): MachineContext {
+    return { now, policy: this.policy, random: this.random };
   }
 
   /**
@@ -336,42 +212,43 @@ export class SagaOrchestrator {
    * insert or compare-and-set stores it as the awaited command: one statement fewer per step
    * than updating the row again after the enqueue.
    */
-  private commandIdFor(transition: SagaTransition<unknown>): string | null {
+  private commandIdFor(transition: Transition): string | null {
     return transition.send ? this.outbox.nextId() : null;
+  }
+
+  private envelope(saga: Saga, command: SagaCommand, causedBy: string | null, id?: string) {
+    const { topic, type, payload } = command;
+    return { id, topic, type, payload, correlationId: saga.id, causationId: causedBy };
   }
 
   private async sendAndRecord(
     manager: EntityManager,
-    definition: SagaDefinition<unknown>,
-    saga: SagaInstance,
-    transition: SagaTransition<unknown>,
+    saga: Saga,
+    transition: Transition,
     now: Date,
     causedBy: string | null,
   ): Promise<void> {
     if (transition.send) {
-      const { command } = transition.send;
       // The saga row already names this id as the awaited command (insert / compare-and-set).
-      await this.outbox.enqueue(manager, {
-        id: saga.awaitedCommandId ?? undefined,
-        topic: command.topic,
-        type: command.type,
-        correlationId: saga.id,
-        causationId: causedBy,
-        payload: command.payload,
-      });
+      const id = saga.awaitedCommandId ?? undefined;
+      await this.outbox.enqueue(
+        manager,
+        this.envelope(saga, transition.send.command, causedBy, id),
+      );
     }
     // Fire and forget: nothing awaits their replies (a finished saga ignores them).
     for (const settlement of transition.settlements ?? []) {
-      await this.outbox.enqueue(manager, {
-        topic: settlement.topic,
-        type: settlement.type,
-        correlationId: saga.id,
-        causationId: causedBy,
-        payload: settlement.payload,
-      });
+      await this.outbox.enqueue(manager, this.envelope(saga, settlement, causedBy));
     }
-    observeSagaSteps(transition.history, now.getTime());
-    const hooks = definition.hooks;
+    observeSteps(
+      'saga',
+      transition.history.map((line) => ({
+        ...line,
+        step: line.kind === 'compensation' ? `${line.step}.compensation` : line.step,
+      })),
+      now.getTime(),
+    );
+    const hooks = this.definition(saga.sagaType).hooks;
     if (transition.terminal === 'COMPLETED') await hooks.onCompleted?.(manager, saga);
     if (transition.terminal === 'COMPENSATED') {
       await hooks.onCompensated?.(manager, saga, saga.failureReason ?? 'FAILED');
@@ -381,31 +258,6 @@ export class SagaOrchestrator {
         msg: `Saga ${saga.id} (${saga.sagaType}) PARKED: ${saga.parkedReason}`,
         orderId: saga.id,
       });
-      await hooks.onParked?.(manager, saga);
     }
   }
-}
-
-/**
- * The saga row, its command and the caller's business change (or inbox row) are one unit; in
- * autocommit each statement would commit alone and a crash between them would split it.
- */
-function requireTransaction(manager: EntityManager, method: string): void {
-  if (!manager.queryRunner?.isTransactionActive) {
-    throw new Error(`SagaOrchestrator.${method} must run inside the caller's transaction`);
-  }
-}
-
-function parseReply(envelope: Envelope): SagaReplyPayload {
-  const payload = envelope.payload as Partial<SagaReplyPayload> | null;
-  if (typeof payload !== 'object' || payload === null) {
-    throw new SagaReplyError(envelope, 'payload is not an object');
-  }
-  if (payload.outcome !== 'SUCCESS' && payload.outcome !== 'FAILURE') {
-    throw new SagaReplyError(envelope, 'outcome must be SUCCESS or FAILURE');
-  }
-  if (payload.reason !== undefined && typeof payload.reason !== 'string') {
-    throw new SagaReplyError(envelope, 'reason must be a string');
-  }
-  return payload as SagaReplyPayload;
 }

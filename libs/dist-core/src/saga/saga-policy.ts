@@ -1,3 +1,5 @@
+import type { BackoffPolicy } from '../engine/index.js';
+
 /** The timing and retry rules the state machine applies. */
 export interface SagaPolicy {
   /** How long a command waits for its reply before it counts as timed out. */
@@ -15,11 +17,6 @@ export interface SagaPolicy {
   backoff: BackoffPolicy;
 }
 
-export interface BackoffPolicy {
-  baseMs: number;
-  maxMs: number;
-}
-
 export const DEFAULT_SAGA_POLICY: SagaPolicy = {
   stepTimeoutMs: 5_000,
   sagaTimeoutMs: 25_000,
@@ -27,17 +24,3 @@ export const DEFAULT_SAGA_POLICY: SagaPolicy = {
   parkAfterAttempts: 10,
   backoff: { baseMs: 200, maxMs: 5_000 },
 };
-
-/**
- * Delay before send number `attempt + 1`: baseMs·2^(attempt−1), capped at maxMs, then "equal
- * jitter" (half fixed, half random) so sagas that timed out together do not retry in lockstep,
- * yet no retry comes back immediately.
- */
-export function backoffDelayMs(
-  attempt: number,
-  policy: BackoffPolicy,
-  random: () => number,
-): number {
-  const capped = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(capped / 2 + random() * (capped / 2));
-}

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { FlowStore, HistoryLine, StepOutcome } from '../engine/index.js';
 import type { SagaDefinition } from './saga-definition.js';
 import type { SagaHistoryEntry, SagaInstance, SagaProgress, SagaStatus } from './saga-instance.js';
 
@@ -28,12 +29,18 @@ interface SagaRow {
 interface HistoryRow {
   step: string;
   kind: SagaHistoryEntry['kind'];
-  attempt: number;
-  outcome: SagaHistoryEntry['outcome'];
+  outcome: string;
   reason: string | null;
-  command_id: string | null;
   at: Date;
 }
+
+// Rows written before saga and TCC shared one vocabulary; read as the words they mean now.
+const EARLIER_OUTCOMES: Record<string, StepOutcome> = {
+  SUCCEEDED: 'SUCCESS',
+  COMPENSATED: 'SUCCESS',
+  FAILED: 'FAILURE',
+  TIMED_OUT: 'TIMEOUT',
+};
 
 export class UnknownSagaStepError extends Error {
   constructor(sagaId: string, sagaType: string, step: string) {
@@ -69,7 +76,7 @@ async function update<R>(
   return { rows, count };
 }
 
-export class SagaStore {
+export class SagaStore implements FlowStore<SagaInstance> {
   constructor(private readonly definitions: ReadonlyMap<string, SagaDefinition<unknown>>) {}
 
   /** Inserts a new saga; false if one with this id exists (one saga per correlation id). */
@@ -201,20 +208,17 @@ export class SagaStore {
     ]);
   }
 
-  async history(manager: EntityManager, sagaId: string): Promise<SagaHistoryEntry[]> {
+  /** The saga's history in the engine's format: a compensation is `<step>.compensation`. */
+  async history(manager: EntityManager, sagaId: string): Promise<HistoryLine[]> {
     const rows = (await manager.query(
-      `SELECT step, kind, attempt, outcome, reason, command_id, at
-         FROM saga_steps WHERE saga_id = $1 ORDER BY id`,
+      `SELECT step, kind, outcome, reason, at FROM saga_steps WHERE saga_id = $1 ORDER BY id`,
       [sagaId],
     )) as HistoryRow[];
     return rows.map((r) => ({
-      step: r.step,
-      kind: r.kind,
-      attempt: r.attempt,
-      outcome: r.outcome,
+      step: r.kind === 'compensation' ? `${r.step}.compensation` : r.step,
+      outcome: EARLIER_OUTCOMES[r.outcome] ?? (r.outcome as StepOutcome),
       reason: r.reason,
-      commandId: r.command_id,
-      at: r.at,
+      at: r.at.toISOString(),
     }));
   }
 
@@ -227,7 +231,7 @@ export class SagaStore {
    */
   async claimDue(
     manager: EntityManager,
-    args: { types: string[]; owner: string; now: Date; leaseUntil: Date; limit: number },
+    args: { owner: string; now: Date; leaseUntil: Date; limit: number },
   ): Promise<string[]> {
     const { rows } = await update<{ id: string }>(
       manager,
@@ -243,7 +247,7 @@ export class SagaStore {
            LIMIT $5
            FOR UPDATE SKIP LOCKED)
         RETURNING id`,
-      [args.now, args.owner, args.leaseUntil, args.types, args.limit],
+      [args.now, args.owner, args.leaseUntil, [...this.definitions.keys()], args.limit],
     );
     return rows.map((r) => r.id);
   }
@@ -268,23 +272,6 @@ export class SagaStore {
       [[...this.definitions.keys()], status, limit],
     )) as SagaRow[];
     return rows.map((r) => this.toInstance(r)).filter((s): s is SagaInstance => s !== null);
-  }
-
-  async countByStatus(manager: EntityManager): Promise<Record<SagaStatus, number>> {
-    const rows = (await manager.query(
-      `SELECT status, count(*)::int AS n FROM saga_instances WHERE saga_type = ANY($1)
-        GROUP BY status`,
-      [[...this.definitions.keys()]],
-    )) as { status: SagaStatus; n: number }[];
-    const counts: Record<SagaStatus, number> = {
-      RUNNING: 0,
-      COMPENSATING: 0,
-      COMPLETED: 0,
-      COMPENSATED: 0,
-      PARKED: 0,
-    };
-    for (const r of rows) counts[r.status] = r.n;
-    return counts;
   }
 
   private stepName(sagaType: string, index: number): string {
@@ -319,4 +306,13 @@ export class SagaStore {
     };
     return instance;
   }
+}
+
+/** Parked sagas by type: each needs an operator (the partial index keeps this cheap). */
+export async function countParkedSagas(manager: EntityManager): Promise<Map<string, number>> {
+  const rows = (await manager.query(
+    `SELECT saga_type, count(*)::int AS parked FROM saga_instances
+      WHERE status = 'PARKED' GROUP BY saga_type`,
+  )) as { saga_type: string; parked: number }[];
+  return new Map(rows.map((row) => [row.saga_type, row.parked]));
 }

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { BackoffPolicy, HistoryLine } from '../engine/index.js';
 import type { TccOp } from '../barrier/index.js';
 
 /**
@@ -7,9 +8,6 @@ import type { TccOp } from '../barrier/index.js';
  * sent again with capped backoff until its participant answers SUCCESS.
  */
 export type TccStatus = 'TRYING' | 'CONFIRMING' | 'CANCELLING' | 'CONFIRMED' | 'CANCELLED';
-
-/** The reason a transaction is cancelled when a Try did not answer before the deadline. */
-export const TCC_TIMEOUT_REASON = 'TIMEOUT';
 
 /** What the branches' Try commands are built from: the input and the replies gathered so far. */
 export interface TccContext<I> {
@@ -35,28 +33,122 @@ export interface TccBranch<I> {
   tryPayload(context: TccContext<I>): object;
 }
 
-export interface TccDefinition<I> {
-  /** Names this kind of transaction in the log; a coordinator drives only its own kind. */
-  kind: string;
-  branches: TccBranch<I>[];
+export interface TccHooks<I> {
   /** Runs in the transaction that records the last Confirm (e.g. set the order COMPLETED). */
   onConfirmed?: (manager: EntityManager, tx: TccTransaction<I>) => Promise<void>;
   /** Runs in the transaction that records the last Cancel (e.g. set CANCELLED and the reason). */
   onCancelled?: (manager: EntityManager, tx: TccTransaction<I>, reason: string) => Promise<void>;
 }
 
+export interface TccDefinition<I> {
+  /** Names this kind of transaction in the log; a coordinator drives only its own kind. */
+  readonly kind: string;
+  readonly branches: readonly TccBranch<I>[];
+  readonly hooks?: TccHooks<I>;
+}
+
+/** A message type and the topic it travels on, as a message catalog's `route` gives it. */
+export interface TccRoute<T extends string> {
+  topic: string;
+  type: T;
+}
+
+/** The part of a branch that must come first: what its Try asks for. */
+export interface BranchStart<I, T extends string> {
+  tries(route: TccRoute<T>, payload: TccBranch<I>['tryPayload']): BranchBuilder<I, T>;
+}
+
+/** Immutable, like the saga's step builder: every call returns a new builder. */
+export class BranchBuilder<I, T extends string> {
+  constructor(readonly branch: TccBranch<I>) {}
+
+  confirmedBy(route: TccRoute<T>): BranchBuilder<I, T> {
+    return this.phaseTwo('confirm', route);
+  }
+
+  cancelledBy(route: TccRoute<T>): BranchBuilder<I, T> {
+    return this.phaseTwo('cancel', route);
+  }
+
+  private phaseTwo(op: 'confirm' | 'cancel', route: TccRoute<T>): BranchBuilder<I, T> {
+    // One topic per participant: its Confirm and Cancel go where its Try went.
+    if (route.topic !== this.branch.topic) {
+      throw new Error(
+        `TCC branch ${this.branch.name}: ${route.type} is not on ${this.branch.topic}`,
+      );
+    }
+    return new BranchBuilder({ ...this.branch, types: { ...this.branch.types, [op]: route.type } });
+  }
+}
+
+/**
+ * A TCC transaction read top to bottom, in the saga's builder shape: its branches in the order
+ * they are tried, then what ends it. `T` is the message catalog's type names, so a renamed type
+ * breaks the build.
+ */
+export class TccFlowDefinition<I, T extends string = string> implements TccDefinition<I> {
+  constructor(
+    readonly kind: string,
+    readonly branches: readonly TccBranch<I>[] = [],
+    readonly hooks: TccHooks<I> = {},
+  ) {}
+
+  branch(
+    name: string,
+    build: (start: BranchStart<I, T>) => BranchBuilder<I, T>,
+  ): TccFlowDefinition<I, T> {
+    if (this.branches.some((b) => b.name === name)) {
+      throw new Error(`TCC ${this.kind}: branch ${name} is defined twice`);
+    }
+    const start: BranchStart<I, T> = {
+      tries: ({ topic, type }, tryPayload) =>
+        new BranchBuilder({
+          name,
+          topic,
+          types: { try: type, confirm: '', cancel: '' },
+          tryPayload,
+        }),
+    };
+    const { branch } = build(start);
+    if (!branch.types.confirm || !branch.types.cancel) {
+      throw new Error(`TCC ${this.kind}: branch ${name} needs its Confirm and its Cancel`);
+    }
+    return new TccFlowDefinition(this.kind, [...this.branches, branch], this.hooks);
+  }
+
+  onConfirmed(hook: NonNullable<TccHooks<I>['onConfirmed']>): TccFlowDefinition<I, T> {
+    return new TccFlowDefinition(this.kind, this.branches, { ...this.hooks, onConfirmed: hook });
+  }
+
+  onCancelled(hook: NonNullable<TccHooks<I>['onCancelled']>): TccFlowDefinition<I, T> {
+    return new TccFlowDefinition(this.kind, this.branches, { ...this.hooks, onCancelled: hook });
+  }
+}
+
+/**
+ * Starts a TCC definition, in the saga's shape:
+ *
+ *   defineTcc<OrderTccInput, OrderFlowMessageType>('order')
+ *     .branch('inventory', (b) => b.tries(route('inventory.tcc.try'), stock)
+ *       .confirmedBy(route('inventory.tcc.confirm')).cancelledBy(route('inventory.tcc.cancel')))
+ *     .branch('payment', ...)
+ *     .onConfirmed(markOrderCompleted)
+ *     .onCancelled(markOrderCancelled);
+ */
+export function defineTcc<I, T extends string = string>(kind: string): TccFlowDefinition<I, T> {
+  return new TccFlowDefinition<I, T>(kind);
+}
+
 export interface TccPolicy {
   /** From begin until a Try that has not answered counts as failed (reason TIMEOUT). */
   tryTimeoutMs: number;
-  /** Confirm/Cancel re-sends: capped exponential backoff with equal jitter. */
-  retryBaseMs: number;
-  retryMaxMs: number;
+  /** Confirm/Cancel re-sends. */
+  backoff: BackoffPolicy;
 }
 
 export const DEFAULT_TCC_POLICY: TccPolicy = {
   tryTimeoutMs: 10_000,
-  retryBaseMs: 1_000,
-  retryMaxMs: 10_000,
+  backoff: { baseMs: 1_000, maxMs: 10_000 },
 };
 
 export interface TccBranchState {
@@ -70,20 +162,12 @@ export interface TccBranchState {
   awaitedCommandId: string | null;
 }
 
-/** One line of the history the order API shows: `inventory.try SUCCESS at …`. */
-export interface TccHistoryEntry {
-  step: string;
-  outcome: 'SUCCESS' | 'FAILURE' | 'TIMEOUT';
-  reason?: string;
-  at: string;
-}
-
 /** The part of a transaction one compare-and-set replaces. Times are epoch milliseconds. */
 export interface TccProgress {
   status: TccStatus;
   results: Record<string, Record<string, unknown>>;
   branches: TccBranchState[];
-  history: TccHistoryEntry[];
+  history: HistoryLine[];
   reason: string | null;
   /** Rounds of phase-two commands sent so far (0 while trying). */
   attempts: number;
@@ -103,11 +187,4 @@ export interface TccTransaction<I = unknown> extends TccProgress {
   leaseUntil: Date | null;
   createdAt: Date;
   updatedAt: Date;
-}
-
-/** A participant's answer (the reply envelope's payload); anything else in it is Try data. */
-export interface TccReply {
-  outcome: 'SUCCESS' | 'FAILURE';
-  reason?: string;
-  [field: string]: unknown;
 }

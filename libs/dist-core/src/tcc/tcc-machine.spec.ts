@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import type { TccOp } from '../barrier/index.js';
-import type { TccDefinition, TccPolicy, TccReply, TccTransaction } from './tcc-definition.js';
+import { backoffDelayMs, type FlowReply } from '../engine/index.js';
+import type { TccDefinition, TccPolicy, TccTransaction } from './tcc-definition.js';
 import {
   beginTransition,
   dueTransition,
   replyTransition,
-  retryDelayMs,
   type MachineContext,
   type TccTransition,
 } from './tcc-machine.js';
@@ -37,7 +37,7 @@ const orderTcc: TccDefinition<OrderInput> = {
   ],
 };
 
-const POLICY: TccPolicy = { tryTimeoutMs: 10_000, retryBaseMs: 1_000, retryMaxMs: 8_000 };
+const POLICY: TccPolicy = { tryTimeoutMs: 10_000, backoff: { baseMs: 1_000, maxMs: 8_000 } };
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
 /**
@@ -71,7 +71,7 @@ class InMemoryTcc {
     return { now: this.now, policy: POLICY, random: () => 0.5 };
   }
 
-  reply(commandId: string | null, reply: TccReply) {
+  reply(commandId: string | null, reply: FlowReply) {
     const transition = replyTransition(orderTcc, this.tx, commandId, reply, this.ctx());
     if (typeof transition === 'string') return transition;
     this.apply(transition);
@@ -112,8 +112,8 @@ class InMemoryTcc {
 }
 
 const INPUT: OrderInput = { customerId: 'c1', items: [{ sku: 'A', quantity: 2 }] };
-const ok = (data: Record<string, unknown> = {}): TccReply => ({ outcome: 'SUCCESS', ...data });
-const fail = (reason: string): TccReply => ({ outcome: 'FAILURE', reason });
+const ok = (data: Record<string, unknown> = {}): FlowReply => ({ outcome: 'SUCCESS', ...data });
+const fail = (reason: string): FlowReply => ({ outcome: 'FAILURE', reason });
 
 describe('TCC state machine', () => {
   it('tries branches in order, feeding one reply into the next Try, then confirms all', () => {
@@ -255,10 +255,10 @@ describe('TCC state machine', () => {
   });
 });
 
-describe('retryDelayMs', () => {
-  it('doubles from the base, caps, and jitters within the upper half', () => {
-    const low = [1, 2, 3, 4, 5, 9].map((a) => retryDelayMs(a, POLICY, () => 0));
-    const high = [1, 2, 3, 4, 5, 9].map((a) => retryDelayMs(a, POLICY, () => 1));
+describe('phase-two re-sends', () => {
+  it('double from the base, cap, and jitter within the upper half', () => {
+    const low = [1, 2, 3, 4, 5, 9].map((a) => backoffDelayMs(a, POLICY.backoff, () => 0));
+    const high = [1, 2, 3, 4, 5, 9].map((a) => backoffDelayMs(a, POLICY.backoff, () => 1));
     expect(low).toEqual([500, 1_000, 2_000, 4_000, 4_000, 4_000]);
     expect(high).toEqual([1_000, 2_000, 4_000, 8_000, 8_000, 8_000]);
   });

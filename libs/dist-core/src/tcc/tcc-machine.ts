@@ -1,11 +1,16 @@
+import {
+  backoffDelayMs,
+  TIMEOUT_REASON,
+  type FlowReply,
+  type IgnoredReply,
+  type StepRecord,
+} from '../engine/index.js';
 import type { TccOp } from '../barrier/index.js';
 import {
-  TCC_TIMEOUT_REASON,
   type TccBranchState,
   type TccDefinition,
   type TccPolicy,
   type TccProgress,
-  type TccReply,
   type TccStatus,
   type TccTransaction,
 } from './tcc-definition.js';
@@ -35,10 +40,7 @@ export interface TccTransition {
   terminal: 'CONFIRMED' | 'CANCELLED' | null;
 }
 
-/** Why a reply changed nothing: late and duplicate replies are normal, so not an error. */
-export type IgnoredReply = 'NOT_AWAITED' | 'FINISHED';
-
-export function isFinished(status: TccStatus): boolean {
+function isFinished(status: TccStatus): boolean {
   return status === 'CONFIRMED' || status === 'CANCELLED';
 }
 
@@ -78,7 +80,7 @@ export function replyTransition<I>(
   definition: TccDefinition<I>,
   tx: TccTransaction<I>,
   causationId: string | null,
-  reply: TccReply,
+  reply: FlowReply,
   ctx: MachineContext,
 ): TccTransition | IgnoredReply {
   const index = tx.branches.findIndex(
@@ -93,7 +95,7 @@ export function replyTransition<I>(
     next.history.push({
       step: `${branch.name}.${op}`,
       outcome,
-      ...(reason !== undefined ? { reason } : {}),
+      reason: reason ?? null,
       at: new Date(ctx.now).toISOString(),
     });
 
@@ -139,18 +141,19 @@ export function dueTransition<I>(tx: TccTransaction<I>, ctx: MachineContext): Tc
     b.settle === 'PENDING' ? [{ branch, op }] : [],
   );
   next.attempts += 1;
-  next.nextAttemptAt = ctx.now + retryDelayMs(next.attempts, ctx.policy, ctx.random);
+  next.nextAttemptAt = ctx.now + backoffDelayMs(next.attempts, ctx.policy.backoff, ctx.random);
   return { next, send, terminal: null };
 }
 
 /**
- * Delay after send round `attempt` (1-based): retryBaseMs·2^(attempt−1) capped at retryMaxMs,
- * with "equal jitter" (half fixed, half random) so transactions that failed together do not
- * retry in lockstep, yet no retry comes back at once.
+ * The history lines `after` added to `before`, each with the command its branch awaited
+ * before: what the engine's step metrics time.
  */
-export function retryDelayMs(attempt: number, policy: TccPolicy, random: () => number): number {
-  const capped = Math.min(policy.retryMaxMs, policy.retryBaseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(capped / 2 + random() * (capped / 2));
+export function stepRecords(before: TccProgress, after: TccProgress): StepRecord[] {
+  return after.history.slice(before.history.length).map(({ step, outcome, reason }) => {
+    const branch = before.branches.find((b) => b.name === step.slice(0, step.lastIndexOf('.')));
+    return { step, outcome, reason, commandId: branch?.awaitedCommandId ?? null };
+  });
 }
 
 function progressOf(tx: TccProgress): TccProgress {
@@ -184,9 +187,9 @@ function timeout(next: TccProgress, ctx: MachineContext): TccTransition {
   const at = new Date(ctx.now).toISOString();
   for (const branch of next.branches.filter((b) => b.try === 'SENT')) {
     branch.try = 'TIMED_OUT';
-    next.history.push({ step: `${branch.name}.try`, outcome: 'TIMEOUT', at });
+    next.history.push({ step: `${branch.name}.try`, outcome: 'TIMEOUT', reason: null, at });
   }
-  return decide(next, 'CANCELLING', TCC_TIMEOUT_REASON, ctx);
+  return decide(next, 'CANCELLING', TIMEOUT_REASON, ctx);
 }
 
 /**
@@ -211,6 +214,6 @@ function decide(
     send.push({ branch: index, op });
   });
   next.attempts = 1;
-  next.nextAttemptAt = ctx.now + retryDelayMs(1, ctx.policy, ctx.random);
+  next.nextAttemptAt = ctx.now + backoffDelayMs(1, ctx.policy.backoff, ctx.random);
   return { next, send, terminal: null };
 }

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { FlowStore } from '../engine/index.js';
 import type { TccBranchState, TccProgress, TccTransaction } from './tcc-definition.js';
 
 interface TransactionRow {
@@ -20,8 +21,10 @@ interface TransactionRow {
   updated_at: Date;
 }
 
-/** The SQL of the global transaction log (`tcc_transactions`), and nothing else. */
-export class TccStore {
+/** The SQL of the global transaction log (`tcc_transactions`) for one kind, and nothing else. */
+export class TccStore<I> implements FlowStore<TccTransaction<I>> {
+  constructor(private readonly kind: string) {}
+
   /** False if a transaction with this gid exists already. */
   async insert(
     manager: EntityManager,
@@ -62,10 +65,11 @@ export class TccStore {
     return rows[0]?.traceparent ?? null;
   }
 
-  async load<I>(manager: EntityManager, gid: string): Promise<TccTransaction<I> | null> {
+  /** The transaction, or null if there is none of this store's kind. */
+  async load(manager: EntityManager, gid: string): Promise<TccTransaction<I> | null> {
     const rows: TransactionRow[] = await manager.query(
-      'SELECT * FROM tcc_transactions WHERE gid = $1',
-      [gid],
+      'SELECT * FROM tcc_transactions WHERE gid = $1 AND kind = $2',
+      [gid, this.kind],
     );
     return rows.length === 1 ? fromRow<I>(rows[0]) : null;
   }
@@ -95,13 +99,13 @@ export class TccStore {
   }
 
   /**
-   * Leases due transactions of `kind` to `owner`. SKIP LOCKED lets instances claim side by side
+   * Leases due transactions of this kind to `owner`. SKIP LOCKED lets instances claim side by side
    * without waiting on each other; the lease keeps a claimed row from being claimed again until
    * it runs out — which is how a crashed instance's claims come back.
    */
   async claimDue(
     manager: EntityManager,
-    claim: { kind: string; owner: string; now: Date; leaseUntil: Date; limit: number },
+    claim: { owner: string; now: Date; leaseUntil: Date; limit: number },
   ): Promise<string[]> {
     const [rows] = (await manager.query(
       `UPDATE tcc_transactions SET lease_owner = $2, lease_until = $4
@@ -112,7 +116,7 @@ export class TccStore {
            LIMIT $5
            FOR UPDATE SKIP LOCKED)
         RETURNING gid`,
-      [claim.kind, claim.owner, claim.now, claim.leaseUntil, claim.limit],
+      [this.kind, claim.owner, claim.now, claim.leaseUntil, claim.limit],
     )) as [{ gid: string }[], number];
     return rows.map((r) => r.gid);
   }
@@ -147,7 +151,8 @@ function fromRow<I>(row: TransactionRow): TccTransaction<I> {
     input: row.input as I,
     results: row.results,
     branches: row.branches,
-    history: row.history,
+    // Lines written before every line had a reason carry none when it was null.
+    history: row.history.map((line) => ({ ...line, reason: line.reason ?? null })),
     reason: row.reason,
     attempts: row.attempts,
     deadline: row.deadline.getTime(),

@@ -1,9 +1,8 @@
-import { Logger } from '@nestjs/common';
-import type { FundsCommand, OrderLine, StockCommand } from '@app/order-flow-api';
-import { defineSaga } from '@app/dist-core/saga';
-import { priceOrder, unpriced, type PricedOrder } from '../../orders/order.js';
-import { settleOrder } from '../../orders/order.store.js';
-import { flowCommand } from '../flow-commands.js';
+import type { OrderLine } from '@app/order-flow-api';
+import { defineSaga, type SagaInstance } from '@app/dist-core/saga';
+import { priceOrder, type PricedOrder } from '../../orders/order.js';
+import { fundsCommand, send, stockCommand as stock } from '../flow-commands.js';
+import { orderEndings } from '../order-endings.js';
 
 export const ORDER_SAGA = 'order';
 
@@ -16,69 +15,30 @@ export interface OrderSagaData {
   priced: PricedOrder | null;
 }
 
-const stock = (d: OrderSagaData): StockCommand => ({ orderId: d.orderId, items: d.items });
-
-const funds = (d: OrderSagaData): FundsCommand => ({
-  orderId: d.orderId,
-  customerId: d.customerId,
-  // takePayment runs only after reserveStock succeeded, which priced the order.
-  amountCents: d.priced!.totalCents,
-});
-
-const logger = new Logger('OrderSaga');
+const funds = (data: OrderSagaData) => fundsCommand(data, data.priced);
+const ends = orderEndings('saga', (saga: SagaInstance<OrderSagaData>) => saga.data);
 
 /**
- * The order saga: reserve the stock (which prices the order), take the payment, confirm the
- * stock. A failed or timed-out step compensates the steps before it in reverse order (refund,
- * then release) and the order ends CANCELLED with the step's reason. confirmStock is past the
- * pivot: once the customer has paid, the order can only go forward, so it is retried until
- * inventory confirms (the reservation it confirms cannot fail for business reasons). On
- * completion the payment is settled, so every branch of a completed order is closed.
- *
- * Each hook runs in the transaction of the saga's last transition, so the order's terminal
- * status commits together with the saga's.
+ * Reserve the stock (which prices the order), take the payment, confirm the stock. A failure
+ * compensates the steps before it in reverse order and the order ends CANCELLED with its
+ * reason. confirmStock is past the pivot: a paid order only goes forward. The charge is
+ * payment's barrier Try; the completed saga settles it, so a later refund is refused.
  */
 export const orderSaga = defineSaga<OrderSagaData>(ORDER_SAGA)
   .step('reserveStock', (s) =>
     s
-      .invoke((d) => flowCommand('inventory.saga.reserve', stock(d)))
-      .withCompensation((d) => flowCommand('inventory.saga.release', stock(d)))
+      .invoke(send('inventory.saga.reserve', stock))
+      .withCompensation(send('inventory.saga.release', stock))
       .onSuccess((d, reply) => ({ ...d, priced: priceOrder(d.items, reply) })),
   )
   .step('takePayment', (s) =>
     s
-      .invoke((d) => flowCommand('payment.saga.charge', funds(d)))
-      .withCompensation((d) => flowCommand('payment.saga.refund', funds(d)))
-      // The charge is payment's barrier Try; nothing else ever confirms it, so the completed
-      // saga does, and a refund arriving after that (late, repeated or forged) is refused.
-      .settledBy((d) => flowCommand('payment.saga.settle', funds(d))),
+      .invoke(send('payment.saga.charge', funds))
+      .withCompensation(send('payment.saga.refund', funds))
+      .settledBy(send('payment.saga.settle', funds)),
   )
   .step('confirmStock', (s) =>
-    s.invoke((d) => flowCommand('inventory.saga.confirm', stock(d))).retriedUntilSuccess(),
+    s.invoke(send('inventory.saga.confirm', stock)).retriedUntilSuccess(),
   )
-  .onCompleted(async (manager, saga) => {
-    const { priced } = saga.data;
-    const settled = await settleOrder(manager, saga.id, {
-      status: 'COMPLETED',
-      reason: null,
-      items: priced!.items,
-      totalCents: priced!.totalCents,
-      at: saga.updatedAt,
-    });
-    if (settled) logger.log({ msg: 'Order COMPLETED by its saga', orderId: saga.id });
-    else logger.warn({ msg: 'Order was not PENDING when its saga completed', orderId: saga.id });
-  })
-  .onCompensated(async (manager, saga, reason) => {
-    const { priced, items } = saga.data;
-    const settled = await settleOrder(manager, saga.id, {
-      status: 'CANCELLED',
-      reason,
-      // Prices known before the failure are kept: they are what inventory quoted.
-      items: priced?.items ?? unpriced(items),
-      totalCents: priced?.totalCents ?? null,
-      at: saga.updatedAt,
-    });
-    const orderId = saga.id;
-    if (settled) logger.log({ msg: `Order CANCELLED by its saga (${reason})`, orderId, reason });
-    else logger.warn({ msg: 'Order was not PENDING when its saga was compensated', orderId });
-  });
+  .onCompleted(ends.completed)
+  .onCompensated(ends.cancelled);

@@ -1,48 +1,113 @@
 import { describe, expect, it } from '@jest/globals';
+import { InMemoryTccRunner, type SentTccCommand } from '@app/dist-core/tcc/testing';
 import { orderTcc, type OrderTccInput } from './order.tcc.js';
 
+const ORDER_ID = '914165721940434944';
 const input: OrderTccInput = {
-  orderId: '914165721940434944',
+  orderId: ORDER_ID,
   customerId: 'c-1',
   items: [
     { sku: 'A', quantity: 2 },
     { sku: 'B', quantity: 1 },
   ],
 };
+const PRICES: Record<string, number> = { A: 1250, B: 399 };
 
-describe('the order TCC definition', () => {
-  it('tries inventory first, then payment', () => {
-    expect(orderTcc.branches.map((b) => b.name)).toEqual(['inventory', 'payment']);
-    expect(orderTcc.branches.map((b) => b.topic)).toEqual([
-      'inventory.commands',
-      'payment.commands',
+const priced = (command: SentTccCommand) => {
+  const items = (command.payload as OrderTccInput).items.map((line) => ({
+    ...line,
+    unitPriceCents: PRICES[line.sku],
+  }));
+  const totalCents = items.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
+  return { outcome: 'SUCCESS' as const, items, totalCents };
+};
+const ok = () => ({ outcome: 'SUCCESS' as const });
+
+function runner() {
+  return new InMemoryTccRunner(orderTcc)
+    .participant('inventory.tcc.try', priced)
+    .participant('inventory.tcc.confirm', ok)
+    .participant('inventory.tcc.cancel', ok)
+    .participant('payment.tcc.try', ok)
+    .participant('payment.tcc.confirm', ok)
+    .participant('payment.tcc.cancel', ok);
+}
+
+describe('the order TCC', () => {
+  it('tries inventory, then freezes the total it priced, then confirms both', () => {
+    const run = runner();
+    run.begin(ORDER_ID, input);
+    run.run();
+    expect(run.commandTypes(ORDER_ID)).toEqual([
+      'inventory.tcc.try',
+      'payment.tcc.try',
+      'inventory.tcc.confirm',
+      'payment.tcc.confirm',
     ]);
-    expect(orderTcc.branches[1].types).toEqual({
-      try: 'payment.tcc.try',
-      confirm: 'payment.tcc.confirm',
-      cancel: 'payment.tcc.cancel',
-    });
-  });
-
-  it("asks inventory for the lines and payment for the total inventory's Try priced", () => {
-    const [inventory, payment] = orderTcc.branches;
-    expect(inventory.tryPayload({ gid: input.orderId, input, results: {} })).toEqual({
-      orderId: input.orderId,
-      items: input.items,
-    });
-    const results = {
-      inventory: {
-        items: [
-          { sku: 'A', quantity: 2, unitPriceCents: 1250 },
-          { sku: 'B', quantity: 1, unitPriceCents: 399 },
-        ],
-        totalCents: 2899,
-      },
-    };
-    expect(payment.tryPayload({ gid: input.orderId, input, results })).toEqual({
-      orderId: input.orderId,
+    const freeze = run.sent.find((c) => c.type === 'payment.tcc.try')!;
+    expect(freeze.topic).toBe('payment.commands');
+    expect(freeze.payload).toMatchObject({
+      orderId: ORDER_ID,
       customerId: 'c-1',
       amountCents: 2899,
     });
+    // Confirm carries the Try's payload, so payment needs no lookup to settle.
+    const capture = run.sent.find((c) => c.type === 'payment.tcc.confirm')!;
+    expect(capture.payload).toEqual(freeze.payload);
+    expect(run.transaction(ORDER_ID).status).toBe('CONFIRMED');
+  });
+
+  it('tries nothing more after a failed reservation, and cancels it', () => {
+    const run = runner().participant('inventory.tcc.try', () => ({
+      outcome: 'FAILURE',
+      reason: 'OUT_OF_STOCK',
+    }));
+    run.begin(ORDER_ID, input);
+    run.run();
+    expect(run.commandTypes(ORDER_ID)).toEqual(['inventory.tcc.try', 'inventory.tcc.cancel']);
+    expect(run.transaction(ORDER_ID)).toMatchObject({
+      status: 'CANCELLED',
+      reason: 'OUT_OF_STOCK',
+    });
+  });
+
+  it('cancels both branches when the payment fails', () => {
+    const run = runner().participant('payment.tcc.try', () => ({
+      outcome: 'FAILURE',
+      reason: 'INSUFFICIENT_FUNDS',
+    }));
+    run.begin(ORDER_ID, input);
+    run.run();
+    expect(run.commandTypes(ORDER_ID).slice(-2).sort()).toEqual([
+      'inventory.tcc.cancel',
+      'payment.tcc.cancel',
+    ]);
+    expect(run.history(ORDER_ID).map((h) => `${h.step}:${h.outcome}`)).toContain(
+      'payment.try:FAILURE',
+    );
+    expect(run.transaction(ORDER_ID)).toMatchObject({
+      status: 'CANCELLED',
+      reason: 'INSUFFICIENT_FUNDS',
+    });
+  });
+
+  it('cancels with TIMEOUT when the payment never answers its Try', () => {
+    const run = runner().participant('payment.tcc.try', () => 'NO_REPLY');
+    run.begin(ORDER_ID, input);
+    run.run();
+    expect(run.commandTypes(ORDER_ID)).not.toContain('payment.tcc.confirm');
+    expect(run.transaction(ORDER_ID)).toMatchObject({ status: 'CANCELLED', reason: 'TIMEOUT' });
+  });
+
+  it('sends a Confirm again until its participant answers', () => {
+    let confirms = 0;
+    const run = runner().participant('inventory.tcc.confirm', () =>
+      ++confirms < 3 ? 'NO_REPLY' : { outcome: 'SUCCESS' },
+    );
+    run.begin(ORDER_ID, input);
+    run.run();
+    expect(run.commandTypes(ORDER_ID)).not.toContain('payment.tcc.cancel');
+    expect(run.transaction(ORDER_ID).status).toBe('CONFIRMED');
+    expect(confirms).toBe(3);
   });
 });

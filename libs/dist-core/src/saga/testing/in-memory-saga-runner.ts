@@ -1,4 +1,5 @@
-import type { SagaDefinition, SagaReplyPayload } from '../saga-definition.js';
+import type { FlowReply, HistoryLine, IgnoredReply } from '../../engine/index.js';
+import type { SagaDefinition } from '../saga-definition.js';
 import type { SagaCommandKind, SagaHistoryEntry, SagaInstance } from '../saga-instance.js';
 import {
   dueAt,
@@ -6,7 +7,6 @@ import {
   replyTransition,
   resumeTransition,
   startTransition,
-  type IgnoredReply,
   type MachineContext,
   type SagaTransition,
 } from '../saga-machine.js';
@@ -26,7 +26,7 @@ export interface SentCommand {
 }
 
 /** What a fake participant does with a command: reply now, or never (lost, crashed, slow). */
-export type FakeAnswer = SagaReplyPayload | 'NO_REPLY';
+export type FakeAnswer = FlowReply | 'NO_REPLY';
 
 export type FakeParticipant = (command: SentCommand) => FakeAnswer;
 
@@ -38,7 +38,7 @@ export interface InMemorySagaRunnerOptions {
 
 type Message =
   | { kind: 'command'; command: SentCommand }
-  | { kind: 'reply'; causationId: string; sagaId: string; payload: SagaReplyPayload };
+  | { kind: 'reply'; causationId: string; sagaId: string; payload: FlowReply };
 
 /**
  * Runs a saga definition through the real state machine with fake participants, a virtual
@@ -93,7 +93,7 @@ export class InMemorySagaRunner<D> {
   }
 
   /** Delivers a reply to a command now, as the inbox transaction would. */
-  reply(causationId: string, payload: SagaReplyPayload): 'APPLIED' | IgnoredReply {
+  reply(causationId: string, payload: FlowReply): 'APPLIED' | IgnoredReply {
     const command = this.sent.find((c) => c.id === causationId);
     const saga = this.sagas.get(command?.sagaId ?? '');
     if (!saga) throw new Error(`No saga sent command ${causationId}`);
@@ -165,8 +165,14 @@ export class InMemorySagaRunner<D> {
     return { ...saga };
   }
 
-  history(id: string): SagaHistoryEntry[] {
-    return [...(this.histories.get(id) ?? [])];
+  /** The saga's history in the engine's format, as the orchestrator's `history` reads it. */
+  history(id: string): HistoryLine[] {
+    return (this.histories.get(id) ?? []).map((line) => ({
+      step: line.kind === 'compensation' ? `${line.step}.compensation` : line.step,
+      outcome: line.outcome,
+      reason: line.reason,
+      at: line.at.toISOString(),
+    }));
   }
 
   /** The commands sent for one saga, in order: `type` for short assertions. */

@@ -2,10 +2,9 @@ import { Controller, Logger } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import type { EntityManager } from 'typeorm';
 import { orderFlowMessages, type ParticipantReply } from '@app/order-flow-api';
+import { FlowReplyError } from '@app/dist-core/engine';
 import { handleOnce } from '@app/dist-core/inbox';
 import { InvalidMessageError, OnMessage, type Envelope } from '@app/dist-core/kafka';
-import { SagaReplyError } from '@app/dist-core/saga';
-import { TccReplyError } from '@app/dist-core/tcc';
 import { PricingError } from '../orders/order.js';
 import { OrderShards } from '../shards/order-shards.js';
 import { OrderFlows } from './order-flows.js';
@@ -24,8 +23,8 @@ const CONSUMER = 'order';
  * valid answer is dead-lettered and changes nothing.
  */
 @Controller()
-export class FlowRepliesController {
-  private readonly logger = new Logger(FlowRepliesController.name);
+export class FlowRepliesMessageController {
+  private readonly logger = new Logger(FlowRepliesMessageController.name);
 
   constructor(
     private readonly shards: OrderShards,
@@ -66,11 +65,7 @@ export class FlowRepliesController {
     } catch (error) {
       // A reply that can never apply goes to the dead-letter topic at once; the flow's
       // timeout then decides the order. Anything else (a database fault) is retried.
-      if (
-        error instanceof SagaReplyError ||
-        error instanceof TccReplyError ||
-        error instanceof PricingError
-      ) {
+      if (error instanceof FlowReplyError || error instanceof PricingError) {
         throw new InvalidMessageError(error.message);
       }
       throw error;

@@ -14,7 +14,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { ORDER_STRATEGIES, type OrderStrategy } from '../order.js';
+import { ORDER_STRATEGIES, type OrderStrategy } from '../../orders/order.js';
 
 /** sku and customerId everywhere (CONTRACT.md): 1–64 characters of [A-Za-z0-9._-]. */
 export const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;

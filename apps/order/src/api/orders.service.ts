@@ -10,9 +10,14 @@ import { ServiceIds } from '@app/dist-core/bootstrap';
 import { OrderFlows } from '../flows/order-flows.js';
 import { OrderShards } from '../shards/order-shards.js';
 import type { OrderView } from './dto/order.view.js';
-import { claimIdempotencyKey, requestHash } from './idempotency-keys.js';
-import { unpriced, type Order, type OrderRequest } from './order.js';
-import { findOrder, insertOrder, listOrdersOfCustomer, listRecentOrders } from './order.store.js';
+import { claimIdempotencyKey, requestHash } from '../orders/idempotency-keys.js';
+import { unpriced, type Order, type OrderRequest } from '../orders/order.js';
+import {
+  findOrder,
+  insertOrder,
+  listOrdersOfCustomer,
+  listRecentOrders,
+} from '../orders/order.store.js';
 
 @Injectable()
 export class OrdersService {

@@ -1,0 +1,16 @@
+// The skeleton under every coordinator (saga, TCC, and two-phase commit to come).
+export { FlowEngine, policyOf, type EngineOptions, type FlowStore } from './flow-engine.js';
+export {
+  FlowReplyError,
+  type FlowReply,
+  type IgnoredReply,
+  type ReplyResult,
+} from './flow-reply.js';
+export {
+  observeSteps,
+  TIMEOUT_REASON,
+  type HistoryLine,
+  type StepOutcome,
+  type StepRecord,
+} from './flow-history.js';
+export { backoffDelayMs, type BackoffPolicy } from './backoff.js';
