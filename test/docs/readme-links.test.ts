@@ -13,6 +13,9 @@ const DOCUMENTS = [
   'libs/dist-core/src/redlock/README.md',
   'libs/dist-core/src/barrier/README.md',
   'libs/dist-core/src/outbox/README.md',
+  'libs/dist-core/src/engine/README.md',
+  'libs/dist-core/src/saga/README.md',
+  'libs/dist-core/src/tcc/README.md',
   'issuer/README.md',
 ];
 
