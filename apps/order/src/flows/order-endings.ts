@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { OrderLine } from '@app/dist-core/contracts';
+import type { OrderLine } from '@app/order-flow-api';
 import { unpriced, type PricedOrder } from '../orders/order.js';
 import { settleOrder } from '../orders/order.store.js';
 
