@@ -18,6 +18,7 @@ import {
   replyTransition,
   resumeTransition,
   startTransition,
+  SagaStateError,
   type MachineContext,
   type SagaTransition,
 } from './saga-machine.js';
@@ -125,7 +126,9 @@ export class SagaOrchestrator extends FlowEngine<Saga, Transition> {
       const now = this.clock.now();
       const transition = resumeTransition(this.definition(saga.sagaType), saga, this.context(now));
       if (!(await this.commit(manager, saga, transition, now, null))) {
-        throw new Error(`Saga ${id} changed while being resumed; retry`);
+        // Someone else moved it between our read and our write (another retry, a reply): the
+        // caller sees a conflict (409), not an error, and may look again.
+        throw new SagaStateError(`Saga ${id} changed while being resumed; retry`);
       }
       return (await this.store.load(manager, id))!;
     });
