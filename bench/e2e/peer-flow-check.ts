@@ -11,22 +11,33 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { ROUTES, type ChargeResult, type ReserveResult } from '../peers/src/contracts.js';
-import { checkConservation } from './conservation.js';
+import { checkConservation, type Initial } from './conservation.js';
 import type { PeerFixtures, PeerSystem } from './peer-system.js';
 
 const PRICE = 250;
+const SCARCE = 'check-scarce';
+const PLENTY = 'check-plenty';
+const RICH = 'check-rich';
+const POOR = 'check-poor';
+/** The check's own products and accounts, beside the bench's. */
+const CHECK_STOCK: Record<string, number> = { [SCARCE]: 3, [PLENTY]: 100 };
+const CHECK_FUNDS: Record<string, number> = { [RICH]: 1_000_000, [POOR]: PRICE - 1 };
+
+/** What every product and account held at the start, the check's included. */
+export function initialFigures(fixtures: PeerFixtures): Initial {
+  return {
+    stockOf: (sku) => CHECK_STOCK[sku] ?? fixtures.stock,
+    balanceOf: (customerId) => CHECK_FUNDS[customerId] ?? fixtures.balanceCents,
+  };
+}
 
 export async function checkPeerFlow(system: PeerSystem, fixtures: PeerFixtures): Promise<void> {
   const failures: string[] = [];
   const expect = (ok: boolean, what: string) => {
     if (!ok) failures.push(what);
   };
-  const scarce = 'check-scarce';
-  const plenty = 'check-plenty';
-  const rich = 'check-rich';
-  const poor = 'check-poor';
-  const stock: Record<string, number> = { [scarce]: 3, [plenty]: 100 };
-  const funds: Record<string, number> = { [rich]: 1_000_000, [poor]: PRICE - 1 };
+  const [scarce, plenty, rich, poor] = [SCARCE, PLENTY, RICH, POOR];
+  const [stock, funds] = [CHECK_STOCK, CHECK_FUNDS];
   await system.addFixtures(
     Object.entries(stock).map(([sku, units]) => ({ sku, stock: units, priceCents: PRICE })),
     Object.entries(funds).map(([customerId, balanceCents]) => ({ customerId, balanceCents })),
@@ -104,10 +115,7 @@ export async function checkPeerFlow(system: PeerSystem, fixtures: PeerFixtures):
     `a charge after its refund: ${JSON.stringify(lateCharge)}`,
   );
 
-  const conservation = checkConservation(await system.snapshot(), {
-    stockOf: (sku) => stock[sku] ?? fixtures.stock,
-    balanceOf: (customerId) => funds[customerId] ?? fixtures.balanceCents,
-  });
+  const conservation = checkConservation(await system.snapshot(), initialFigures(fixtures));
   for (const violation of conservation.violations) failures.push(`conservation: ${violation}`);
   const completedHere = conservation.checked.completedOrders;
   expect(completedHere === 3, `${completedHere} COMPLETED orders, 3 expected`);

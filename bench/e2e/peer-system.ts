@@ -64,6 +64,8 @@ export class PeerSystem {
   private readonly children = new Map<string, ChildProcess>();
   private readonly logs = new Map<string, string[]>();
   private readonly pools: Record<PeerService, pg.Pool>;
+  /** On the `postgres` database, so reading the statistics adds no commit to those measured. */
+  private readonly stats = new pg.Pool({ connectionString: PEERS_POSTGRES_URL, max: 1 });
   private restateDir?: string;
   private registeredAt = 0;
 
@@ -106,6 +108,21 @@ export class PeerSystem {
   /** Database names, for pg_stat_database. */
   databaseNames(): string[] {
     return Object.values(this.topology.databases);
+  }
+
+  /** Σ xact_commit of the system's databases (as BenchDatabases.commits for the project's). */
+  async commits(): Promise<number> {
+    const client = await this.stats.connect();
+    try {
+      await client.query('SELECT pg_stat_clear_snapshot()');
+      const { rows } = await client.query<{ commits: string }>(
+        'SELECT sum(xact_commit)::text AS commits FROM pg_stat_database WHERE datname = ANY($1)',
+        [this.databaseNames()],
+      );
+      return Number(rows[0].commits);
+    } finally {
+      client.release();
+    }
   }
 
   /** Places one order and waits until its order service answers with it terminal. */
@@ -240,7 +257,7 @@ export class PeerSystem {
         child.kill('SIGTERM');
       });
     }
-    await Promise.all(Object.values(this.pools).map((p) => p.end()));
+    await Promise.all([...Object.values(this.pools), this.stats].map((p) => p.end()));
     if (this.restateDir) rmSync(this.restateDir, { recursive: true, force: true });
   }
 
