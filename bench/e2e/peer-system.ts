@@ -102,7 +102,13 @@ export class PeerSystem {
 
   /** The processes whose CPU and memory the bench reads, by name. */
   pids(): Map<string, number> {
-    return new Map([...this.children].map(([name, child]) => [name, child.pid!]));
+    const order = ['order', 'inventory', 'payment', 'restate-server'];
+    return new Map(
+      order.flatMap((name) => {
+        const child = this.children.get(name);
+        return child ? [[name, child.pid!] as const] : [];
+      }),
+    );
   }
 
   /** Database names, for pg_stat_database. */
