@@ -1,7 +1,7 @@
 /**
- * A self-contained SVG of the run: orders/s against concurrency (system saga, system TCC,
- * baseline) and p50 / p99 latency against concurrency (log scale). Hand-written SVG, no
- * plotting dependency.
+ * A self-contained SVG of the run: panels side by side (main.ts: orders/s, p50 / p99 latency on
+ * a log scale, machine CPU per order), each a line per system against concurrency. Hand-written
+ * SVG, no plotting dependency.
  */
 export interface Series {
   name: string;

@@ -11,9 +11,9 @@ export interface Fixtures {
   priceCents: number;
 }
 
-const STOCK = 1_000_000_000;
-const BALANCE_CENTS = 1_000_000_000_000;
-const PRICE_CENTS = 250;
+export const STOCK = 1_000_000_000;
+export const BALANCE_CENTS = 1_000_000_000_000;
+export const PRICE_CENTS = 250;
 
 export async function createFixtures(
   urls: { payment: string; inventory: string },

@@ -1,32 +1,45 @@
 /**
- * `npm run bench`: the end-to-end benchmark. It starts the built services on their own ports
- * (3100-3102; BENCH_PORT_BASE moves them) against the default infrastructure, or drives running
- * ones (BENCH_EXTERNAL=1 with BENCH_ORDER_URL, BENCH_PAYMENT_URL, BENCH_INVENTORY_URL). For each
- * concurrency level it runs, side by side, the baseline (the same business writes done directly,
- * baseline.ts) and each strategy through the system, in a closed loop (closed-loop.ts), and
- * reports completed orders/s, latency from POST to terminal state (server timestamps), commits
- * and Kafka messages per order, S/B, each service's peak RSS, and CPU per order of each service,
- * of Postgres, Kafka, the bench itself and the whole machine (cpu-budget.ts). Writes
- * bench/results/e2e.json and bench/results/e2e.svg.
+ * `npm run bench`: the end-to-end benchmark, the project beside its peers in one run. Each
+ * system in BENCH_SYSTEMS runs every concurrency level, then stops before the next starts:
+ *   - saga, tcc: this project's built services on their own ports (3100-3102; BENCH_PORT_BASE
+ *     moves them) against the default infrastructure, or running ones (BENCH_EXTERNAL=1 with
+ *     BENCH_ORDER_URL, BENCH_PAYMENT_URL, BENCH_INVENTORY_URL);
+ *   - direct, dbos, restate: the same flow as plain HTTP calls between three services (dtm's
+ *     baseline), on DBOS Transact and on Restate (bench/peers/, peer-system.ts), each on fresh
+ *     databases of its own, after its flow check (peer-flow-check.ts) passed;
+ *   - baseline (only if listed): the business writes done by this process itself (baseline.ts).
+ * Each level is a closed loop (closed-loop.ts) reporting completed orders/s, latency from the
+ * order's creation to its terminal state (the order service's own clock, in its orders table),
+ * commits and Kafka messages per order, the ratios to the better of DBOS and Restate and to the
+ * direct baseline, each process' peak RSS and CPU per order, and the CPU per order of Postgres,
+ * Kafka, the bench itself and the whole machine (cpu-budget.ts). After each system its stock and
+ * money must be conserved (conservation.ts): a violation fails the run. Writes
+ * bench/results/e2e.json, e2e.md and e2e.svg.
  *
  * Every order is one line of one unit, for a customer and a product with far more funds and
- * stock than the run can use: a throughput benchmark of the happy path, not of compensation.
+ * stock than the run can use: a throughput benchmark of the happy path, not of compensation
+ * (the peers' flow check covers theirs; the project's tests cover its own).
  */
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PeerName } from '../peers/src/topology.js';
 import { Baseline } from './baseline.js';
 import { renderChart } from './chart.js';
 import { percentile, runClosedLoop, sleep, type Outcome } from './closed-loop.js';
-import { cpuBudget, takeCpuSnapshot, type CpuBudget, type CpuSnapshot } from './cpu-budget.js';
+import { checkConservation, type ConservationResult } from './conservation.js';
+import { cpuBudget, takeCpuSnapshot, type CpuSnapshot } from './cpu-budget.js';
 import { BenchDatabases } from './databases.js';
-import { createFixtures } from './fixtures.js';
+import { BALANCE_CENTS, createFixtures, PRICE_CENTS, STOCK } from './fixtures.js';
 import { FlowTopicOffsets } from './kafka-offsets.js';
 import { describeMachine } from './machine.js';
 import { readOptions } from './options.js';
+import { checkPeerFlow, initialFigures } from './peer-flow-check.js';
+import { PeerSystem, type PeerFixtures } from './peer-system.js';
 import {
+  fillRatios,
   markdownTable,
   printTable,
   summarize,
@@ -44,7 +57,8 @@ const options = readOptions();
 const machine = describeMachine();
 const notes: string[] = [
   'Happy path only: one line of one unit per order, each worker on its own customer and product (worker i uses the i-th mod BENCH_ACCOUNTS), stock and funds far above what the run uses.',
-  'Latency: order createdAt → updatedAt (server clock), for orders that became terminal inside the measured window.',
+  'Latency: order createdAt → updatedAt (the order service’s clock, its orders table), for orders that became terminal inside the measured window. The project’s orders are found terminal by polling their shards; a peer’s order service answers the POST once the order is terminal.',
+  'Each system runs alone: its processes start before its first level and stop after its last (the project’s services serve both saga and tcc).',
 ];
 const log = (text: string) => process.stderr.write(`${text}\n`);
 const checkout = process.env.BENCH_CHECKOUT ?? '.';
@@ -64,151 +78,228 @@ notes.push(
     `; Kafka ${process.env.KAFKA_BROKERS ?? 'default (127.0.0.1:9092)'}.`,
 );
 
-let services: BenchServices | undefined;
-if (!options.external) {
-  log(`starting the built services on ${options.portBase}-${options.portBase + 2}…`);
-  services = await BenchServices.start(options.portBase, options.urls);
-} else {
-  notes.push('External services: their RSS is not measured (no pid).');
+/** One system under test, started: what a level needs from it. */
+interface Target {
+  name: string;
+  subjects: Subject[];
+  /** Its processes by name; null when it has none the bench can see (external services). */
+  pids: Map<string, number> | null;
+  work: (subject: Subject) => (worker: number) => Promise<Outcome>;
+  /** Commits on its databases (the bench's own reads subtracted) and Kafka messages so far. */
+  counters: () => Promise<{ commits: number; messages: number | null }>;
+  conservation: () => Promise<ConservationResult>;
+  stop: () => Promise<void>;
 }
-const rss = services ? new RssSampler(services.pids()) : null;
-rss?.start();
 
-const databases = new BenchDatabases(options.baselinePoolSize);
-const offsets = new FlowTopicOffsets();
-await offsets.connect();
-const tracker = new CompletionTracker(databases, options.pollIntervalMs);
-tracker.start();
-const baseline = await Baseline.open(databases);
-const fixtures = await createFixtures(options.urls, options.accounts);
+/** The project's services (or external ones), with the old direct-writes baseline if asked. */
+async function openProject(): Promise<Target> {
+  let services: BenchServices | undefined;
+  if (!options.external) {
+    log(`starting the built services on ${options.portBase}-${options.portBase + 2}…`);
+    services = await BenchServices.start(options.portBase, options.urls);
+  } else {
+    notes.push('External services: their RSS and CPU are not measured (no pid).');
+  }
+  const databases = new BenchDatabases(options.baselinePoolSize);
+  const offsets = new FlowTopicOffsets();
+  await offsets.connect();
+  const tracker = new CompletionTracker(databases, options.pollIntervalMs);
+  tracker.start();
+  const withBaseline = options.systems.includes('baseline');
+  const baseline = withBaseline ? await Baseline.open(databases) : null;
+  const fixtures = await createFixtures(options.urls, options.accounts);
 
-// What the databases and topics see with no bench load: other users of the shared
-// infrastructure, and the services' own idle polling.
-{
+  // What the databases and topics see with no bench load: other users of the shared
+  // infrastructure, and the services' own idle polling.
   const [c0, k0] = [await databases.commits(), await offsets.total()];
   await sleep(3000);
   const [c1, k1] = [await databases.commits(), await offsets.total()];
   notes.push(
-    `Background before the run (no bench load, 3 s): ${((c1 - c0) / 3).toFixed(1)} commits/s, ${((k1 - k0) / 3).toFixed(1)} flow messages/s. Commits and messages per order include whatever else ran on the shared infrastructure.`,
+    `Background before the project’s rows (no bench load, 3 s): ${((c1 - c0) / 3).toFixed(1)} commits/s, ${((k1 - k0) / 3).toFixed(1)} flow messages/s. The project’s commits and messages per order include whatever else ran on the shared infrastructure.`,
   );
+  return {
+    name: 'project',
+    subjects: [...(withBaseline ? (['baseline'] as const) : []), ...options.strategies],
+    pids: services ? new Map(services.pids()) : null,
+    work: (subject) =>
+      subject === 'baseline'
+        ? baseline!.work(fixtures)
+        : systemWork(options.urls.order, subject as 'saga' | 'tcc', fixtures, tracker),
+    counters: async () => ({
+      commits: (await databases.commits()) - tracker.queries,
+      messages: await offsets.total(),
+    }),
+    conservation: async () =>
+      checkConservation(await databases.snapshot(fixtures.customers, fixtures.skus), {
+        stockOf: () => STOCK,
+        balanceOf: () => BALANCE_CENTS,
+      }),
+    stop: async () => {
+      tracker.stop();
+      await baseline?.close();
+      await offsets.disconnect();
+      await databases.end();
+      await services?.stop();
+    },
+  };
+}
+
+/** A peer system on fresh databases, once its flow check passed. */
+async function openPeer(name: PeerName): Promise<Target> {
+  const fixtures: PeerFixtures = {
+    customers: Array.from({ length: options.accounts }, (_, i) => `bench-c${i}`),
+    skus: Array.from({ length: options.accounts }, (_, i) => `bench-p${i}`),
+    stock: STOCK,
+    balanceCents: BALANCE_CENTS,
+    priceCents: PRICE_CENTS,
+  };
+  log(`starting ${name}…`);
+  const system = await PeerSystem.start(name, fixtures);
+  try {
+    await checkPeerFlow(system, fixtures);
+  } catch (error) {
+    await system.stop();
+    throw error;
+  }
+  log(`  ${name}: flow check passed`);
+  return {
+    name,
+    subjects: [name],
+    pids: system.pids(),
+    work: () => system.work(fixtures),
+    counters: async () => ({ commits: await system.commits(), messages: null }),
+    conservation: async () => checkConservation(await system.snapshot(), initialFigures(fixtures)),
+    stop: () => system.stop(),
+  };
+}
+
+/** One subject at one level: the closed loop, with every counter read at the window's edges. */
+async function measure(target: Target, subject: Subject, concurrency: number): Promise<LevelRow> {
+  log(`${subject} at concurrency ${concurrency}…`);
+  // The old baseline runs in this process: its CPU is the driver's.
+  const pids = subject === 'baseline' ? null : target.pids;
+  const cpu = (): Record<string, number> | null => {
+    if (subject === 'baseline') {
+      const usage = process.cpuUsage();
+      return { bench: usage.user / 1000 + usage.system / 1000 };
+    }
+    if (!pids) return null;
+    return Object.fromEntries([...pids].map(([name, pid]) => [name, readCpuMs(pid) ?? NaN]));
+  };
+  const rss = pids ? new RssSampler(pids) : null;
+  rss?.start();
+  let atStart = { commits: 0, messages: null as number | null };
+  let delta = { commits: 0, messages: null as number | null };
+  let cpuAtStart: Record<string, number> | null = null;
+  let cpuUsed: Record<string, number> | null = null;
+  let budgetAtStart: CpuSnapshot | null = null;
+  let budgetAtEnd: CpuSnapshot | null = null;
+  const loop = await runClosedLoop({
+    concurrency,
+    warmupMs: options.warmupMs,
+    durationMs: options.durationMs,
+    work: target.work(subject),
+    onWindowStart: async () => {
+      atStart = await target.counters();
+      cpuAtStart = cpu();
+      budgetAtStart = takeCpuSnapshot();
+      rss?.reset();
+    },
+    onWindowEnd: async () => {
+      const now = await target.counters();
+      const cpuAtEnd = cpu();
+      budgetAtEnd = takeCpuSnapshot();
+      if (cpuAtStart && cpuAtEnd) {
+        const start = cpuAtStart;
+        cpuUsed = Object.fromEntries(Object.entries(cpuAtEnd).map(([k, v]) => [k, v - start[k]]));
+      }
+      delta = {
+        commits: now.commits - atStart.commits,
+        messages:
+          now.messages === null || atStart.messages === null
+            ? null
+            : now.messages - atStart.messages,
+      };
+    },
+  });
+  rss?.stop();
+  const latencies = loop.latenciesMs.sort((a, b) => a - b);
+  const orders = loop.completed;
+  const ordersPerSecond = orders / (options.durationMs / 1000);
+  const used = cpuUsed as Record<string, number> | null;
+  // The processes' CPU, for the budget's rest; the old baseline's own process is the driver.
+  const processesMs =
+    subject !== 'baseline' && used ? Object.values(used).reduce((a, b) => a + b, 0) : 0;
+  const row: LevelRow = {
+    subject,
+    concurrency,
+    ordersPerSecond,
+    completed: loop.completed,
+    cancelled: loop.cancelled,
+    errors: loop.errors,
+    firstError: loop.firstError,
+    p50Ms: percentile(latencies, 50),
+    p95Ms: percentile(latencies, 95),
+    p99Ms: percentile(latencies, 99),
+    commitsPerOrder: orders > 0 ? delta.commits / orders : null,
+    kafkaMessagesPerOrder: orders > 0 && delta.messages !== null ? delta.messages / orders : null,
+    vsBestPeer: null,
+    vsDirect: null,
+    cpuMsPerOrder:
+      used && orders > 0
+        ? Object.fromEntries(
+            Object.entries(used).map(([k, v]) => [k, Math.round((v / orders) * 10) / 10]),
+          )
+        : null,
+    cpuBudget:
+      budgetAtStart && budgetAtEnd
+        ? cpuBudget(budgetAtStart, budgetAtEnd, orders, processesMs)
+        : null,
+    peakRssMiB: rss?.peak() ?? null,
+    loadAverage: loadavg()[0],
+  };
+  log(
+    `  ${ordersPerSecond.toFixed(1)} orders/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, ` +
+      `machine ${row.cpuBudget?.machineMsPerOrder ?? '–'} CPU ms/order, ${row.commitsPerOrder?.toFixed(1)} commits/order` +
+      (loop.errors ? `, ${loop.errors} errors (first: ${loop.firstError})` : ''),
+  );
+  return row;
 }
 
 const rows: LevelRow[] = [];
-for (const concurrency of options.concurrency) {
-  const subjects: Subject[] = ['baseline', ...options.strategies];
-  for (const subject of subjects) {
-    log(`${subject} at concurrency ${concurrency}…`);
-    const work: (worker: number) => Promise<Outcome> =
-      subject === 'baseline'
-        ? baseline.work(fixtures)
-        : systemWork(options.urls.order, subject, fixtures, tracker);
-    const at = { commits: 0, messages: 0, queries: 0 };
-    const delta = { commits: 0, messages: 0, queries: 0 };
-    const cpu = (): Record<string, number> | null => {
-      if (subject === 'baseline')
-        return { bench: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 };
-      if (!services) return null;
-      return Object.fromEntries(
-        [...services.pids()].map(([name, pid]) => [name, readCpuMs(pid) ?? NaN]),
-      );
-    };
-    let cpuAtStart: Record<string, number> | null = null;
-    let cpuUsed: Record<string, number> | null = null;
-    let budgetAtStart: CpuSnapshot | null = null;
-    let budgetAtEnd: CpuSnapshot | null = null;
-    const read = async () => ({
-      commits: await databases.commits(),
-      messages: await offsets.total(),
-      queries: tracker.queries,
-    });
-    const loop = await runClosedLoop({
-      concurrency,
-      warmupMs: options.warmupMs,
-      durationMs: options.durationMs,
-      work,
-      onWindowStart: async () => {
-        Object.assign(at, await read());
-        cpuAtStart = cpu();
-        budgetAtStart = takeCpuSnapshot();
-        rss?.reset();
-      },
-      onWindowEnd: async () => {
-        const now = await read();
-        const cpuAtEnd = cpu();
-        budgetAtEnd = takeCpuSnapshot();
-        if (cpuAtStart && cpuAtEnd) {
-          const start = cpuAtStart;
-          cpuUsed = Object.fromEntries(Object.entries(cpuAtEnd).map(([k, v]) => [k, v - start[k]]));
-        }
-        delta.commits = now.commits - at.commits - (now.queries - at.queries);
-        delta.messages = now.messages - at.messages;
-      },
-    });
-    const latencies = loop.latenciesMs.sort((a, b) => a - b);
-    const orders = loop.completed;
-    const ordersPerSecond = orders / (options.durationMs / 1000);
-    // The services' CPU, for the budget's rest; the baseline's own process is the driver.
-    const servicesMs =
-      subject !== 'baseline' && cpuUsed
-        ? Object.values(cpuUsed as Record<string, number>).reduce((a, b) => a + b, 0)
-        : 0;
-    const budget: CpuBudget | null =
-      budgetAtStart && budgetAtEnd
-        ? cpuBudget(budgetAtStart, budgetAtEnd, orders, servicesMs)
-        : null;
-    const baselineRow = rows.find((r) => r.subject === 'baseline' && r.concurrency === concurrency);
-    const row: LevelRow = {
-      subject,
-      concurrency,
-      ordersPerSecond,
-      completed: loop.completed,
-      cancelled: loop.cancelled,
-      errors: loop.errors,
-      firstError: loop.firstError,
-      p50Ms: percentile(latencies, 50),
-      p95Ms: percentile(latencies, 95),
-      p99Ms: percentile(latencies, 99),
-      commitsPerOrder: orders > 0 ? delta.commits / orders : null,
-      kafkaMessagesPerOrder: orders > 0 ? delta.messages / orders : null,
-      cpuMsPerOrder:
-        cpuUsed && orders > 0
-          ? Object.fromEntries(
-              Object.entries(cpuUsed as Record<string, number>).map(([k, v]) => [
-                k,
-                Math.round((v / orders) * 10) / 10,
-              ]),
-            )
-          : null,
-      cpuBudget: budget,
-      sOverB:
-        subject !== 'baseline' && baselineRow && baselineRow.ordersPerSecond > 0
-          ? ordersPerSecond / baselineRow.ordersPerSecond
-          : null,
-      peakRssMiB: rss?.peak() ?? null,
-      loadAverage: loadavg()[0],
-    };
-    rows.push(row);
-    log(
-      `  ${ordersPerSecond.toFixed(1)} orders/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, ` +
-        `${row.commitsPerOrder?.toFixed(1)} commits/order, ${row.kafkaMessagesPerOrder?.toFixed(1)} msgs/order` +
-        (loop.errors ? `, ${loop.errors} errors (first: ${loop.firstError})` : ''),
-    );
-  }
+const conservation: E2eResult['conservation'] = [];
+const peakRssMiB: Record<string, number> = {};
+const projectRss: number[] = [];
+
+const openers: { name: string; open: () => Promise<Target> }[] = [];
+if (options.systems.some((s) => s === 'saga' || s === 'tcc' || s === 'baseline')) {
+  openers.push({ name: 'project', open: openProject });
+}
+for (const peer of ['direct', 'dbos', 'restate'] as const) {
+  if (options.systems.includes(peer)) openers.push({ name: peer, open: () => openPeer(peer) });
 }
 
-let peakRssMiB: Record<string, number> | null = null;
-if (services) {
-  peakRssMiB = {};
-  for (const [name, pid] of services.pids()) {
-    peakRssMiB[name] = Math.round(readMemory(pid)?.hwmMiB ?? NaN);
+for (const { open } of openers) {
+  const target = await open();
+  try {
+    for (const concurrency of options.concurrency) {
+      for (const subject of target.subjects) rows.push(await measure(target, subject, concurrency));
+    }
+    const check = await target.conservation();
+    conservation.push({ system: target.name, ...check });
+    log(
+      `  conservation, ${target.name}: ${check.ok ? 'ok' : `VIOLATED\n    ${check.violations.join('\n    ')}`}`,
+    );
+    for (const [name, pid] of target.pids ?? []) {
+      const hwm = Math.round(readMemory(pid)?.hwmMiB ?? NaN);
+      peakRssMiB[`${target.name} ${name}`] = hwm;
+      if (target.name === 'project') projectRss.push(hwm);
+    }
+  } finally {
+    await target.stop();
   }
 }
-rss?.stop();
-tracker.stop();
-await baseline.close();
-await offsets.disconnect();
-await databases.end();
-await services?.stop();
+fillRatios(rows);
 
 const { urls: _urls, ...recordedOptions } = options;
 const result: E2eResult = {
@@ -218,10 +309,11 @@ const result: E2eResult = {
   notes,
   rows,
   summary: summarize(rows),
-  peakRssMiB,
+  conservation,
+  peakRssMiB: Object.keys(peakRssMiB).length ? peakRssMiB : null,
   memoryGoal: {
-    goal: `each service ≤ ${MEMORY_GOAL_MIB} MB RSS under load`,
-    met: peakRssMiB ? Object.values(peakRssMiB).every((mib) => mib <= MEMORY_GOAL_MIB) : null,
+    goal: `each of the project's services ≤ ${MEMORY_GOAL_MIB} MB RSS under load`,
+    met: projectRss.length ? projectRss.every((mib) => mib <= MEMORY_GOAL_MIB) : null,
   },
 };
 printTable(result);
@@ -235,8 +327,23 @@ const series = (subject: Subject, pick: (r: LevelRow) => number | null) =>
     const row = rows.find((r) => r.subject === subject && r.concurrency === c);
     return row ? pick(row) : null;
   });
-const COLORS: Record<Subject, string> = { saga: '#1f77b4', tcc: '#d62728', baseline: '#7f7f7f' };
-const subjects: Subject[] = [...options.strategies, 'baseline'];
+const COLORS: Record<Subject, string> = {
+  saga: '#1f77b4',
+  tcc: '#d62728',
+  direct: '#7f7f7f',
+  dbos: '#2ca02c',
+  restate: '#9467bd',
+  baseline: '#bcbd22',
+};
+const LABELS: Record<Subject, string> = {
+  saga: 'this project, saga',
+  tcc: 'this project, TCC',
+  direct: 'direct calls (no durability)',
+  dbos: 'DBOS',
+  restate: 'Restate',
+  baseline: 'direct writes, one process',
+};
+const subjects = options.systems.filter((s) => rows.some((r) => r.subject === s));
 writeFileSync(
   join(RESULTS, `${name}.svg`),
   renderChart(
@@ -246,13 +353,13 @@ writeFileSync(
         title: 'Throughput',
         yLabel: 'completed orders/s',
         series: subjects.map((s) => ({
-          name: s === 'baseline' ? 'baseline (direct writes)' : `system, ${s}`,
+          name: LABELS[s],
           color: COLORS[s],
           values: series(s, (r) => r.ordersPerSecond),
         })),
       },
       {
-        title: 'Latency, POST → terminal',
+        title: 'Latency, created → terminal',
         yLabel: 'ms (log scale)',
         log: true,
         series: subjects.flatMap((s) => [
@@ -260,8 +367,23 @@ writeFileSync(
           { name: `${s} p99`, color: COLORS[s], dashed: true, values: series(s, (r) => r.p99Ms) },
         ]),
       },
+      {
+        title: 'CPU per order, whole machine',
+        yLabel: 'CPU ms per completed order',
+        series: subjects.map((s) => ({
+          name: LABELS[s],
+          color: COLORS[s],
+          values: series(s, (r) => r.cpuBudget?.machineMsPerOrder ?? null),
+        })),
+      },
     ],
     `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}; ${options.durationMs / 1000} s per level after ${options.warmupMs / 1000} s warm-up; ${result.at}`,
   ),
 );
 log(`\nwritten to ${join(RESULTS, `${name}.json`)}, ${name}.md and ${name}.svg`);
+
+const violated = conservation.filter((c) => !c.ok);
+if (violated.length > 0) {
+  log(`\nCONSERVATION VIOLATED in ${violated.map((c) => c.system).join(', ')}: see above.`);
+  process.exitCode = 1;
+}

@@ -1,12 +1,32 @@
 /**
- * What `npm run bench` measures, from the environment; every default keeps a run under about
- * five minutes on a small machine.
+ * What `npm run bench` measures, from the environment. With the defaults a run takes about
+ * 20 s per level and system: about seven minutes for five systems at four levels.
  */
 export type Strategy = 'saga' | 'tcc';
+
+/**
+ * What a run can measure: the project's two strategies through its services; `direct`, `dbos`
+ * and `restate`, the peer systems of bench/peers/ (the same flow on direct HTTP calls, on DBOS
+ * Transact, on Restate); and `baseline`, the old reference (the business writes done by the
+ * bench process itself, no services at all: baseline.ts), off unless asked for.
+ */
+export type SystemName = Strategy | 'direct' | 'dbos' | 'restate' | 'baseline';
+export const SYSTEM_NAMES: readonly SystemName[] = [
+  'saga',
+  'tcc',
+  'direct',
+  'dbos',
+  'restate',
+  'baseline',
+];
+export const DEFAULT_SYSTEMS: SystemName[] = ['saga', 'tcc', 'direct', 'dbos', 'restate'];
 
 export interface BenchOptions {
   /** Orders in flight at once; each level runs after the previous one drained. */
   concurrency: number[];
+  /** BENCH_SYSTEMS, in the order they run (each system runs all levels, then the next). */
+  systems: SystemName[];
+  /** The systems among them that are this project's strategies. */
   strategies: Strategy[];
   warmupMs: number;
   durationMs: number;
@@ -49,9 +69,15 @@ export function readOptions(): BenchOptions {
   if (concurrency.some((c) => !Number.isInteger(c) || c < 1)) {
     throw new Error('BENCH_CONCURRENCY must list positive integers, e.g. 1,4,16,64');
   }
+  // BENCH_STRATEGIES (before the peers) still narrows the project's own rows.
+  const strategies = list<Strategy>('BENCH_STRATEGIES', ['saga', 'tcc'], ['saga', 'tcc']);
+  const systems = list<SystemName>('BENCH_SYSTEMS', DEFAULT_SYSTEMS, SYSTEM_NAMES).filter(
+    (s) => !(s === 'saga' || s === 'tcc') || strategies.includes(s),
+  );
   return {
     concurrency,
-    strategies: list<Strategy>('BENCH_STRATEGIES', ['saga', 'tcc'], ['saga', 'tcc']),
+    systems,
+    strategies: systems.filter((s): s is Strategy => s === 'saga' || s === 'tcc'),
     warmupMs: positive('BENCH_WARMUP_S', 5) * 1000,
     durationMs: positive('BENCH_DURATION_S', 15) * 1000,
     external,

@@ -1,8 +1,12 @@
+import type { ConservationResult } from './conservation.js';
 import type { CpuBudget } from './cpu-budget.js';
 import type { Machine } from './machine.js';
-import type { BenchOptions } from './options.js';
+import type { BenchOptions, SystemName } from './options.js';
 
-export type Subject = 'saga' | 'tcc' | 'baseline';
+export type Subject = SystemName;
+
+/** The peers the issue's goals compare with: the better of the two at each level. */
+export const PEERS: readonly Subject[] = ['dbos', 'restate'];
 
 /** One subject at one concurrency level. */
 export interface LevelRow {
@@ -16,35 +20,46 @@ export interface LevelRow {
   p50Ms: number | null;
   p95Ms: number | null;
   p99Ms: number | null;
-  /** Commits on the involved databases per completed order (the bench's own reads subtracted). */
+  /** Commits on the system's databases per completed order (the bench's own reads subtracted). */
   commitsPerOrder: number | null;
+  /** Kafka messages per order (the project's systems; the peers use none). */
   kafkaMessagesPerOrder: number | null;
-  /** System orders/s ÷ baseline orders/s at the same concurrency. */
-  sOverB: number | null;
+  /** Orders/s ÷ the better of DBOS's and Restate's at the same level (see fillRatios). */
+  vsBestPeer: number | null;
+  /** Orders/s ÷ the direct-calls baseline's at the same level. */
+  vsDirect: number | null;
   /**
-   * CPU time per completed order, ms: of each service (system rows) or of the bench process
-   * itself (baseline rows). On a shared machine this, unlike orders/s, hardly depends on the load.
+   * CPU time per completed order, ms, of each of the system's processes by name (the old
+   * baseline: the bench process itself). On a shared machine this, unlike orders/s, hardly
+   * depends on the load.
    */
   cpuMsPerOrder: Record<string, number> | null;
   /**
    * The rest of the machine over the same window (cpu-budget.ts): CPU ms per order of all
    * Postgres processes, the Kafka broker, the bench process (the driver), the whole machine and
-   * what none of them used, and the machine's busy %. With external services (no pids) their CPU
-   * is inside the rest. Null without completed orders.
+   * what none of them used, and the machine's busy %. Null without completed orders.
    */
   cpuBudget: CpuBudget | null;
-  /** Highest RSS sampled per service during this level (MiB); null when not measurable. */
+  /** Highest RSS sampled per process during this level (MiB); null when not measurable. */
   peakRssMiB: Record<string, number> | null;
   loadAverage: number;
 }
 
+/** The issue's goals for one strategy, read from this run's rows. */
 export interface Summary {
   strategy: 'saga' | 'tcc';
-  /** Best system orders/s over the levels ÷ best baseline orders/s over the levels. */
-  bestSOverB: number | null;
-  bestOrdersPerSecond: number;
-  bestBaselineOrdersPerSecond: number;
-  goal: string;
+  /** At the highest level: orders/s, the better peer's, and the ratio (goal ≥ 1.5). */
+  topLevel: number;
+  ordersPerSecond: number;
+  bestPeer: Subject | null;
+  bestPeerOrdersPerSecond: number | null;
+  throughputRatio: number | null;
+  /** p99 ≤ 2 × p50 at every level. */
+  tailWithinTwiceP50: boolean;
+  /** p50 at the lowest level ≤ the better peer's p50 there. */
+  p50AtLowest: number | null;
+  bestPeerP50AtLowest: number | null;
+  goals: string;
   met: boolean;
 }
 
@@ -55,27 +70,71 @@ export interface E2eResult {
   notes: string[];
   rows: LevelRow[];
   summary: Summary[];
-  /** Peak RSS per service over the whole run: VmHWM at the end (MiB). */
+  /** After each system: stock and money conserved (conservation.ts). */
+  conservation: ({ system: string } & ConservationResult)[];
+  /** Peak RSS per process over the whole run: VmHWM at the end (MiB). */
   peakRssMiB: Record<string, number> | null;
   memoryGoal: { goal: string; met: boolean | null };
 }
 
+/** The better peer at one level: the one with more orders/s. */
+function bestPeerAt(rows: LevelRow[], concurrency: number): LevelRow | null {
+  const peers = rows.filter((r) => r.concurrency === concurrency && PEERS.includes(r.subject));
+  return peers.reduce<LevelRow | null>(
+    (best, r) => (best === null || r.ordersPerSecond > best.ordersPerSecond ? r : best),
+    null,
+  );
+}
+
+/** Sets each row's ratios to the better peer and to the direct baseline at its level. */
+export function fillRatios(rows: LevelRow[]): void {
+  for (const row of rows) {
+    const peer = bestPeerAt(rows, row.concurrency);
+    const direct = rows.find((r) => r.subject === 'direct' && r.concurrency === row.concurrency);
+    row.vsBestPeer =
+      peer && peer.ordersPerSecond > 0 ? row.ordersPerSecond / peer.ordersPerSecond : null;
+    row.vsDirect =
+      direct && direct.ordersPerSecond > 0 ? row.ordersPerSecond / direct.ordersPerSecond : null;
+  }
+}
+
 export function summarize(rows: LevelRow[]): Summary[] {
-  const best = (subject: Subject) =>
-    Math.max(0, ...rows.filter((r) => r.subject === subject).map((r) => r.ordersPerSecond));
-  const baseline = best('baseline');
+  const levels = [...new Set(rows.map((r) => r.concurrency))].sort((a, b) => a - b);
+  if (levels.length === 0) return [];
+  const [lowest, top] = [levels[0], levels[levels.length - 1]];
   return (['saga', 'tcc'] as const)
     .filter((strategy) => rows.some((r) => r.subject === strategy))
     .map((strategy) => {
-      const system = best(strategy);
-      const ratio = baseline > 0 ? system / baseline : null;
+      const at = (c: number) => rows.find((r) => r.subject === strategy && r.concurrency === c);
+      const peerTop = bestPeerAt(rows, top);
+      const peerLowest = bestPeerAt(rows, lowest);
+      const ordersPerSecond = at(top)?.ordersPerSecond ?? 0;
+      const throughputRatio =
+        peerTop && peerTop.ordersPerSecond > 0 ? ordersPerSecond / peerTop.ordersPerSecond : null;
+      const tailWithinTwiceP50 = levels.every((c) => {
+        const row = at(c);
+        return !!row && row.p50Ms !== null && row.p99Ms !== null && row.p99Ms <= 2 * row.p50Ms;
+      });
+      const p50AtLowest = at(lowest)?.p50Ms ?? null;
+      const bestPeerP50AtLowest = peerLowest?.p50Ms ?? null;
       return {
         strategy,
-        bestSOverB: ratio,
-        bestOrdersPerSecond: system,
-        bestBaselineOrdersPerSecond: baseline,
-        goal: 'S/B ≥ 0.5 (dtm: 0.43)',
-        met: ratio !== null && ratio >= 0.5,
+        topLevel: top,
+        ordersPerSecond,
+        bestPeer: peerTop?.subject ?? null,
+        bestPeerOrdersPerSecond: peerTop?.ordersPerSecond ?? null,
+        throughputRatio,
+        tailWithinTwiceP50,
+        p50AtLowest,
+        bestPeerP50AtLowest,
+        goals: `orders/s at c = ${top} ≥ 1.5 × the better peer's; p99 ≤ 2 × p50 at every level; p50 at c = ${lowest} ≤ the better peer's`,
+        met:
+          throughputRatio !== null &&
+          throughputRatio >= 1.5 &&
+          tailWithinTwiceP50 &&
+          p50AtLowest !== null &&
+          bestPeerP50AtLowest !== null &&
+          p50AtLowest <= bestPeerP50AtLowest,
       };
     });
 }
@@ -83,14 +142,22 @@ export function summarize(rows: LevelRow[]): Summary[] {
 const fixed = (v: number | null, digits = 1) => (v === null ? '–' : v.toFixed(digits));
 
 /**
- * Postgres, Kafka, driver and machine CPU ms per order, joined by `separator`: two decimals
- * below 1 ms (the baseline's), one above.
+ * Postgres, Kafka and driver CPU ms per order, joined by `separator`: two decimals below 1 ms,
+ * one above.
  */
 const budgetCells = (b: CpuBudget | null, separator: string) =>
   b
-    ? [b.postgresMsPerOrder, b.kafkaMsPerOrder, b.driverMsPerOrder, b.machineMsPerOrder]
+    ? [b.postgresMsPerOrder, b.kafkaMsPerOrder, b.driverMsPerOrder]
         .map((v) => fixed(v, v !== null && Math.abs(v) < 1 ? 2 : 1))
         .join(separator)
+    : '–';
+
+/** "order 5.1, payment 2.2, …": the processes differ between systems, so they are named. */
+const perProcess = (figures: Record<string, number> | null) =>
+  figures
+    ? Object.entries(figures)
+        .map(([name, v]) => `${name} ${v}`)
+        .join(', ')
     : '–';
 
 export function printTable(result: E2eResult): void {
@@ -103,51 +170,62 @@ export function printTable(result: E2eResult): void {
       subject: r.subject,
       conc: r.concurrency,
       'orders/s': fixed(r.ordersPerSecond),
-      'S/B': fixed(r.sOverB, 2),
+      '× best peer': fixed(r.vsBestPeer, 2),
+      '× direct': fixed(r.vsDirect, 2),
       'p50 ms': fixed(r.p50Ms, 0),
       'p95 ms': fixed(r.p95Ms, 0),
       'p99 ms': fixed(r.p99Ms, 0),
+      'machine CPU ms/order': r.cpuBudget ? fixed(r.cpuBudget.machineMsPerOrder) : '–',
       'commits/order': fixed(r.commitsPerOrder),
       'kafka msgs/order': fixed(r.kafkaMessagesPerOrder),
-      'CPU ms/order': r.cpuMsPerOrder ? Object.values(r.cpuMsPerOrder).join('/') : '–',
-      'CPU ms/order pg/kafka/driver/machine': budgetCells(r.cpuBudget, '/'),
+      'CPU ms/order per process': perProcess(r.cpuMsPerOrder),
+      'CPU ms/order pg/kafka/driver': budgetCells(r.cpuBudget, '/'),
       'busy %': r.cpuBudget ? fixed(r.cpuBudget.machineBusyPercent, 0) : '–',
-      'peak RSS MiB': r.peakRssMiB ? Object.values(r.peakRssMiB).join('/') : '–',
       'cancel/err': `${r.cancelled}/${r.errors}`,
-      load: r.loadAverage.toFixed(1),
     })),
   );
   console.table(
     result.summary.map((s) => ({
       strategy: s.strategy,
-      'best orders/s': fixed(s.bestOrdersPerSecond),
-      'best baseline orders/s': fixed(s.bestBaselineOrdersPerSecond),
-      'S/B': fixed(s.bestSOverB, 2),
-      goal: s.goal,
+      [`orders/s at ${s.topLevel}`]: fixed(s.ordersPerSecond),
+      'better peer': s.bestPeer ?? '–',
+      'its orders/s': fixed(s.bestPeerOrdersPerSecond),
+      ratio: fixed(s.throughputRatio, 2),
+      'p99 ≤ 2×p50': s.tailWithinTwiceP50 ? 'yes' : 'no',
+      'p50 lowest level (peer)': `${fixed(s.p50AtLowest, 0)} (${fixed(s.bestPeerP50AtLowest, 0)})`,
       met: s.met ? 'yes' : 'NO',
     })),
   );
+  for (const c of result.conservation) {
+    console.log(
+      `conservation, ${c.system}: ${c.ok ? 'ok' : 'VIOLATED'} (${c.checked.products} products, ${c.checked.accounts} accounts, ${c.checked.completedOrders} completed orders)` +
+        (c.ok ? '' : `\n  ${c.violations.join('\n  ')}`),
+    );
+  }
   if (result.peakRssMiB) {
     console.log(
-      `Peak RSS (VmHWM) per service: ${Object.entries(result.peakRssMiB)
-        .map(([name, mib]) => `${name} ${mib} MiB`)
-        .join(
-          ', ',
-        )} — goal ${result.memoryGoal.goal}: ${result.memoryGoal.met ? 'met' : 'NOT met'}`,
+      `Peak RSS (VmHWM) per process: ${perProcess(result.peakRssMiB)} — goal ${result.memoryGoal.goal}: ${result.memoryGoal.met ? 'met' : 'NOT met'}`,
     );
   }
   for (const note of result.notes) console.log(`note: ${note}`);
 }
 
-/** The Markdown table the README's Benchmarks section shows. */
+/** The Markdown table bench/README.md shows. */
 export function markdownTable(result: E2eResult): string {
   const lines = [
-    '| subject | concurrency | orders/s | S/B | p50 ms | p95 ms | p99 ms | commits/order | Kafka msgs/order | CPU ms/order (order/payment/inventory; baseline: its process) | CPU ms/order (Postgres/Kafka/bench driver/whole machine) | machine busy % | peak RSS MiB (order/payment/inventory) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|',
+    '| system | concurrency | orders/s | × best peer | × direct | p50 ms | p95 ms | p99 ms | machine CPU ms/order | CPU ms/order per process | CPU ms/order (Postgres / Kafka / bench driver) | commits/order | Kafka msgs/order | machine busy % | peak RSS MiB per process | cancelled / errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---|---|',
   ];
   for (const r of result.rows) {
+    const b = r.cpuBudget;
     lines.push(
-      `| ${r.subject} | ${r.concurrency} | ${fixed(r.ordersPerSecond)} | ${fixed(r.sOverB, 2)} | ${fixed(r.p50Ms, 0)} | ${fixed(r.p95Ms, 0)} | ${fixed(r.p99Ms, 0)} | ${fixed(r.commitsPerOrder)} | ${fixed(r.kafkaMessagesPerOrder)} | ${r.cpuMsPerOrder ? Object.values(r.cpuMsPerOrder).join(' / ') : '–'} | ${budgetCells(r.cpuBudget, ' / ')} | ${r.cpuBudget ? fixed(r.cpuBudget.machineBusyPercent, 0) : '–'} | ${r.peakRssMiB ? Object.values(r.peakRssMiB).join(' / ') : '–'} |`,
+      `| ${r.subject} | ${r.concurrency} | ${fixed(r.ordersPerSecond)} | ${fixed(r.vsBestPeer, 2)} | ${fixed(r.vsDirect, 2)} | ${fixed(r.p50Ms, 0)} | ${fixed(r.p95Ms, 0)} | ${fixed(r.p99Ms, 0)} | ${b ? fixed(b.machineMsPerOrder) : '–'} | ${perProcess(r.cpuMsPerOrder)} | ${budgetCells(b, ' / ')} | ${fixed(r.commitsPerOrder)} | ${fixed(r.kafkaMessagesPerOrder)} | ${b ? fixed(b.machineBusyPercent, 0) : '–'} | ${perProcess(r.peakRssMiB)} | ${r.cancelled} / ${r.errors} |`,
+    );
+  }
+  lines.push('');
+  for (const c of result.conservation) {
+    lines.push(
+      `Conservation, ${c.system}: ${c.ok ? 'ok' : 'VIOLATED: ' + c.violations.join('; ')} (${c.checked.products} products, ${c.checked.accounts} accounts, ${c.checked.completedOrders} completed orders).`,
     );
   }
   return lines.join('\n');
