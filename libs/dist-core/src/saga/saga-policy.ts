@@ -9,8 +9,10 @@ export interface SagaPolicy {
   /** Sends of a forward step without a definitive answer before the saga compensates. */
   maxStepAttempts: number;
   /**
-   * Failure answers to a command that must succeed (a compensation, a step past the pivot)
-   * before PARKED. A command left unanswered is sent again until answered, never parked.
+   * Sends of a command that must succeed (a compensation, a step past the pivot) after which a
+   * failure answer parks it (PARKED). Every send counts, answered or not: a command left
+   * unanswered is sent again and never parks by itself, but a failure answer after this many
+   * sends parks it at once.
    */
   parkAfterAttempts: number;
   /** Delay before re-sending: capped exponential with jitter. */
