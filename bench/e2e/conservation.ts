@@ -34,6 +34,56 @@ export interface LedgerSnapshot {
   pending: number;
 }
 
+/** The ledger rows as Postgres returns them (numeric columns as text), in every system's schema. */
+export interface ProductRow {
+  sku: string;
+  available: string;
+  reserved: string;
+  sold: string;
+}
+export interface AccountRow {
+  customer_id: string;
+  available_cents: string;
+  frozen_cents: string;
+  spent_cents: string;
+}
+export interface OrderRow {
+  customer_id: string;
+  status: string;
+  total_cents: string | null;
+  items: { sku: string; quantity: number }[];
+}
+
+/** The snapshot of those rows: what `check` compares. */
+export function ledgerSnapshot(
+  products: ProductRow[],
+  accounts: AccountRow[],
+  orders: OrderRow[],
+): LedgerSnapshot {
+  return {
+    products: products.map((r) => ({
+      sku: r.sku,
+      available: Number(r.available),
+      reserved: Number(r.reserved),
+      sold: Number(r.sold),
+    })),
+    accounts: accounts.map((r) => ({
+      customerId: r.customer_id,
+      available: Number(r.available_cents),
+      frozen: Number(r.frozen_cents),
+      spent: Number(r.spent_cents),
+    })),
+    completed: orders
+      .filter((r) => r.status === 'COMPLETED')
+      .map((r) => ({
+        customerId: r.customer_id,
+        totalCents: Number(r.total_cents),
+        items: r.items,
+      })),
+    pending: orders.filter((r) => r.status === 'PENDING').length,
+  };
+}
+
 export interface Initial {
   stockOf: (sku: string) => number;
   balanceOf: (customerId: string) => number;

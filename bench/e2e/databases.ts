@@ -2,7 +2,13 @@ import pg from 'pg';
 import { DEFAULTS, env, loadConfig } from '@app/dist-core/config';
 import { HashRing } from '@app/dist-core/hashing';
 import { shardName } from '@app/dist-core/sharding';
-import type { LedgerSnapshot } from './conservation.js';
+import {
+  ledgerSnapshot,
+  type AccountRow,
+  type LedgerSnapshot,
+  type OrderRow,
+  type ProductRow,
+} from './conservation.js';
 
 /**
  * The databases an order touches, as the services configure them (the same variables and
@@ -71,55 +77,27 @@ export class BenchDatabases {
   /** Stock, money and orders of the bench's own customers and products, for conservation. */
   async snapshot(customers: string[], skus: string[]): Promise<LedgerSnapshot> {
     const [products, accounts, ...shards] = await Promise.all([
-      this.inventory.query<{ sku: string; available: string; reserved: string; sold: string }>(
+      this.inventory.query<ProductRow>(
         'SELECT sku, available, reserved, sold FROM products WHERE sku = ANY($1)',
         [skus],
       ),
-      this.payment.query<{
-        customer_id: string;
-        available_cents: string;
-        frozen_cents: string;
-        spent_cents: string;
-      }>(
+      this.payment.query<AccountRow>(
         `SELECT customer_id, available_cents, frozen_cents, spent_cents FROM accounts
          WHERE customer_id = ANY($1)`,
         [customers],
       ),
       ...this.orderShards.map((shard) =>
-        shard.query<{
-          customer_id: string;
-          status: string;
-          total_cents: string | null;
-          items: { sku: string; quantity: number }[];
-        }>(
+        shard.query<OrderRow>(
           'SELECT customer_id, status, total_cents, items FROM orders WHERE customer_id = ANY($1)',
           [customers],
         ),
       ),
     ]);
-    const orders = shards.flatMap((shard) => shard.rows);
-    return {
-      products: products.rows.map((r) => ({
-        sku: r.sku,
-        available: Number(r.available),
-        reserved: Number(r.reserved),
-        sold: Number(r.sold),
-      })),
-      accounts: accounts.rows.map((r) => ({
-        customerId: r.customer_id,
-        available: Number(r.available_cents),
-        frozen: Number(r.frozen_cents),
-        spent: Number(r.spent_cents),
-      })),
-      completed: orders
-        .filter((r) => r.status === 'COMPLETED')
-        .map((r) => ({
-          customerId: r.customer_id,
-          totalCents: Number(r.total_cents),
-          items: r.items,
-        })),
-      pending: orders.filter((r) => r.status === 'PENDING').length,
-    };
+    return ledgerSnapshot(
+      products.rows,
+      accounts.rows,
+      shards.flatMap((shard) => shard.rows),
+    );
   }
 
   async end(): Promise<void> {

@@ -22,7 +22,13 @@ import {
   type PeerTopology,
 } from '../peers/src/topology.js';
 import type { Outcome } from './closed-loop.js';
-import type { LedgerSnapshot } from './conservation.js';
+import {
+  ledgerSnapshot,
+  type AccountRow,
+  type LedgerSnapshot,
+  type OrderRow,
+  type ProductRow,
+} from './conservation.js';
 
 const PEERS_DIR = join('bench', 'peers');
 const RESTATE_SERVER = join(
@@ -185,47 +191,15 @@ export class PeerSystem {
   /** Stock, money and orders as the three databases hold them now. */
   async snapshot(): Promise<LedgerSnapshot> {
     const [products, accounts, orders] = await Promise.all([
-      this.pools.inventory.query<{
-        sku: string;
-        available: string;
-        reserved: string;
-        sold: string;
-      }>('SELECT sku, available, reserved, sold FROM products'),
-      this.pools.payment.query<{
-        customer_id: string;
-        available_cents: string;
-        frozen_cents: string;
-        spent_cents: string;
-      }>('SELECT customer_id, available_cents, frozen_cents, spent_cents FROM accounts'),
-      this.pools.order.query<{
-        customer_id: string;
-        status: string;
-        total_cents: string | null;
-        items: { sku: string; quantity: number }[];
-      }>('SELECT customer_id, status, total_cents, items FROM orders'),
+      this.pools.inventory.query<ProductRow>('SELECT sku, available, reserved, sold FROM products'),
+      this.pools.payment.query<AccountRow>(
+        'SELECT customer_id, available_cents, frozen_cents, spent_cents FROM accounts',
+      ),
+      this.pools.order.query<OrderRow>(
+        'SELECT customer_id, status, total_cents, items FROM orders',
+      ),
     ]);
-    return {
-      products: products.rows.map((r) => ({
-        sku: r.sku,
-        available: Number(r.available),
-        reserved: Number(r.reserved),
-        sold: Number(r.sold),
-      })),
-      accounts: accounts.rows.map((r) => ({
-        customerId: r.customer_id,
-        available: Number(r.available_cents),
-        frozen: Number(r.frozen_cents),
-        spent: Number(r.spent_cents),
-      })),
-      completed: orders.rows
-        .filter((r) => r.status === 'COMPLETED')
-        .map((r) => ({
-          customerId: r.customer_id,
-          totalCents: Number(r.total_cents),
-          items: r.items,
-        })),
-      pending: orders.rows.filter((r) => r.status === 'PENDING').length,
-    };
+    return ledgerSnapshot(products.rows, accounts.rows, orders.rows);
   }
 
   /** Adds products and accounts beside the bench's (the flow check's own). */
