@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer, type KafkaConfig, type Producer } from 'kafkajs';
 import { requireLocalSecret } from '@app/dist-core/config';
 import { adminCredentials, physicalTopic, saslOptions } from '@app/dist-core/kafka';
+import { percentile } from './e2e/closed-loop.js';
 
 const SECURED_BROKER = '127.0.0.1:9092';
 const OPEN_PORT = 19092;
@@ -211,10 +212,12 @@ class EchoLoop {
   }
 }
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-};
+/** The closed loop's percentile (nearest rank) over unsorted times; NaN when there are none. */
+const percentileOf = (values: number[], p: number) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    p,
+  ) ?? NaN;
 
 const ROUNDS = 2;
 const WARM_UP_MS = 15_000;
@@ -269,7 +272,7 @@ try {
   const f = (n: number) => n.toFixed(1);
   const ratio = (a: number, b: number) => (a / b).toFixed(2);
   const [connectSecured, connectOpen] = [secured, open].map((side) =>
-    percentile(connects.get(side)!, 50),
+    percentileOf(connects.get(side)!, 50),
   );
   const lines = [
     '| | secured (SASL/SCRAM + ACLs) | open (PLAINTEXT, no ACLs) | secured / open |',
@@ -279,10 +282,10 @@ try {
   for (const { concurrency, bySide } of levels) {
     const [s, o] = [bySide.get(secured)!, bySide.get(open)!];
     const [s50, s99, o50, o99] = [
-      percentile(s.latencies, 50),
-      percentile(s.latencies, 99),
-      percentile(o.latencies, 50),
-      percentile(o.latencies, 99),
+      percentileOf(s.latencies, 50),
+      percentileOf(s.latencies, 99),
+      percentileOf(o.latencies, 50),
+      percentileOf(o.latencies, 99),
     ];
     lines.push(
       `| c = ${concurrency}: round trips/s | ${f(s.perSecond)} | ${f(o.perSecond)} | ${ratio(s.perSecond, o.perSecond)} |`,
