@@ -33,6 +33,8 @@ export const TOPICS = {
   paymentCommands: payment.commands,
   inventoryReplies: inventory.replies,
   paymentReplies: payment.replies,
+  inventoryDecisions: inventory.decisions,
+  paymentDecisions: payment.decisions,
 } as const;
 
 export interface OrderLine {
@@ -101,11 +103,24 @@ export const orderFlowMessages = defineMessages({
   'payment.tcc.try': payment.command<FundsCommand>(),
   'payment.tcc.confirm': payment.command<FundsCommand>(),
   'payment.tcc.cancel': payment.command<FundsCommand>(),
+  // 2PC: prepare both (inventory first: payment's prepare needs the total), each holding its
+  // change in a PostgreSQL prepared transaction and voting in its reply; then the coordinator's
+  // decision, on the participant's decisions topic, commits or rolls back the prepared ones.
+  'inventory.2pc.prepare': inventory.command<StockCommand>(),
+  'inventory.2pc.commit': inventory.decision<StockCommand>(),
+  'inventory.2pc.rollback': inventory.decision<StockCommand>(),
+  'payment.2pc.prepare': payment.command<FundsCommand>(),
+  'payment.2pc.commit': payment.decision<FundsCommand>(),
+  'payment.2pc.rollback': payment.decision<FundsCommand>(),
   // Replies to the order service, each on its sender's own topic.
   'inventory.saga.reply': inventory.reply<ParticipantReply>(),
   'inventory.tcc.reply': inventory.reply<ParticipantReply>(),
   'payment.saga.reply': payment.reply<ParticipantReply>(),
   'payment.tcc.reply': payment.reply<ParticipantReply>(),
+  // A prepare's reply is its vote (SUCCESS: prepared; FAILURE: refused, nothing held); a
+  // commit's or rollback's is its acknowledgement.
+  'inventory.2pc.reply': inventory.reply<ParticipantReply>(),
+  'payment.2pc.reply': payment.reply<ParticipantReply>(),
 });
 
 export type OrderFlowMessageType = keyof typeof orderFlowMessages.contracts;

@@ -31,10 +31,13 @@ export function message<P extends object>(topic: string, participant?: string): 
 }
 
 /**
- * A participant of a coordinated flow and its two topics: `<name>.commands`, which only it reads,
+ * A participant of a coordinated flow and its topics: `<name>.commands`, which only it reads,
  * and `<name>.replies`, which only it writes. One reply topic per participant lets the broker's
  * write ACL prove who sent a reply; the coordinator then takes a reply only from the participant
- * it asked (`participantOf` on both types).
+ * it asked (`participantOf` on both types). `<name>.decisions`, which only it reads too, carries
+ * two-phase commit's phase two apart from the commands: a prepare waiting for a row lock that an
+ * earlier order's prepared transaction holds must not stand in front of the decision that
+ * releases it.
  *
  *   const inventory = participant('inventory');
  *   defineMessages({ 'inventory.reserve': inventory.command<Reserve>(), 'inventory.reply': inventory.reply<Reply>() });
@@ -42,12 +45,15 @@ export function message<P extends object>(topic: string, participant?: string): 
 export function participant<N extends string>(name: N) {
   const commands = `${name}.commands` as const;
   const replies = `${name}.replies` as const;
+  const decisions = `${name}.decisions` as const;
   return {
     name,
     commands,
     replies,
+    decisions,
     command: <P extends object>(): MessageContract<P> => message<P>(commands, name),
     reply: <P extends object>(): MessageContract<P> => message<P>(replies, name),
+    decision: <P extends object>(): MessageContract<P> => message<P>(decisions, name),
   };
 }
 
