@@ -62,7 +62,7 @@ export const LIB_LAYERS = [
   ['snowflake', 'kafka'],
   ['outbox', 'inbox'],
   ['barrier', 'engine'],
-  ['saga', 'tcc', 'sharding'],
+  ['saga', 'tcc', 'twopc', 'sharding'],
   ['bootstrap'],
 ];
 

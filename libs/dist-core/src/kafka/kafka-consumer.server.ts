@@ -26,6 +26,12 @@ export interface KafkaConsumerServerOptions {
    * server which topics to subscribe to.
    */
   messages?: MessageCatalog;
+  /**
+   * Which of the handlers' topics this consumer takes (default: all). A service runs a second
+   * consumer, in a group of its own, for topics that must never wait behind the others: a 2PC
+   * participant's decisions, which release the row locks a blocked prepare waits for.
+   */
+  topics?: { only?: readonly string[]; except?: readonly string[] };
   /** Partitions processed at once (default 3). */
   partitionsConsumedConcurrently?: number;
   /**
@@ -95,6 +101,8 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
         );
       }
       if (handler.next) throw new Error(`@EventPattern('${type}'): more than one handler`);
+      const { only, except } = this.options.topics ?? {};
+      if ((only && !only.includes(topic)) || except?.includes(topic)) continue;
       topics.add(topic);
     }
     return [...topics];
