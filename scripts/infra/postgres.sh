@@ -163,6 +163,19 @@ SQL
   echo "DROP ROLE $PG_LEGACY_ROLE;" | pg_admin
 }
 
+# pg_ctlcluster with no file descriptor of ours but stdin/out/err. The postmaster it starts
+# lives on and would keep whatever it inherited open: run under `flock <lockfile>` (as the test
+# suites' lock is taken), it would hold that lock for as long as the server runs.
+pg_ctl_detached() {
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd="${fd##*/}"
+      if ((fd > 2)); then eval "exec $fd>&-"; fi
+    done
+    exec pg_ctlcluster --skip-systemctl-redirect "$@"
+  )
+}
+
 # max_prepared_transactions only changes at a server start. Below what we need: ALTER SYSTEM,
 # then restart the cluster if it is a local Debian one (fast mode: open sessions are cut, the
 # other services reconnect); a server we cannot restart is left as it is, with the command to
@@ -179,7 +192,7 @@ ensure_prepared_transactions() {
     '$1 == v && $2 == c && $3 == p { found = 1 } END { exit !found }'; then
     die "max_prepared_transactions is $current (2PC needs $PG_MAX_PREPARED_TRANSACTIONS): set for the next start; restart the server on port $PG_PORT"
   fi
-  if ! pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$PG_CLUSTER" restart -m fast >&2; then
+  if ! pg_ctl_detached "$PG_VERSION" "$PG_CLUSTER" restart -m fast >&2; then
     show_log_tail "$PG_LOG"
     die "pg_ctlcluster could not restart cluster $PG_VERSION/$PG_CLUSTER"
   fi
@@ -212,7 +225,7 @@ pg_start() {
       pg_createcluster "$PG_VERSION" "$PG_CLUSTER" --port "$PG_PORT" >/dev/null
     fi
     # No systemd on these machines: pg_ctlcluster starts the postmaster itself.
-    if ! pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$PG_CLUSTER" start; then
+    if ! pg_ctl_detached "$PG_VERSION" "$PG_CLUSTER" start; then
       show_log_tail "$PG_LOG"
       die "pg_ctlcluster could not start cluster $PG_VERSION/$PG_CLUSTER"
     fi
