@@ -95,6 +95,8 @@ export async function bootstrapService<S extends EnvSchema>(
           groupId: `${spec.name}-${consumer}`,
           messages: spec.messages,
           topics: { only: topics },
+          // Ready only when this one has joined too: decisions nobody takes would wait in Kafka.
+          status: app.get(ConsumerGroupStatus),
         }),
       },
       { inheritAppConfig: true },

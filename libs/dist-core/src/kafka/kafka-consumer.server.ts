@@ -51,7 +51,7 @@ export interface KafkaConsumerServerOptions {
   maxAttempts?: number;
   /** Wait before the 2nd run; doubles each time, capped at 2 s (default 100 ms). */
   retryBackoffMs?: number;
-  /** Tracks group membership for the health check. */
+  /** Tracks group membership for the health check (one status may track several consumers). */
   status?: ConsumerGroupStatus;
 }
 
@@ -112,7 +112,7 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     this.closing = false;
     const topics = this.subscribedTopics();
     if (topics.length === 0) {
-      this.options.status?.markIdle();
+      this.options.status?.markIdle(this.options.groupId);
       return;
     }
     // Every topic is created explicitly with its dead-letter topic before anyone subscribes
@@ -135,7 +135,11 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
-    this.options.status?.watch(consumer, (topic) => this.client.logicalTopic(topic));
+    this.options.status?.watch(
+      consumer,
+      (topic) => this.client.logicalTopic(topic),
+      this.options.groupId,
+    );
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart || this.closing) return;
       this.log.error(`Consumer stopped by ${describeError(payload.error)}: starting a new one`);
