@@ -1,9 +1,9 @@
 // The 2PC participants as they run: the built inventory and payment services, prepares sent on
 // their commands topics and decisions on their decisions topics (as the order service's outbox
 // would: this test plays the coordinator), votes and acknowledgements read from their reply
-// topics, on the real Kafka (with its ACLs) and Postgres. The case the separate decisions
-// consumer exists for: a prepare blocked behind another order's prepared transaction does not
-// hold up the decision that frees it.
+// topics, on the real Kafka (with its ACLs) and Postgres, the decisions taken by the services'
+// separate decisions consumers. A prepare blocked behind another order's prepared transaction is
+// deferred and retried while that order's commit goes through, then votes.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { TOPICS, type ParticipantReply } from '@app/order-flow-api';
@@ -25,7 +25,7 @@ import {
 
 const RUN = runSuffix();
 const PORTS = { payment: testPort(80), inventory: testPort(81) };
-const ids = new SnowflakeGenerator(1031);
+const ids = new SnowflakeGenerator(1019);
 /** Every order id this file uses, for the final check. */
 const orders: string[] = [];
 
@@ -96,7 +96,7 @@ describe('2PC participants over Kafka', () => {
     return find()[0].payload;
   };
 
-  it('prepares invisibly, commits on the decision; a blocked prepare does not hold the decision up', async () => {
+  it('prepares invisibly, commits on the decision; a prepare blocked meanwhile votes after it', async () => {
     const sku = `twopc-${RUN}`;
     const customerId = `twopc-${RUN}`;
     await json(inventory, 'POST', '/products', { sku, name: sku, priceCents: 250, stock: 3 });
