@@ -35,11 +35,14 @@ export async function rollbackPrepared(runner: QueryRunner, gid: string): Promis
  * A prepare that could not finish now and must be retried, not answered: it waited longer than
  * its lock_timeout for a row another order's prepared transaction holds (only that order's
  * decision frees it), or the server holds max_prepared_transactions already. Voting no would
- * abort an order that only had to wait; the consumer retries it (kafka-consumer.server.ts).
+ * abort an order that only had to wait; the consumer retries it (kafka-consumer.server.ts), with
+ * backoff, up to its maxAttempts; after that it is dead-lettered unanswered, and the
+ * coordinator's timeout rolls the order back (a tombstone refuses a replayed copy). Also thrown
+ * by any operation that waited too long for another one on the same branch.
  */
 export class PrepareDeferredError extends Error {
   constructor(gid: string, reason: string) {
-    super(`2PC prepare of ${gid} deferred: ${reason}`);
+    super(`2PC branch ${gid} deferred: ${reason}`);
     this.name = 'PrepareDeferredError';
   }
 }
