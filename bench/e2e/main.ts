@@ -49,6 +49,7 @@ import {
 } from './report.js';
 import { BenchServices, readCpuMs, readMemory, RssSampler } from './services.js';
 import { CompletionTracker, systemWork } from './system-driver.js';
+import { measureTradeoffs, type TradeoffResult } from './tradeoffs.js';
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
 const MEMORY_GOAL_MIB = 200;
@@ -88,6 +89,8 @@ interface Target {
   /** Commits on its databases (the bench's own reads subtracted) and Kafka messages so far. */
   counters: () => Promise<{ commits: number; messages: number | null }>;
   conservation: () => Promise<ConservationResult>;
+  /** The project's strategies' trade-offs (tradeoffs.ts), measured after its levels. */
+  tradeoffs?: () => Promise<TradeoffResult>;
   stop: () => Promise<void>;
 }
 
@@ -134,6 +137,15 @@ async function openProject(): Promise<Target> {
         stockOf: () => STOCK,
         balanceOf: () => BALANCE_CENTS,
       }),
+    // It kills and restarts the order service: only with services the bench started.
+    tradeoffs:
+      services && options.tradeoffs
+        ? () =>
+            measureTradeoffs(
+              { urls: options.urls, databases, tracker, services: services! },
+              options.strategies,
+            )
+        : undefined,
     stop: async () => {
       tracker.stop();
       await baseline?.close();
@@ -267,6 +279,7 @@ async function measure(target: Target, subject: Subject, concurrency: number): P
 }
 
 const rows: LevelRow[] = [];
+let tradeoffs: TradeoffResult | null = null;
 const conservation: E2eResult['conservation'] = [];
 const peakRssMiB: Record<string, number> = {};
 const projectRss: number[] = [];
@@ -295,6 +308,11 @@ for (const { open } of openers) {
       peakRssMiB[`${target.name} ${name}`] = hwm;
       if (target.name === 'project') projectRss.push(hwm);
     }
+    // Last: it kills and restarts the order service, whose peak RSS was read above.
+    if (target.tradeoffs) {
+      log('trade-offs: what each strategy holds between its phases…');
+      tradeoffs = await target.tradeoffs();
+    }
   } finally {
     await target.stop();
   }
@@ -315,6 +333,7 @@ const result: E2eResult = {
     goal: `each of the project's services ≤ ${MEMORY_GOAL_MIB} MB RSS under load`,
     met: projectRss.length ? projectRss.every((mib) => mib <= MEMORY_GOAL_MIB) : null,
   },
+  tradeoffs,
 };
 printTable(result);
 

@@ -41,6 +41,8 @@ export interface BenchOptions {
   pollIntervalMs: number;
   /** Connections per database of the baseline process. */
   baselinePoolSize: number;
+  /** Measure the strategies' trade-offs after their levels (BENCH_TRADEOFFS=0 skips it). */
+  tradeoffs: boolean;
 }
 
 function list<T extends string>(name: string, fallback: T[], allowed?: readonly T[]): T[] {
@@ -90,5 +92,6 @@ export function readOptions(): BenchOptions {
     accounts: positive('BENCH_ACCOUNTS', 64),
     pollIntervalMs: positive('BENCH_POLL_MS', 10),
     baselinePoolSize: positive('BENCH_BASELINE_POOL', 4),
+    tradeoffs: process.env.BENCH_TRADEOFFS !== '0',
   };
 }
