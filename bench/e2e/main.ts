@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the end-to-end benchmark, the project beside its peers in one run. Each
  * system in BENCH_SYSTEMS runs every concurrency level, then stops before the next starts:
- *   - saga, tcc: this project's built services on their own ports (3100-3102; BENCH_PORT_BASE
+ *   - saga, tcc, 2pc: this project's built services on their own ports (3100-3102; BENCH_PORT_BASE
  *     moves them) against the default infrastructure, or running ones (BENCH_EXTERNAL=1 with
  *     BENCH_ORDER_URL, BENCH_PAYMENT_URL, BENCH_INVENTORY_URL);
  *   - direct, dbos, restate: the same flow as plain HTTP calls between three services (dtm's
@@ -35,7 +35,7 @@ import { BenchDatabases } from './databases.js';
 import { BALANCE_CENTS, createFixtures, PRICE_CENTS, STOCK } from './fixtures.js';
 import { FlowTopicOffsets } from './kafka-offsets.js';
 import { describeMachine } from './machine.js';
-import { readOptions } from './options.js';
+import { readOptions, type Strategy } from './options.js';
 import { checkPeerFlow, initialFigures } from './peer-flow-check.js';
 import { PeerSystem, type PeerFixtures } from './peer-system.js';
 import {
@@ -127,7 +127,7 @@ async function openProject(): Promise<Target> {
     work: (subject) =>
       subject === 'baseline'
         ? baseline!.work(fixtures)
-        : systemWork(options.urls.order, subject as 'saga' | 'tcc', fixtures, tracker),
+        : systemWork(options.urls.order, subject as Strategy, fixtures, tracker),
     counters: async () => ({
       commits: (await databases.commits()) - tracker.queries,
       messages: await offsets.total(),
@@ -285,7 +285,7 @@ const peakRssMiB: Record<string, number> = {};
 const projectRss: number[] = [];
 
 const openers: { name: string; open: () => Promise<Target> }[] = [];
-if (options.systems.some((s) => s === 'saga' || s === 'tcc' || s === 'baseline')) {
+if (options.strategies.length > 0 || options.systems.includes('baseline')) {
   openers.push({ name: 'project', open: openProject });
 }
 for (const peer of ['direct', 'dbos', 'restate'] as const) {
@@ -349,6 +349,7 @@ const series = (subject: Subject, pick: (r: LevelRow) => number | null) =>
 const COLORS: Record<Subject, string> = {
   saga: '#1f77b4',
   tcc: '#d62728',
+  '2pc': '#9467bd',
   direct: '#7f7f7f',
   dbos: '#2ca02c',
   restate: '#9467bd',
@@ -357,6 +358,7 @@ const COLORS: Record<Subject, string> = {
 const LABELS: Record<Subject, string> = {
   saga: 'this project, saga',
   tcc: 'this project, TCC',
+  '2pc': 'this project, 2PC',
   direct: 'direct calls (no durability)',
   dbos: 'DBOS',
   restate: 'Restate',
