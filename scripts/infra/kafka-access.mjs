@@ -28,8 +28,7 @@ export const FLOW_TOPICS = [
   { topic: 'payment.commands', writer: 'order', reader: 'payment' },
   { topic: 'inventory.replies', writer: 'inventory', reader: 'order' },
   { topic: 'payment.replies', writer: 'payment', reader: 'order' },
-  // Two-phase commit's decisions (commit, rollback), apart from the commands: see
-  // libs/dist-core/src/kafka/message-catalog.ts (participant) for why.
+  // Two-phase commit's phase two, apart from the commands (libs/dist-core/src/kafka/message-catalog.ts).
   { topic: 'inventory.decisions', writer: 'order', reader: 'inventory' },
   { topic: 'payment.decisions', writer: 'order', reader: 'payment' },
 ];

@@ -50,7 +50,7 @@ acl inventory Write --topic inventory.commands.dlq
 acl payment Read --topic payment.commands
 acl payment Write --topic payment.replies
 acl payment Write --topic payment.commands.dlq
-# Two-phase commit's decisions, read by each participant's consumer group of its own.
+# Two-phase commit's decisions: written by the coordinator, read by their participant.
 acl order Write --topic inventory.decisions
 acl order Write --topic payment.decisions
 acl inventory Read --topic inventory.decisions
