@@ -203,7 +203,11 @@ function orderDefinition(): TccDefinition<OrderInput> {
     branches: [
       {
         name: 'inventory',
-        topics: { try: COMMANDS.inventory, confirm: COMMANDS.inventory, cancel: COMMANDS.inventory },
+        topics: {
+          try: COMMANDS.inventory,
+          confirm: COMMANDS.inventory,
+          cancel: COMMANDS.inventory,
+        },
         types: {
           try: 'tcc-it.inventory.try',
           confirm: 'tcc-it.inventory.confirm',
