@@ -75,10 +75,30 @@ export class StockLedger {
    * Reserves every line or reports why not. On FAILURE the caller must roll back the lines
    * already reserved: the barrier does, by rolling its savepoint back on a FAILURE result.
    */
-  async reserve(
+  reserve(manager: EntityManager, orderId: string, lines: OrderLine[]): Promise<ReserveResult> {
+    return this.take(manager, orderId, lines, 'reserved', 'RESERVED');
+  }
+
+  /**
+   * 2PC prepare: the units are sold at once, inside the prepared transaction, which is itself
+   * the reservation: no reader sees them gone until the coordinator's commit, and its rollback
+   * undoes them with everything else. So `reserved` stays 0 for 2PC orders.
+   */
+  sellInPreparedTransaction(
     manager: EntityManager,
     orderId: string,
     lines: OrderLine[],
+  ): Promise<ReserveResult> {
+    return this.take(manager, orderId, lines, 'sold', 'SOLD');
+  }
+
+  /** Moves every line's units out of `available` into `to`, recording the order's lines and prices. */
+  private async take(
+    manager: EntityManager,
+    orderId: string,
+    lines: OrderLine[],
+    to: 'reserved' | 'sold',
+    status: 'RESERVED' | 'SOLD',
   ): Promise<ReserveResult> {
     const unitPrices = new Map<string, number>();
     for (const line of inLockOrder(lines)) {
@@ -86,7 +106,7 @@ export class StockLedger {
       const rows = await updateReturning<{ price_cents: string }>(
         manager,
         `UPDATE products
-         SET available = available - $2, reserved = reserved + $2, updated_at = now()
+         SET available = available - $2, ${to} = ${to} + $2, updated_at = now()
          WHERE sku = $1 AND available >= $2
          RETURNING price_cents`,
         [line.sku, line.quantity],
@@ -100,14 +120,16 @@ export class StockLedger {
     // The prices of this moment are the order's prices: stored here and sent in the reply.
     const items = lines.map((line) => ({ ...line, unitPriceCents: unitPrices.get(line.sku)! }));
     await manager.query(
-      `INSERT INTO reservations (order_id, sku, quantity, unit_price_cents)
-       SELECT $1::bigint, sku, quantity, unit_price_cents
+      `INSERT INTO reservations (order_id, sku, quantity, unit_price_cents, status, settled_at)
+       SELECT $1::bigint, sku, quantity, unit_price_cents, $5,
+              CASE WHEN $5 = 'RESERVED' THEN NULL ELSE now() END
        FROM unnest($2::text[], $3::integer[], $4::bigint[]) AS l (sku, quantity, unit_price_cents)`,
       [
         orderId,
         items.map((item) => item.sku),
         items.map((item) => item.quantity),
         items.map((item) => item.unitPriceCents),
+        status,
       ],
     );
     const totalCents = items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
@@ -165,7 +187,7 @@ export class ReservationMismatchError extends Error {
   }
 }
 
-function sameLines(reserved: OrderLine[], lines: OrderLine[]): boolean {
+export function sameLines(reserved: OrderLine[], lines: OrderLine[]): boolean {
   if (reserved.length !== lines.length) return false;
   const quantities = new Map(lines.map((line) => [line.sku, line.quantity]));
   return reserved.every((line) => quantities.get(line.sku) === Number(line.quantity));

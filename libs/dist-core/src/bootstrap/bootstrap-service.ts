@@ -76,16 +76,32 @@ export async function bootstrapService<S extends EnvSchema>(
   app.enableShutdownHooks();
   setupSwagger(app, spec.name, spec.description);
 
+  const separate = spec.separateConsumers ?? [];
   app.connectMicroservice(
     {
       strategy: new KafkaConsumerServer(app.get(KafkaClient), {
         groupId: serviceGroup(spec.name),
         messages: spec.messages,
+        topics: { except: separate.flatMap(({ topics }) => topics) },
         status: app.get(ConsumerGroupStatus),
       }),
     },
     { inheritAppConfig: true },
   );
+  for (const { consumer, topics } of separate) {
+    app.connectMicroservice(
+      {
+        strategy: new KafkaConsumerServer(app.get(KafkaClient), {
+          groupId: `${spec.name}-${consumer}`,
+          messages: spec.messages,
+          topics: { only: topics },
+          // Ready only when this one has joined too: decisions nobody takes would wait in Kafka.
+          status: app.get(ConsumerGroupStatus),
+        }),
+      },
+      { inheritAppConfig: true },
+    );
+  }
   await app.startAllMicroservices();
 
   const port = spec.httpPort(config);

@@ -1,2 +1,2 @@
-export { handleOnce } from './inbox.js';
+export { handleOnce, recordInbox } from './inbox.js';
 export { inboxMigrations, inboxRetention } from './inbox.migrations.js';
