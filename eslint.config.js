@@ -62,7 +62,9 @@ export const LIB_LAYERS = [
   ['snowflake', 'kafka'],
   ['outbox', 'inbox'],
   ['barrier', 'engine'],
-  ['saga', 'tcc', 'twopc', 'sharding'],
+  ['saga', 'tcc', 'sharding'],
+  // twopc's coordinator is TCC's under another name: above tcc.
+  ['twopc'],
   ['bootstrap'],
 ];
 
