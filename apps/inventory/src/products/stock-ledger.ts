@@ -84,12 +84,36 @@ export class StockLedger {
    * the reservation: no reader sees them gone until the coordinator's commit, and its rollback
    * undoes them with everything else. So `reserved` stays 0 for 2PC orders.
    */
-  sellInPreparedTransaction(
+  async sellInPreparedTransaction(
     manager: EntityManager,
     orderId: string,
     lines: OrderLine[],
   ): Promise<ReserveResult> {
+    // Refused without waiting for a row lock when the committed stock already falls short.
+    // Safe: an order prepared meanwhile (its row locked, its units not yet committed) can only
+    // lower what is available, so a refusal by the committed figures is a refusal by any. Only
+    // an order that may succeed queues for the row behind the prepared transactions holding it.
+    const refusal = await this.shortOfCommittedStock(manager, lines);
+    if (refusal) return refusal;
     return this.take(manager, orderId, lines, 'sold', 'SOLD');
+  }
+
+  /** OUT_OF_STOCK or UNKNOWN_PRODUCT by a plain read (no lock), or null if every line may fit. */
+  private async shortOfCommittedStock(
+    manager: EntityManager,
+    lines: OrderLine[],
+  ): Promise<ReserveResult | null> {
+    const rows: { sku: string; available: string }[] = await manager.query(
+      'SELECT sku, available FROM products WHERE sku = ANY($1::text[])',
+      [lines.map((line) => line.sku)],
+    );
+    const available = new Map(rows.map((row) => [row.sku, Number(row.available)]));
+    for (const line of lines) {
+      const units = available.get(line.sku);
+      if (units === undefined) return { outcome: 'FAILURE', reason: 'UNKNOWN_PRODUCT' };
+      if (units < line.quantity) return { outcome: 'FAILURE', reason: 'OUT_OF_STOCK' };
+    }
+    return null;
   }
 
   /** Moves every line's units out of `available` into `to`, recording the order's lines and prices. */

@@ -32,6 +32,13 @@ export interface PreparedTransactionParticipantOptions {
   lockTimeoutMs?: number;
   /** How long an operation waits for another one on the same branch (default 3 × lockTimeoutMs). */
   branchWaitMs?: number;
+  /**
+   * Prepares running at once (default 2; keep it below the pool's size). A prepare may wait on
+   * its connection for a row lock that only a decision releases: unbounded, waiting prepares
+   * would take every pooled connection and leave none for the decisions that free them — a
+   * deadlock until timeouts. The others queue in the process, holding no connection.
+   */
+  maxConcurrentPrepares?: number;
 }
 
 /** The vote a prepare gets after its branch was rolled back: nothing was, or will be, held. */
@@ -73,6 +80,7 @@ const ACK = { outcome: 'SUCCESS' } as const;
 export class PreparedTransactionParticipant {
   private readonly lockTimeoutMs: number;
   private readonly branchWaitMs: number;
+  private readonly prepareSlots: Slots;
   private database?: Promise<string>;
 
   constructor(
@@ -86,6 +94,7 @@ export class PreparedTransactionParticipant {
   ) {
     this.lockTimeoutMs = options.lockTimeoutMs ?? 2000;
     this.branchWaitMs = options.branchWaitMs ?? 3 * this.lockTimeoutMs;
+    this.prepareSlots = new Slots(options.maxConcurrentPrepares ?? 2);
   }
 
   /**
@@ -93,6 +102,15 @@ export class PreparedTransactionParticipant {
    * business change on the prepare's transaction and returns the vote (a FAILURE is rolled back).
    */
   prepare(
+    command: Envelope,
+    reply: ReplyRoute,
+    recorded: object,
+    change: (manager: EntityManager) => Promise<Vote>,
+  ): Promise<TwoPcOutcome> {
+    return this.prepareSlots.run(() => this.prepareOnce(command, reply, recorded, change));
+  }
+
+  private prepareOnce(
     command: Envelope,
     reply: ReplyRoute,
     recorded: object,
@@ -369,4 +387,27 @@ export function preparedTransactionParticipantProvider(
         options,
       ),
   };
+}
+
+/** At most `size` calls of `run` at once; the others wait, first come first served. */
+class Slots {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new Error('maxConcurrentPrepares must be ≥ 1');
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running += 1;
+    try {
+      return await work();
+    } finally {
+      // The slot passes straight to the next waiter, if any; `running` counts it still.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running -= 1;
+    }
+  }
 }
