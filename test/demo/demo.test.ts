@@ -109,8 +109,9 @@ describe('npm run demo', () => {
       expect(row['as expected']).toBe('yes');
       expect(demo.stdout).toContain(`${URLS.ORDER_URL}/ui?order=${row['order id']}`);
     }
-    // Two bags of coffee at 12.50.
+    // Two bags of coffee at 12.50, with each strategy.
     expect(rows.filter((row) => row.case === 'happy').map((row) => row.total)).toEqual([
+      '25.00',
       '25.00',
       '25.00',
     ]);

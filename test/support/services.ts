@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { env } from 'node:process';
 import { authorization, OPERATOR, type Caller } from './tokens.js';
 
 export type ServiceName = 'order' | 'payment' | 'inventory';
@@ -47,8 +48,15 @@ export class RunningService {
     readonly port: number,
     readonly process: ChildProcess,
   ) {
+    // TEST_LOG_DIR=dir keeps every service's whole output in dir/<name>-<port>.log as well.
+    const logDir = env.TEST_LOG_DIR;
+    if (logDir) mkdirSync(logDir, { recursive: true });
+    const file = logDir ? createWriteStream(`${logDir}/${name}-${port}.log`, { flags: 'a' }) : null;
     for (const stream of [process.stdout, process.stderr]) {
-      stream?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+      stream?.on('data', (chunk: Buffer) => {
+        this.output.push(chunk.toString());
+        file?.write(chunk);
+      });
     }
     this.exited = new Promise((resolve) =>
       process.once('exit', (code, signal) => resolve({ code, signal })),

@@ -127,6 +127,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await observer?.end();
+  await participant?.onModuleDestroy();
   if (dataSource) {
     await rollbackAllPrepared(dataSource);
     expect(await preparedGids(dataSource)).toEqual([]);

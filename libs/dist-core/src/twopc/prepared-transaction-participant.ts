@@ -1,5 +1,5 @@
 import type { FactoryProvider, InjectionToken } from '@nestjs/common';
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { DataSource, type DataSourceOptions, type EntityManager, type QueryRunner } from 'typeorm';
 import { REFUSED_REASON, type ReplyRoute } from '../barrier/index.js';
 import { recordInbox } from '../inbox/index.js';
 import { InvalidMessageError, type Envelope } from '../kafka/index.js';
@@ -41,6 +41,9 @@ export interface PreparedTransactionParticipantOptions {
   maxConcurrentPrepares?: number;
 }
 
+/** Connections of the decisions' own pool: a commit or rollback is two short transactions. */
+const DECISION_CONNECTIONS = 2;
+
 /** The vote a prepare gets after its branch was rolled back: nothing was, or will be, held. */
 const REFUSED: Vote = { outcome: 'FAILURE', reason: REFUSED_REASON };
 const ACK = { outcome: 'SUCCESS' } as const;
@@ -81,6 +84,7 @@ export class PreparedTransactionParticipant {
   private readonly lockTimeoutMs: number;
   private readonly branchWaitMs: number;
   private readonly prepareSlots: Slots;
+  private decisionsPool?: Promise<DataSource>;
   private database?: Promise<string>;
 
   constructor(
@@ -116,7 +120,7 @@ export class PreparedTransactionParticipant {
     recorded: object,
     change: (manager: EntityManager) => Promise<Vote>,
   ): Promise<TwoPcOutcome> {
-    return this.onBranch(command, async (runner, gid) => {
+    return this.onBranch(command, this.dataSource, async (runner, gid) => {
       const branch = await this.branchRow(runner, gid);
       if (branch) {
         // Voted before (a re-sent prepare), or rolled back before it arrived (the tombstone).
@@ -142,12 +146,12 @@ export class PreparedTransactionParticipant {
   }
 
   /** Phase two, commit. `matches` says whether the command names what the prepare recorded. */
-  commit(
+  async commit(
     command: Envelope,
     reply: ReplyRoute,
     matches: (recorded: unknown) => boolean,
   ): Promise<TwoPcOutcome> {
-    return this.onBranch(command, async (runner, gid) => {
+    return this.onBranch(command, await this.decisionConnections(), async (runner, gid) => {
       const branch = await this.branchRow(runner, gid);
       if (!branch || branch.state === 'ABORTED') {
         throw invalid(command, `commit of ${gid}, which is ${branch ? 'aborted' : 'not prepared'}`);
@@ -168,13 +172,13 @@ export class PreparedTransactionParticipant {
   }
 
   /** Phase two, rollback; also before the prepare arrived (then it leaves a tombstone). */
-  rollback(
+  async rollback(
     command: Envelope,
     reply: ReplyRoute,
     recorded: object,
     matches: (recorded: unknown) => boolean,
   ): Promise<TwoPcOutcome> {
-    return this.onBranch(command, async (runner, gid) => {
+    return this.onBranch(command, await this.decisionConnections(), async (runner, gid) => {
       const branch = await this.branchRow(runner, gid);
       if (branch && !matches(branch.command)) throw invalid(command, `not what ${gid} prepared`);
       if (branch?.state === 'COMMITTED') throw invalid(command, `rollback of ${gid}, committed`);
@@ -189,6 +193,30 @@ export class PreparedTransactionParticipant {
           : this.insertBranch(runner, gid, 'ABORTED', { command: recorded, vote: null }),
       );
     });
+  }
+
+  /**
+   * The decisions' own connections. A prepared transaction keeps its rows locked until its
+   * decision, and every other writer of those rows (a saga's or TCC's command, a restock) waits
+   * on a pooled connection meanwhile: enough of them take the whole pool, and a decision that
+   * needed a connection from it could never run to release them. So commits and rollbacks never
+   * wait for a connection anyone else can hold.
+   */
+  private decisionConnections(): Promise<DataSource> {
+    this.decisionsPool ??= new DataSource({
+      ...this.dataSource.options,
+      extra: { ...(this.dataSource.options.extra as object), max: DECISION_CONNECTIONS },
+      migrationsRun: false,
+      synchronize: false,
+    } as DataSourceOptions).initialize();
+    return this.decisionsPool;
+  }
+
+  /** Closes the decisions' connections (Nest calls it at shutdown; tests call it themselves). */
+  async onModuleDestroy(): Promise<void> {
+    const pool = this.decisionsPool;
+    this.decisionsPool = undefined;
+    if (pool) await (await pool).destroy();
   }
 
   /** The gid of this participant's branch of an order, in this database. */
@@ -206,10 +234,11 @@ export class PreparedTransactionParticipant {
    */
   private async onBranch(
     command: Envelope,
+    connections: DataSource,
     fn: (runner: QueryRunner, gid: string) => Promise<void>,
   ): Promise<TwoPcOutcome> {
     const gid = await this.gidOf(command.correlationId);
-    const runner = this.dataSource.createQueryRunner();
+    const runner = connections.createQueryRunner();
     // A session lock left on a pooled connection would block the branch for good: a connection
     // whose unlock failed is closed instead of returned to the pool.
     let unlockFailure: unknown;
