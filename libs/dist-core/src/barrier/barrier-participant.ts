@@ -6,6 +6,7 @@ import { Outbox, type IdGenerator } from '../outbox/index.js';
 import {
   phaseTwoReplyPayload,
   TccBarrier,
+  type ConfirmOutcome,
   tryReplyPayload,
   type TryResult,
 } from './tcc-barrier.js';
@@ -52,6 +53,21 @@ export class BarrierParticipant {
     );
   }
 
+  /**
+   * A confirm that nobody awaits (the saga's settlement, sent once the saga completed): the
+   * barrier's confirm with no reply, one message and one outbox row fewer per order. What the
+   * settlement is for stays: once it committed, a later compensation of the branch is refused.
+   * A refused settlement (the branch was cancelled first) is returned for the caller to log.
+   */
+  settle(
+    command: Envelope,
+    body: (manager: EntityManager) => Promise<void>,
+  ): Promise<ConfirmOutcome | 'duplicate-message'> {
+    return this.inTransaction(command, (manager) =>
+      this.barrier.confirm(manager, this.key(command), body),
+    );
+  }
+
   cancel(command: Envelope, reply: ReplyRoute, body: (manager: EntityManager) => Promise<void>) {
     return this.answer(command, reply, async (manager) =>
       phaseTwoReplyPayload(await this.barrier.cancel(manager, this.key(command), body)),
@@ -76,6 +92,18 @@ export class BarrierParticipant {
         payload,
       });
     });
+  }
+
+  /** The inbox row and `work` in one transaction; a message already taken runs nothing. */
+  private async inTransaction<T>(
+    command: Envelope,
+    work: (manager: EntityManager) => Promise<T>,
+  ): Promise<T | 'duplicate-message'> {
+    let result: T | 'duplicate-message' = 'duplicate-message';
+    await handleOnce(this.dataSource, this.consumer, command, async (manager) => {
+      result = await work(manager);
+    });
+    return result;
   }
 }
 
