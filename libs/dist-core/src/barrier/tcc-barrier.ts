@@ -176,14 +176,21 @@ export class TccBarrier {
   ): Promise<'tried' | 'no-change-to-settle' | 'duplicate' | 'refused'> {
     // The three rows in one statement: a multi-row INSERT takes its VALUES in order, so racing
     // transactions still queue on the try row first, and one round trip does the work of three.
-    const { rows } = await runQuery<{ op: TccOp }>(
+    // The same statement reads the try row as it stood when the statement began: on the usual
+    // path (the Try committed long before) that is the row to decide on, without a second read.
+    const { rows } = await runQuery<{ added: TccOp[] | null; try_result: TryResult | null }>(
       runner,
-      `INSERT INTO tcc_barrier (gid, branch, op, written_by)
-       VALUES ($1, $2, 'try', $3), ($1, $2, 'confirm', $3), ($1, $2, 'cancel', $3)
-       ON CONFLICT (gid, branch, op) DO NOTHING RETURNING op`,
+      `WITH added AS (
+         INSERT INTO tcc_barrier (gid, branch, op, written_by)
+         VALUES ($1, $2, 'try', $3), ($1, $2, 'confirm', $3), ($1, $2, 'cancel', $3)
+         ON CONFLICT (gid, branch, op) DO NOTHING RETURNING op
+       )
+       SELECT (SELECT array_agg(op::text) FROM added) AS added,
+              (SELECT try_result FROM tcc_barrier
+               WHERE gid = $1 AND branch = $2 AND op = 'try') AS try_result`,
       [key.gid, key.branch, op],
     );
-    const added = new Set(rows.map((row) => row.op));
+    const added = new Set(rows[0].added ?? []);
     if (!added.has('confirm')) {
       // Another phase two wrote the confirm row, and the try and cancel rows with it.
       const decided = await this.read(runner, key, 'confirm');
@@ -196,8 +203,10 @@ export class TccBarrier {
     // This phase two wrote the try row itself: no Try ever ran.
     if (added.has('try')) return 'no-change-to-settle';
     // The confirm row was free, so the try row was written by a Try, not by another phase two.
-    const tried = await this.read(runner, key, 'try');
-    return tried.try_result?.outcome === 'SUCCESS' ? 'tried' : 'no-change-to-settle';
+    // A Try that committed while this statement waited on its row is not in the statement's
+    // snapshot (READ COMMITTED): then the next statement reads it.
+    const tryResult = rows[0].try_result ?? (await this.read(runner, key, 'try')).try_result;
+    return tryResult?.outcome === 'SUCCESS' ? 'tried' : 'no-change-to-settle';
   }
 
   /** True when this call added the row: the "change" that replaces a check. */
