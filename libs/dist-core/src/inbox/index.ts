@@ -1,2 +1,8 @@
-export { handleOnce } from './inbox.js';
+export {
+  handleOnce,
+  inboxClaimCte,
+  countDuplicate,
+  DuplicateMessage,
+  type InboxEntry,
+} from './inbox.js';
 export { inboxMigrations, inboxRetention } from './inbox.migrations.js';
