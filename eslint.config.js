@@ -63,6 +63,8 @@ export const LIB_LAYERS = [
   ['outbox', 'inbox'],
   ['barrier', 'engine'],
   ['saga', 'tcc', 'sharding'],
+  // twopc's coordinator is TCC's under another name: above tcc.
+  ['twopc'],
   ['bootstrap'],
 ];
 

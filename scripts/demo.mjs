@@ -16,7 +16,7 @@ const PAYMENT_URL = process.env.PAYMENT_URL ?? 'http://127.0.0.1:3001';
 const INVENTORY_URL = process.env.INVENTORY_URL ?? 'http://127.0.0.1:3002';
 /** CONTRACT.md: without faults, every order is terminal within 30 s. */
 const SETTLE_TIMEOUT_MS = 30_000;
-const STRATEGIES = ['saga', 'tcc'];
+const STRATEGIES = ['saga', 'tcc', '2pc'];
 
 const run = `demo-${Date.now().toString(36)}`;
 const names = {

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the end-to-end benchmark, the project beside its peers in one run. Each
  * system in BENCH_SYSTEMS runs every concurrency level, then stops before the next starts:
- *   - saga, tcc: this project's built services on their own ports (3100-3102; BENCH_PORT_BASE
+ *   - saga, tcc, 2pc: this project's built services on their own ports (3100-3102; BENCH_PORT_BASE
  *     moves them) against the default infrastructure, or running ones (BENCH_EXTERNAL=1 with
  *     BENCH_ORDER_URL, BENCH_PAYMENT_URL, BENCH_INVENTORY_URL);
  *   - direct, dbos, restate: the same flow as plain HTTP calls between three services (dtm's
@@ -35,7 +35,7 @@ import { BenchDatabases } from './databases.js';
 import { BALANCE_CENTS, createFixtures, PRICE_CENTS, STOCK } from './fixtures.js';
 import { FlowTopicOffsets } from './kafka-offsets.js';
 import { describeMachine } from './machine.js';
-import { readOptions } from './options.js';
+import { readOptions, type Strategy } from './options.js';
 import { checkPeerFlow, initialFigures } from './peer-flow-check.js';
 import { PeerSystem, type PeerFixtures } from './peer-system.js';
 import {
@@ -49,6 +49,7 @@ import {
 } from './report.js';
 import { BenchServices, readCpuMs, readMemory, RssSampler } from './services.js';
 import { CompletionTracker, systemWork } from './system-driver.js';
+import { measureTradeoffs, type TradeoffResult } from './tradeoffs.js';
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
 const MEMORY_GOAL_MIB = 200;
@@ -88,6 +89,8 @@ interface Target {
   /** Commits on its databases (the bench's own reads subtracted) and Kafka messages so far. */
   counters: () => Promise<{ commits: number; messages: number | null }>;
   conservation: () => Promise<ConservationResult>;
+  /** The project's strategies' trade-offs (tradeoffs.ts), measured after its levels. */
+  tradeoffs?: () => Promise<TradeoffResult>;
   stop: () => Promise<void>;
 }
 
@@ -124,7 +127,7 @@ async function openProject(): Promise<Target> {
     work: (subject) =>
       subject === 'baseline'
         ? baseline!.work(fixtures)
-        : systemWork(options.urls.order, subject as 'saga' | 'tcc', fixtures, tracker),
+        : systemWork(options.urls.order, subject as Strategy, fixtures, tracker),
     counters: async () => ({
       commits: (await databases.commits()) - tracker.queries,
       messages: await offsets.total(),
@@ -134,6 +137,15 @@ async function openProject(): Promise<Target> {
         stockOf: () => STOCK,
         balanceOf: () => BALANCE_CENTS,
       }),
+    // It kills and restarts the order service: only with services the bench started.
+    tradeoffs:
+      services && options.tradeoffs
+        ? () =>
+            measureTradeoffs(
+              { urls: options.urls, databases, tracker, services: services! },
+              options.strategies,
+            )
+        : undefined,
     stop: async () => {
       tracker.stop();
       await baseline?.close();
@@ -267,12 +279,13 @@ async function measure(target: Target, subject: Subject, concurrency: number): P
 }
 
 const rows: LevelRow[] = [];
+let tradeoffs: TradeoffResult | null = null;
 const conservation: E2eResult['conservation'] = [];
 const peakRssMiB: Record<string, number> = {};
 const projectRss: number[] = [];
 
 const openers: { name: string; open: () => Promise<Target> }[] = [];
-if (options.systems.some((s) => s === 'saga' || s === 'tcc' || s === 'baseline')) {
+if (options.strategies.length > 0 || options.systems.includes('baseline')) {
   openers.push({ name: 'project', open: openProject });
 }
 for (const peer of ['direct', 'dbos', 'restate'] as const) {
@@ -295,6 +308,11 @@ for (const { open } of openers) {
       peakRssMiB[`${target.name} ${name}`] = hwm;
       if (target.name === 'project') projectRss.push(hwm);
     }
+    // Last: it kills and restarts the order service, whose peak RSS was read above.
+    if (target.tradeoffs) {
+      log('trade-offs: what each strategy holds between its phases…');
+      tradeoffs = await target.tradeoffs();
+    }
   } finally {
     await target.stop();
   }
@@ -315,6 +333,7 @@ const result: E2eResult = {
     goal: `each of the project's services ≤ ${MEMORY_GOAL_MIB} MB RSS under load`,
     met: projectRss.length ? projectRss.every((mib) => mib <= MEMORY_GOAL_MIB) : null,
   },
+  tradeoffs,
 };
 printTable(result);
 
@@ -330,6 +349,7 @@ const series = (subject: Subject, pick: (r: LevelRow) => number | null) =>
 const COLORS: Record<Subject, string> = {
   saga: '#1f77b4',
   tcc: '#d62728',
+  '2pc': '#9467bd',
   direct: '#7f7f7f',
   dbos: '#2ca02c',
   restate: '#9467bd',
@@ -338,6 +358,7 @@ const COLORS: Record<Subject, string> = {
 const LABELS: Record<Subject, string> = {
   saga: 'this project, saga',
   tcc: 'this project, TCC',
+  '2pc': 'this project, 2PC',
   direct: 'direct calls (no durability)',
   dbos: 'DBOS',
   restate: 'Restate',

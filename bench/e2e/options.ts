@@ -2,7 +2,9 @@
  * What `npm run bench` measures, from the environment. With the defaults a run takes about
  * 20 s per level and system: about seven minutes for five systems at four levels.
  */
-export type Strategy = 'saga' | 'tcc';
+export type Strategy = 'saga' | 'tcc' | '2pc';
+export const STRATEGIES: readonly Strategy[] = ['saga', 'tcc', '2pc'];
+const isStrategy = (s: string): s is Strategy => (STRATEGIES as readonly string[]).includes(s);
 
 /**
  * What a run can measure: the project's two strategies through its services; `direct`, `dbos`
@@ -14,12 +16,13 @@ export type SystemName = Strategy | 'direct' | 'dbos' | 'restate' | 'baseline';
 export const SYSTEM_NAMES: readonly SystemName[] = [
   'saga',
   'tcc',
+  '2pc',
   'direct',
   'dbos',
   'restate',
   'baseline',
 ];
-export const DEFAULT_SYSTEMS: SystemName[] = ['saga', 'tcc', 'direct', 'dbos', 'restate'];
+export const DEFAULT_SYSTEMS: SystemName[] = ['saga', 'tcc', '2pc', 'direct', 'dbos', 'restate'];
 
 export interface BenchOptions {
   /** Orders in flight at once; each level runs after the previous one drained. */
@@ -41,6 +44,8 @@ export interface BenchOptions {
   pollIntervalMs: number;
   /** Connections per database of the baseline process. */
   baselinePoolSize: number;
+  /** Measure the strategies' trade-offs after their levels (BENCH_TRADEOFFS=0 skips it). */
+  tradeoffs: boolean;
 }
 
 function list<T extends string>(name: string, fallback: T[], allowed?: readonly T[]): T[] {
@@ -70,14 +75,14 @@ export function readOptions(): BenchOptions {
     throw new Error('BENCH_CONCURRENCY must list positive integers, e.g. 1,4,16,64');
   }
   // BENCH_STRATEGIES (before the peers) still narrows the project's own rows.
-  const strategies = list<Strategy>('BENCH_STRATEGIES', ['saga', 'tcc'], ['saga', 'tcc']);
+  const strategies = list<Strategy>('BENCH_STRATEGIES', [...STRATEGIES], STRATEGIES);
   const systems = list<SystemName>('BENCH_SYSTEMS', DEFAULT_SYSTEMS, SYSTEM_NAMES).filter(
-    (s) => !(s === 'saga' || s === 'tcc') || strategies.includes(s),
+    (s) => !isStrategy(s) || strategies.includes(s),
   );
   return {
     concurrency,
     systems,
-    strategies: systems.filter((s): s is Strategy => s === 'saga' || s === 'tcc'),
+    strategies: systems.filter(isStrategy),
     warmupMs: positive('BENCH_WARMUP_S', 5) * 1000,
     durationMs: positive('BENCH_DURATION_S', 15) * 1000,
     external,
@@ -90,5 +95,6 @@ export function readOptions(): BenchOptions {
     accounts: positive('BENCH_ACCOUNTS', 64),
     pollIntervalMs: positive('BENCH_POLL_MS', 10),
     baselinePoolSize: positive('BENCH_BASELINE_POOL', 4),
+    tradeoffs: process.env.BENCH_TRADEOFFS !== '0',
   };
 }

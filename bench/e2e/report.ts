@@ -1,3 +1,4 @@
+import { tradeoffTables, type TradeoffResult } from './tradeoffs.js';
 import type { ConservationResult } from './conservation.js';
 import type { CpuBudget } from './cpu-budget.js';
 import type { Machine } from './machine.js';
@@ -75,6 +76,8 @@ export interface E2eResult {
   /** Peak RSS per process over the whole run: VmHWM at the end (MiB). */
   peakRssMiB: Record<string, number> | null;
   memoryGoal: { goal: string; met: boolean | null };
+  /** What each strategy holds between its phases (tradeoffs.ts); null if not measured. */
+  tradeoffs: TradeoffResult | null;
 }
 
 /** The better peer at one level: the one with more orders/s. */
@@ -228,5 +231,6 @@ export function markdownTable(result: E2eResult): string {
       `Conservation, ${c.system}: ${c.ok ? 'ok' : 'VIOLATED: ' + c.violations.join('; ')} (${c.checked.products} products, ${c.checked.accounts} accounts, ${c.checked.completedOrders} completed orders).`,
     );
   }
+  if (result.tradeoffs) lines.push('', tradeoffTables(result.tradeoffs));
   return lines.join('\n');
 }

@@ -24,6 +24,12 @@ export class BenchServices {
   private readonly children = new Map<ServiceName, ChildProcess>();
   private readonly logs = new Map<ServiceName, string[]>();
 
+  private constructor(
+    private readonly portBase: number,
+    private readonly urls: Record<ServiceName, string>,
+    private readonly extraEnv: Record<string, string>,
+  ) {}
+
   /**
    * Starts them one after another, each once the previous answers /health: on a fresh broker,
    * three services creating the same topics at once race (the loser's metadata request finds a
@@ -34,47 +40,67 @@ export class BenchServices {
     urls: Record<ServiceName, string>,
     extraEnv: Record<string, string> = {},
   ): Promise<BenchServices> {
-    const services = new BenchServices();
+    const services = new BenchServices(portBase, urls, extraEnv);
     // However the bench ends (an error included), no service outlives it.
     process.once('exit', () => {
       for (const child of services.children.values()) child.kill('SIGKILL');
     });
-    for (const [index, name] of SERVICE_NAMES.entries()) {
-      // BENCH_CHECKOUT=path runs another checkout's build (e.g. the code before a change).
-      const entry = join(process.env.BENCH_CHECKOUT ?? '.', 'dist', 'apps', name, 'main.js');
-      if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
-      const child = spawn(process.execPath, [...nodeFlags(name), entry], {
-        env: {
-          ...process.env,
-          NODE_OPTIONS: '',
-          DEPLOYMENT: BENCH_DEPLOYMENT,
-          [PORT_VARIABLE[name]]: String(portBase + index),
-          ...extraEnv,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const log: string[] = [];
-      // BENCH_LOG_DIR=dir keeps each service's whole output in dir/<name>.log.
-      const logDir = process.env.BENCH_LOG_DIR;
-      if (logDir) mkdirSync(logDir, { recursive: true });
-      const file = logDir ? createWriteStream(`${logDir}/${name}.log`) : null;
-      for (const stream of [child.stdout, child.stderr]) {
-        stream?.on('data', (chunk: Buffer) => {
-          file?.write(chunk);
-          log.push(chunk.toString());
-          if (log.length > 200) log.shift();
-        });
-      }
-      services.children.set(name, child);
-      services.logs.set(name, log);
+    for (const name of SERVICE_NAMES) {
       try {
-        await services.waitForHealth(name, urls[name]);
+        await services.launch(name);
       } catch (error) {
         await services.stop();
         throw error;
       }
     }
     return services;
+  }
+
+  /** Kills one service as a crash would (SIGKILL: no shutdown hook runs) and waits for its end. */
+  async kill(name: ServiceName): Promise<void> {
+    const child = this.children.get(name)!;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
+  /** Starts a service that was killed again, and waits until it answers /health. */
+  restart(name: ServiceName): Promise<void> {
+    return this.launch(name);
+  }
+
+  private async launch(name: ServiceName): Promise<void> {
+    const index = SERVICE_NAMES.indexOf(name);
+    // BENCH_CHECKOUT=path runs another checkout's build (e.g. the code before a change).
+    const entry = join(process.env.BENCH_CHECKOUT ?? '.', 'dist', 'apps', name, 'main.js');
+    if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
+    const child = spawn(process.execPath, [...nodeFlags(name), entry], {
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '',
+        DEPLOYMENT: BENCH_DEPLOYMENT,
+        [PORT_VARIABLE[name]]: String(this.portBase + index),
+        ...this.extraEnv,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const log: string[] = [];
+    // BENCH_LOG_DIR=dir keeps each service's whole output in dir/<name>.log.
+    const logDir = process.env.BENCH_LOG_DIR;
+    if (logDir) mkdirSync(logDir, { recursive: true });
+    const file = logDir ? createWriteStream(`${logDir}/${name}.log`, { flags: 'a' }) : null;
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.on('data', (chunk: Buffer) => {
+        file?.write(chunk);
+        log.push(chunk.toString());
+        if (log.length > 200) log.shift();
+      });
+    }
+    this.children.set(name, child);
+    this.logs.set(name, log);
+    await this.waitForHealth(name, this.urls[name]);
   }
 
   pids(): Map<ServiceName, number> {

@@ -28,10 +28,24 @@ export const FLOW_TOPICS = [
   { topic: 'payment.commands', writer: 'order', reader: 'payment' },
   { topic: 'inventory.replies', writer: 'inventory', reader: 'order' },
   { topic: 'payment.replies', writer: 'payment', reader: 'order' },
+  // Two-phase commit's phase two, apart from the commands (libs/dist-core/src/kafka/message-catalog.ts).
+  { topic: 'inventory.decisions', writer: 'order', reader: 'inventory' },
+  { topic: 'payment.decisions', writer: 'order', reader: 'payment' },
 ];
 
-/** The service principals; each consumes in its own group `<service>-service`, and only there. */
+/** The service principals; each consumes in its own group `<service>-service`. */
 export const SERVICES = ['order', 'payment', 'inventory'];
+
+/**
+ * Every consumer group and the one principal that may use it: each service's `<service>-service`,
+ * and the 2PC participants' `<service>-decisions` (bootstrap's separateConsumers), which read the
+ * decisions topic so that no prepare waiting on the commands topic holds a decision up.
+ */
+export const CONSUMER_GROUPS = [
+  ...SERVICES.map((service) => ({ group: `${service}-service`, principal: service })),
+  { group: 'inventory-decisions', principal: 'inventory' },
+  { group: 'payment-decisions', principal: 'payment' },
+];
 
 /** What the services' consumer servers create when they find a topic missing (partitionsPerTopic). */
 const PARTITIONS = 3;
@@ -79,10 +93,8 @@ export function accessControlList(deploymentNames = ['']) {
       acl.push(allow(reader, Resource.TOPIC, inDeployment(d, topic), Operation.READ));
       acl.push(allow(reader, Resource.TOPIC, inDeployment(d, `${topic}${DLQ}`), Operation.WRITE));
     }
-    for (const service of SERVICES) {
-      acl.push(
-        allow(service, Resource.GROUP, inDeployment(d, `${service}-service`), Operation.READ),
-      );
+    for (const { group, principal } of CONSUMER_GROUPS) {
+      acl.push(allow(principal, Resource.GROUP, inDeployment(d, group), Operation.READ));
     }
   }
   return acl;

@@ -10,6 +10,11 @@
 # Dev and CI machines already run this cluster (trust auth): it is reused and never stopped.
 # PG_PORT and PG_CLUSTER (defaults 5432, main) point the script at another cluster, for
 # developing it, or for the least-privilege test's own server.
+#
+# Two-phase commit's participants hold their vote in PostgreSQL prepared transactions
+# (PREPARE TRANSACTION), which the server refuses while max_prepared_transactions is 0, its
+# default. `start` raises it to PG_MAX_PREPARED_TRANSACTIONS (default 200) where it is lower,
+# which takes a restart of the cluster: done once, then every later run finds it in force.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -29,6 +34,9 @@ PG_SERVICE_ROLES=(order payment inventory)
 # nothing of the services'. CREATEDB so tests need no superuser, which a server with password
 # auth for 127.0.0.1 (a fresh Debian cluster) would not give them.
 PG_TESTS_ROLE=tests
+# Each in-doubt 2PC branch (voted yes, decision not yet applied) holds one; 200 leaves room for
+# the test suites' and a benchmark's concurrent orders. Takes ~600 bytes of shared memory each.
+PG_MAX_PREPARED_TRANSACTIONS="${PG_MAX_PREPARED_TRANSACTIONS:-200}"
 # The role every service shared before (password `app`, in the repository's history): infra:up
 # hands whatever it owns to the roles above and drops it.
 PG_LEGACY_ROLE=app
@@ -155,6 +163,49 @@ SQL
   echo "DROP ROLE $PG_LEGACY_ROLE;" | pg_admin
 }
 
+# pg_ctlcluster with no file descriptor of ours but stdin/out/err. The postmaster it starts
+# lives on and would keep whatever it inherited open: run under `flock <lockfile>` (as the test
+# suites' lock is taken), it would hold that lock for as long as the server runs.
+pg_ctl_detached() {
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd="${fd##*/}"
+      if ((fd > 2)); then eval "exec $fd>&-"; fi
+    done
+    exec pg_ctlcluster --skip-systemctl-redirect "$@"
+  )
+}
+
+# max_prepared_transactions only changes at a server start. Below what we need: ALTER SYSTEM,
+# then restart the cluster if it is a local Debian one (fast mode: open sessions are cut, the
+# other services reconnect); a server we cannot restart keeps running as it is, with a warning
+# saying what to do. Prints what it did; a server already configured costs one query.
+ensure_prepared_transactions() {
+  local current
+  current="$(echo 'SHOW max_prepared_transactions' | pg_admin)"
+  if ((current >= PG_MAX_PREPARED_TRANSACTIONS)); then
+    echo "max_prepared_transactions = $current"
+    return 0
+  fi
+  echo "ALTER SYSTEM SET max_prepared_transactions = $PG_MAX_PREPARED_TRANSACTIONS;" | pg_admin
+  if ! pg_lsclusters -h 2>/dev/null | awk -v v="$PG_VERSION" -v c="$PG_CLUSTER" -v p="$PG_PORT" \
+    '$1 == v && $2 == c && $3 == p { found = 1 } END { exit !found }'; then
+    # Not a cluster of ours to restart (another server answering on the port): the rest of the
+    # system works without it, so say what to do rather than stop.
+    echo "infra: max_prepared_transactions is $current; 2PC orders need $PG_MAX_PREPARED_TRANSACTIONS: set for the next start, restart the server on port $PG_PORT" >&2
+    echo "max_prepared_transactions = $current (2PC needs $PG_MAX_PREPARED_TRANSACTIONS after a restart)"
+    return 0
+  fi
+  if ! pg_ctl_detached "$PG_VERSION" "$PG_CLUSTER" restart -m fast >&2; then
+    show_log_tail "$PG_LOG"
+    die "pg_ctlcluster could not restart cluster $PG_VERSION/$PG_CLUSTER"
+  fi
+  wait_until 30 pg_answers || die "PostgreSQL did not accept connections within 30s of its restart"
+  current="$(echo 'SHOW max_prepared_transactions' | pg_admin)"
+  ((current >= PG_MAX_PREPARED_TRANSACTIONS)) || die "max_prepared_transactions is still $current after the restart"
+  echo "max_prepared_transactions = $current (raised: cluster $PG_VERSION/$PG_CLUSTER restarted)"
+}
+
 pg_start() {
   local outcome=reused detail="(not ours: infra:down leaves it alone)"
   if ! command -v pg_isready >/dev/null || ! command -v psql >/dev/null; then
@@ -178,7 +229,7 @@ pg_start() {
       pg_createcluster "$PG_VERSION" "$PG_CLUSTER" --port "$PG_PORT" >/dev/null
     fi
     # No systemd on these machines: pg_ctlcluster starts the postmaster itself.
-    if ! pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$PG_CLUSTER" start; then
+    if ! pg_ctl_detached "$PG_VERSION" "$PG_CLUSTER" start; then
       show_log_tail "$PG_LOG"
       die "pg_ctlcluster could not start cluster $PG_VERSION/$PG_CLUSTER"
     fi
@@ -194,8 +245,10 @@ pg_start() {
     detail="(ours)"
   fi
 
+  local prepared
+  prepared="$(ensure_prepared_transactions)"
   provision
-  report postgres "$outcome" "$detail, roles ${PG_SERVICE_ROLES[*]} $PG_TESTS_ROLE, ${#PG_DATABASES[@]} databases"
+  report postgres "$outcome" "$detail, roles ${PG_SERVICE_ROLES[*]} $PG_TESTS_ROLE, ${#PG_DATABASES[@]} databases, $prepared"
 }
 
 pg_stop() {

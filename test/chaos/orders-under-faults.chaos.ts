@@ -1,4 +1,4 @@
-// The chaos suite (issue 6): orders flow continuously — both strategies, contended products,
+// The chaos suite (issue 6): orders flow continuously — all three strategies, contended products,
 // customers too poor to pay — while every service is SIGKILLed several times, a Redis node of
 // the quorum is stopped for a while, the Kafka broker is stopped and Postgres crashes. Then,
 // within 60 s of the last restart, every order must be COMPLETED or CANCELLED and every
@@ -120,7 +120,7 @@ describe(`orders under faults (CHAOS_SEED=${seed})`, () => {
       `CHAOS_SEED=${seed}`,
       `faults injected (${injector.done.length}/${plan.length}): ${injector.done.join(', ')}`,
       `orders placed ${workload.intents.length}, accepted ${ids.length}, POST attempts ${workload.intents.reduce((n, i) => n + i.attempts, 0)}`,
-      `  saga ${count((o) => o.strategy === 'saga')}, tcc ${count((o) => o.strategy === 'tcc')}`,
+      `  saga ${count((o) => o.strategy === 'saga')}, tcc ${count((o) => o.strategy === 'tcc')}, 2pc ${count((o) => o.strategy === '2pc')}`,
       `  COMPLETED ${count((o) => o.status === 'COMPLETED')}, CANCELLED ${count((o) => o.status === 'CANCELLED')} (${[...reasons].map(([r, n]) => `${r} ${n}`).join(', ')}), PENDING ${count((o) => o.status === 'PENDING')}`,
       `violations: ${violations.length}`,
       ...violations.slice(0, 50).map((v) => `  - ${v}`),

@@ -194,6 +194,8 @@ describe('docker-compose.yml', () => {
         expect(services[db].volumes).toEqual([
           './deploy/postgres/service-role.sh:/docker-entrypoint-initdb.d/service-role.sh:ro',
         ]);
+        // 2PC participants vote by PREPARE TRANSACTION, which max_prepared_transactions=0 refuses.
+        expect(services[db].command?.join(' ')).toContain('max_prepared_transactions=200');
       }
       const urls = [
         ...String(services.order.environment?.ORDER_DB_SHARDS).split(','),

@@ -78,6 +78,9 @@ describe('npm run demo', () => {
     const rows = tableRows(demo.stdout);
     const outcomes = rows.map((row) => `${row.strategy} ${row.case} ${row.status} ${row.reason}`);
     expect(outcomes.sort()).toEqual([
+      '2pc happy COMPLETED -',
+      '2pc out-of-stock CANCELLED OUT_OF_STOCK',
+      '2pc too-poor CANCELLED INSUFFICIENT_FUNDS',
       'saga happy COMPLETED -',
       'saga out-of-stock CANCELLED OUT_OF_STOCK',
       'saga too-poor CANCELLED INSUFFICIENT_FUNDS',

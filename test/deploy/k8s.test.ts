@@ -461,7 +461,7 @@ describe('overlays/dev, self-contained', () => {
     for (const name of ['orders-db', 'payment-db', 'inventory-db']) {
       const { template } = workloads('dev').find(({ object }) => object.metadata.name === name)!;
       expect(template.spec?.containers[0].args?.join(' ')).toContain(
-        'max_prepared_transactions=64',
+        'max_prepared_transactions=200',
       );
     }
     const redis = workloads('dev').find(({ object }) => object.metadata.name === 'redis')!;

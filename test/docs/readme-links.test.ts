@@ -16,6 +16,7 @@ const DOCUMENTS = [
   'libs/dist-core/src/engine/README.md',
   'libs/dist-core/src/saga/README.md',
   'libs/dist-core/src/tcc/README.md',
+  'libs/dist-core/src/twopc/README.md',
   'issuer/README.md',
 ];
 

@@ -1,9 +1,10 @@
 // The three built services together, against the real Kafka, Postgres and Redis: orders carried
-// by the saga and by TCC to COMPLETED, or to CANCELLED with each reason of CONTRACT.md
+// by the saga, by TCC and by two-phase commit to COMPLETED, or to CANCELLED with each reason of CONTRACT.md
 // (OUT_OF_STOCK, INSUFFICIENT_FUNDS, UNKNOWN_PRODUCT, UNKNOWN_CUSTOMER, TIMEOUT), with the
 // product and account figures checked after each, and the contract's invariants at the end.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runSuffix } from '../support/kafka.js';
+import { preparedTransactionsOf } from '../support/prepared-transactions.js';
 import { startService, testPort, type RunningService } from '../support/services.js';
 import { asCustomer, type Caller } from '../support/tokens.js';
 
@@ -17,7 +18,7 @@ const ORDER_ENV = {
   ORDER_FLOW_TIMEOUT_MS: String(FLOW_TIMEOUT_MS),
   ORDER_STEP_TIMEOUT_MS: '3000',
 };
-const STRATEGIES = ['saga', 'tcc'] as const;
+const STRATEGIES = ['saga', 'tcc', '2pc'] as const;
 type Strategy = (typeof STRATEGIES)[number];
 
 interface Order {
@@ -139,6 +140,11 @@ describe('the order flow across the three services', () => {
   };
 
   const steps = (o: Order) => o.history.map((h) => `${h.step}:${h.outcome}`);
+  /** A TCC branch's or a 2PC participant's op: try/confirm/cancel or prepare/commit/rollback. */
+  const OPS = {
+    tcc: { try: 'try', confirm: 'confirm', cancel: 'cancel' },
+    '2pc': { try: 'prepare', confirm: 'commit', cancel: 'rollback' },
+  } as const;
 
   describe.each(STRATEGIES)('%s', (strategy) => {
     it('completes an order: prices from inventory, total charged, stock sold', async () => {
@@ -166,18 +172,23 @@ describe('the order flow across the three services', () => {
         createdAt: placedOrder.createdAt,
       });
       expect(Date.parse(done.updatedAt)).toBeGreaterThanOrEqual(Date.parse(done.createdAt));
-      expect(steps(done)).toEqual(
-        strategy === 'saga'
-          ? ['reserveStock:SUCCESS', 'takePayment:SUCCESS', 'confirmStock:SUCCESS']
-          : expect.arrayContaining([
-              'inventory.try:SUCCESS',
-              'payment.try:SUCCESS',
-              'inventory.confirm:SUCCESS',
-              'payment.confirm:SUCCESS',
-            ]),
-      );
-      if (strategy === 'tcc')
-        expect(steps(done).slice(0, 2)).toEqual(['inventory.try:SUCCESS', 'payment.try:SUCCESS']);
+      if (strategy === 'saga') {
+        expect(steps(done)).toEqual([
+          'reserveStock:SUCCESS',
+          'takePayment:SUCCESS',
+          'confirmStock:SUCCESS',
+        ]);
+      } else {
+        const op = OPS[strategy];
+        expect(steps(done).slice(0, 2)).toEqual([
+          `inventory.${op.try}:SUCCESS`,
+          `payment.${op.try}:SUCCESS`,
+        ]);
+        expect(steps(done).slice(2).sort()).toEqual([
+          `inventory.${op.confirm}:SUCCESS`,
+          `payment.${op.confirm}:SUCCESS`,
+        ]);
+      }
 
       expect(await product(coffee)).toMatchObject({ available: 98, reserved: 0, sold: 2 });
       expect(await product(filter)).toMatchObject({ available: 7, reserved: 0, sold: 3 });
@@ -205,7 +216,7 @@ describe('the order flow across the three services', () => {
 
       expect(done).toMatchObject({ status: 'CANCELLED', reason: 'OUT_OF_STOCK' });
       expect(steps(done)[0]).toBe(
-        strategy === 'saga' ? 'reserveStock:FAILURE' : 'inventory.try:FAILURE',
+        strategy === 'saga' ? 'reserveStock:FAILURE' : `inventory.${OPS[strategy].try}:FAILURE`,
       );
       // Payment was never asked.
       expect(steps(done).some((s) => s.startsWith('takePayment') || s.startsWith('payment.'))).toBe(
@@ -234,12 +245,16 @@ describe('the order flow across the three services', () => {
           'reserveStock.compensation:SUCCESS',
         ]);
       } else {
-        // Every tried branch is cancelled, the failed one too (its Cancel is a no-op), in
+        // Every tried branch is cancelled (rolled back), the failed one too (a no-op), in
         // whichever order the replies arrive.
-        expect(steps(done).slice(0, 2)).toEqual(['inventory.try:SUCCESS', 'payment.try:FAILURE']);
+        const op = OPS[strategy];
+        expect(steps(done).slice(0, 2)).toEqual([
+          `inventory.${op.try}:SUCCESS`,
+          `payment.${op.try}:FAILURE`,
+        ]);
         expect(steps(done).slice(2).sort()).toEqual([
-          'inventory.cancel:SUCCESS',
-          'payment.cancel:SUCCESS',
+          `inventory.${op.cancel}:SUCCESS`,
+          `payment.${op.cancel}:SUCCESS`,
         ]);
       }
       expect(done.history.find((h) => h.outcome === 'FAILURE')?.reason).toBe('INSUFFICIENT_FUNDS');
@@ -281,11 +296,11 @@ describe('the order flow across the three services', () => {
     });
   });
 
-  it("lists a customer's orders of both strategies newest first", async () => {
+  it("lists a customer's orders of every strategy newest first", async () => {
     const sku = await createProduct('list', 10, 100);
     const customer = await createAccount('list', 100_000);
     const ids: string[] = [];
-    for (const strategy of ['saga', 'tcc', 'saga', 'tcc'] as const) {
+    for (const strategy of ['saga', 'tcc', '2pc', 'saga', 'tcc', '2pc'] as const) {
       ids.push((await place(strategy, customer, [{ sku, quantity: 1 }])).id);
     }
     await Promise.all(ids.map((id) => terminal(id)));
@@ -298,7 +313,7 @@ describe('the order flow across the three services', () => {
     );
     expect(status).toBe(200);
     expect(body.items.map((o) => o.id)).toEqual([...ids].reverse());
-    expect(body.items.map((o) => o.strategy)).toEqual(['tcc', 'saga', 'tcc', 'saga']);
+    expect(body.items.map((o) => o.strategy)).toEqual(['2pc', 'tcc', 'saga', '2pc', 'tcc', 'saga']);
     expect(body.items.every((o) => o.status === 'COMPLETED' && o.totalCents === 10)).toBe(true);
     expect(body.items.every((o) => o.history.length >= 3)).toBe(true);
   });
@@ -337,6 +352,8 @@ describe('the order flow across the three services', () => {
 
   it("holds CONTRACT.md's invariants over every product, account and order of this run", async () => {
     const orders = await Promise.all(placed.map((id) => terminal(id)));
+    // Every 2PC order is terminal only once each prepared participant acknowledged the decision.
+    expect(await preparedTransactionsOf(placed)).toEqual([]);
     for (const o of orders) {
       expect(['COMPLETED', 'CANCELLED']).toContain(o.status);
       if (o.status === 'COMPLETED') {

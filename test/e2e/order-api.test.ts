@@ -121,14 +121,16 @@ describe('order service REST API', () => {
       expect(read.text).toContain(`"id":"${id}"`);
     });
 
-    it('takes strategy tcc', async () => {
+    it.each(['tcc', '2pc'])('takes strategy %s', async (strategy) => {
       const placed = await place({
-        customerId: `api-${RUN}-t`,
+        customerId: `api-${RUN}-${strategy}`,
         items: [line('SKU-A')],
-        strategy: 'tcc',
+        strategy,
       });
       expect(placed.status).toBe(202);
-      expect((placed.body as OrderBody).strategy).toBe('tcc');
+      expect((placed.body as OrderBody).strategy).toBe(strategy);
+      const read = await request('GET', `/orders/${(placed.body as OrderBody).id}`);
+      expect((read.body as OrderBody).strategy).toBe(strategy);
     });
 
     it('accepts the limits: 100 distinct lines, quantity 1 and 10000, 64-character names', async () => {

@@ -230,10 +230,43 @@ describe('Kafka authorization: each service only its part', () => {
     );
   });
 
+  it('2PC decisions: only order writes them, only their participant reads them', async () => {
+    const inventory = kafka(principal('inventory'));
+    const payment = kafka(principal('payment'));
+    const order = kafka(principal('order'));
+    // A participant forging its own commit would settle a branch no coordinator decided.
+    await expectRefused(() => produce(inventory, 'inventory.decisions', 'forged'), NOT_AUTHORIZED);
+    await expectRefused(() => produce(payment, 'inventory.decisions', 'forged'), NOT_AUTHORIZED);
+    await expectRefused(() => produce(payment, 'payment.decisions', 'forged'), NOT_AUTHORIZED);
+    await expectRefused(
+      () => consumeOne(payment, 'payment-decisions', 'inventory.decisions', async () => {}),
+      NOT_AUTHORIZED,
+    );
+    await expectRefused(
+      () => consumeOne(order, 'order-service', 'payment.decisions', async () => {}),
+      NOT_AUTHORIZED,
+    );
+    await expectRefused(() => produce(order, 'payment.decisions.dlq', 'x'), NOT_AUTHORIZED);
+  });
+
   it("a service cannot consume in another service's group", async () => {
     const inventory = kafka(principal('inventory'));
     await expectRefused(
       () => consumeOne(inventory, 'payment-service', 'inventory.commands', async () => {}),
+      GROUP_NOT_AUTHORIZED,
+    );
+    await expectRefused(
+      () => consumeOne(inventory, 'payment-decisions', 'inventory.decisions', async () => {}),
+      GROUP_NOT_AUTHORIZED,
+    );
+    await expectRefused(
+      () =>
+        consumeOne(
+          kafka(principal('order')),
+          'order-decisions',
+          'inventory.replies',
+          async () => {},
+        ),
       GROUP_NOT_AUTHORIZED,
     );
   });
@@ -257,6 +290,10 @@ describe('Kafka authorization: what each service does is allowed', () => {
     ['inventory', 'inventory.commands.dlq'],
     ['payment', 'payment.replies'],
     ['payment', 'payment.commands.dlq'],
+    ['order', 'inventory.decisions'],
+    ['order', 'payment.decisions'],
+    ['inventory', 'inventory.decisions.dlq'],
+    ['payment', 'payment.decisions.dlq'],
   ] as const)('%s writes %s', async (service, topic) => {
     await expect(produce(kafka(principal(service)), topic, 'allowed write')).resolves.toBe(
       undefined,
@@ -264,18 +301,17 @@ describe('Kafka authorization: what each service does is allowed', () => {
   });
 
   it.each([
-    ['inventory', 'inventory.commands', 'order'],
-    ['payment', 'payment.commands', 'order'],
-    ['order', 'inventory.replies', 'inventory'],
-    ['order', 'payment.replies', 'payment'],
+    ['inventory', 'inventory.commands', 'order', 'inventory-service'],
+    ['payment', 'payment.commands', 'order', 'payment-service'],
+    ['order', 'inventory.replies', 'inventory', 'order-service'],
+    ['order', 'payment.replies', 'payment', 'order-service'],
+    ['inventory', 'inventory.decisions', 'order', 'inventory-decisions'],
+    ['payment', 'payment.decisions', 'order', 'payment-decisions'],
   ] as const)(
-    '%s reads %s (written by %s) in its own group',
-    async (reader, topic, writer) => {
-      const value = await consumeOne(
-        kafka(principal(reader)),
-        `${reader}-service`,
-        topic,
-        (marker) => produce(kafka(principal(writer)), topic, marker),
+    '%s reads %s (written by %s) in its own group %s',
+    async (reader, topic, writer, group) => {
+      const value = await consumeOne(kafka(principal(reader)), group, topic, (marker) =>
+        produce(kafka(principal(writer)), topic, marker),
       );
       expect(value).toMatch(/^kafka-security-test /);
     },

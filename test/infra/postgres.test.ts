@@ -44,3 +44,35 @@ describe('PostgreSQL databases', () => {
     expect(rows).toEqual([{ id, note: name }]);
   });
 });
+
+describe('PostgreSQL prepared transactions (2PC participants)', () => {
+  // scripts/infra/postgres.sh raises it (docker-compose.yml and the k8s dev overlay set it too):
+  // at 0, the default, every PREPARE TRANSACTION fails and no 2PC order could complete.
+  const REQUIRED = 200;
+
+  it.each(databases.filter(([name]) => name === 'payment' || name === 'inventory'))(
+    '%s: max_prepared_transactions is in force and its role can prepare and roll back',
+    async (name, url) => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const gid = `infra-probe:${name}:${process.pid}:${Date.now()}`;
+      try {
+        const { rows } = await client.query<{ max_prepared_transactions: string }>(
+          'SHOW max_prepared_transactions',
+        );
+        expect(Number(rows[0].max_prepared_transactions)).toBeGreaterThanOrEqual(REQUIRED);
+        await client.query('BEGIN');
+        await client.query('SELECT 1');
+        await client.query(`PREPARE TRANSACTION '${gid}'`);
+        const prepared = await client.query(
+          'SELECT 1 FROM pg_prepared_xacts WHERE gid = $1 AND database = current_database()',
+          [gid],
+        );
+        expect(prepared.rowCount).toBe(1);
+      } finally {
+        await client.query(`ROLLBACK PREPARED '${gid}'`).catch(() => undefined);
+        await client.end();
+      }
+    },
+  );
+});

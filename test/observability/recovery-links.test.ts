@@ -33,7 +33,11 @@ const oneBranchTcc: TccDefinition<{ sku: string }> = {
   branches: [
     {
       name: 'inventory',
-      topic: 'trace-links.inventory.commands',
+      topics: {
+        try: 'trace-links.inventory.commands',
+        confirm: 'trace-links.inventory.commands',
+        cancel: 'trace-links.inventory.commands',
+      },
       types: { try: 'links.try', confirm: 'links.confirm', cancel: 'links.cancel' },
       tryPayload: ({ input }) => input,
     },

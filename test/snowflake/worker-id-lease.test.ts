@@ -13,8 +13,8 @@ import {
   WorkerIdLease,
   WorkerLeaseLostError,
   decodeSnowflakeId,
-  workerResource,
 } from '@app/dist-core/snowflake';
+import { workerResource } from '@app/dist-core/snowflake/testing';
 
 const { REDIS_NODES } = loadConfig({ REDIS_NODES: env.redisUrls(DEFAULTS.REDIS_NODES) });
 // Explicit: the integration project's testTimeout is not applied by Jest 30 (its default is 5 s).

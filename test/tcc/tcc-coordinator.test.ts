@@ -203,7 +203,11 @@ function orderDefinition(): TccDefinition<OrderInput> {
     branches: [
       {
         name: 'inventory',
-        topic: COMMANDS.inventory,
+        topics: {
+          try: COMMANDS.inventory,
+          confirm: COMMANDS.inventory,
+          cancel: COMMANDS.inventory,
+        },
         types: {
           try: 'tcc-it.inventory.try',
           confirm: 'tcc-it.inventory.confirm',
@@ -213,7 +217,7 @@ function orderDefinition(): TccDefinition<OrderInput> {
       },
       {
         name: 'payment',
-        topic: COMMANDS.payment,
+        topics: { try: COMMANDS.payment, confirm: COMMANDS.payment, cancel: COMMANDS.payment },
         types: {
           try: 'tcc-it.payment.try',
           confirm: 'tcc-it.payment.confirm',

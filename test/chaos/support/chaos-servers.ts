@@ -133,7 +133,8 @@ export const chaosPostgres = {
   },
   async start(): Promise<void> {
     // TCP only (no Unix socket beside the shared cluster's); -w waits until it accepts connections.
-    const options = `-p ${CHAOS_PORTS.postgres} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`;
+    // Prepared transactions (2PC participants) need max_prepared_transactions > 0, as infra:up sets.
+    const options = `-p ${CHAOS_PORTS.postgres} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_prepared_transactions=200`;
     await pgCtl('start', '-w', '-t', '60', '-l', join(PG_DIR, 'postgres.log'), '-o', options);
   },
   /** A crash: every backend killed at once, no checkpoint; the next start runs WAL recovery. */

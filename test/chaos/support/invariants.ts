@@ -175,6 +175,16 @@ export async function checkInvariants(
       violate(`product ${product.sku}: a negative figure ${JSON.stringify(p)}`);
   }
 
+  // Two-phase commit: an order is terminal only once every prepared participant acknowledged
+  // the decision, so with every order terminal no prepared transaction may be left. The view is
+  // cluster-wide, and this cluster is the run's own.
+  for (const { gid } of await query<{ gid: string }>(
+    'inventory',
+    'SELECT gid FROM pg_prepared_xacts',
+  )) {
+    violate(`prepared transaction ${gid} left behind with every order terminal`);
+  }
+
   for (const customer of customers) {
     const { status, body: a } = await getJson<{
       availableCents: number;

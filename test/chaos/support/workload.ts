@@ -17,7 +17,7 @@ export interface Customer {
 export interface OrderRequest {
   customerId: string;
   items: { sku: string; quantity: number }[];
-  strategy: 'saga' | 'tcc';
+  strategy: 'saga' | 'tcc' | '2pc';
 }
 
 /** One order a client meant to place: its body, its key, and the id once the API accepted it. */
@@ -147,7 +147,7 @@ export class Workload {
     return {
       customerId: random.pick(customers).customerId,
       items: lines.map((p) => ({ sku: p.sku, quantity: random.int(1, 3) })),
-      strategy: random.chance(0.5) ? 'saga' : 'tcc',
+      strategy: random.pick(['saga', 'tcc', '2pc'] as const),
     };
   }
 

@@ -75,10 +75,54 @@ export class StockLedger {
    * Reserves every line or reports why not. On FAILURE the caller must roll back the lines
    * already reserved: the barrier does, by rolling its savepoint back on a FAILURE result.
    */
-  async reserve(
+  reserve(manager: EntityManager, orderId: string, lines: OrderLine[]): Promise<ReserveResult> {
+    return this.take(manager, orderId, lines, 'reserved', 'RESERVED');
+  }
+
+  /**
+   * 2PC prepare: the units are sold at once, inside the prepared transaction, which is itself
+   * the reservation: no reader sees them gone until the coordinator's commit, and its rollback
+   * undoes them with everything else. So `reserved` stays 0 for 2PC orders.
+   */
+  async sellInPreparedTransaction(
     manager: EntityManager,
     orderId: string,
     lines: OrderLine[],
+  ): Promise<ReserveResult> {
+    // Refused without waiting for a row lock when the committed stock already falls short.
+    // Safe: an order prepared meanwhile (its row locked, its units not yet committed) can only
+    // lower what is available, so a refusal by the committed figures is a refusal by any. Only
+    // an order that may succeed queues for the row behind the prepared transactions holding it.
+    const refusal = await this.shortOfCommittedStock(manager, lines);
+    if (refusal) return refusal;
+    return this.take(manager, orderId, lines, 'sold', 'SOLD');
+  }
+
+  /** OUT_OF_STOCK or UNKNOWN_PRODUCT by a plain read (no lock), or null if every line may fit. */
+  private async shortOfCommittedStock(
+    manager: EntityManager,
+    lines: OrderLine[],
+  ): Promise<ReserveResult | null> {
+    const rows: { sku: string; available: string }[] = await manager.query(
+      'SELECT sku, available FROM products WHERE sku = ANY($1::text[])',
+      [lines.map((line) => line.sku)],
+    );
+    const available = new Map(rows.map((row) => [row.sku, Number(row.available)]));
+    for (const line of lines) {
+      const units = available.get(line.sku);
+      if (units === undefined) return { outcome: 'FAILURE', reason: 'UNKNOWN_PRODUCT' };
+      if (units < line.quantity) return { outcome: 'FAILURE', reason: 'OUT_OF_STOCK' };
+    }
+    return null;
+  }
+
+  /** Moves every line's units out of `available` into `to`, recording the order's lines and prices. */
+  private async take(
+    manager: EntityManager,
+    orderId: string,
+    lines: OrderLine[],
+    to: 'reserved' | 'sold',
+    status: 'RESERVED' | 'SOLD',
   ): Promise<ReserveResult> {
     const unitPrices = new Map<string, number>();
     for (const line of inLockOrder(lines)) {
@@ -86,7 +130,7 @@ export class StockLedger {
       const rows = await updateReturning<{ price_cents: string }>(
         manager,
         `UPDATE products
-         SET available = available - $2, reserved = reserved + $2, updated_at = now()
+         SET available = available - $2, ${to} = ${to} + $2, updated_at = now()
          WHERE sku = $1 AND available >= $2
          RETURNING price_cents`,
         [line.sku, line.quantity],
@@ -100,14 +144,16 @@ export class StockLedger {
     // The prices of this moment are the order's prices: stored here and sent in the reply.
     const items = lines.map((line) => ({ ...line, unitPriceCents: unitPrices.get(line.sku)! }));
     await manager.query(
-      `INSERT INTO reservations (order_id, sku, quantity, unit_price_cents)
-       SELECT $1::bigint, sku, quantity, unit_price_cents
+      `INSERT INTO reservations (order_id, sku, quantity, unit_price_cents, status, settled_at)
+       SELECT $1::bigint, sku, quantity, unit_price_cents, $5,
+              CASE WHEN $5 = 'RESERVED' THEN NULL ELSE now() END
        FROM unnest($2::text[], $3::integer[], $4::bigint[]) AS l (sku, quantity, unit_price_cents)`,
       [
         orderId,
         items.map((item) => item.sku),
         items.map((item) => item.quantity),
         items.map((item) => item.unitPriceCents),
+        status,
       ],
     );
     const totalCents = items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
@@ -165,7 +211,7 @@ export class ReservationMismatchError extends Error {
   }
 }
 
-function sameLines(reserved: OrderLine[], lines: OrderLine[]): boolean {
+export function sameLines(reserved: OrderLine[], lines: OrderLine[]): boolean {
   if (reserved.length !== lines.length) return false;
   const quantities = new Map(lines.map((line) => [line.sku, line.quantity]));
   return reserved.every((line) => quantities.get(line.sku) === Number(line.quantity));

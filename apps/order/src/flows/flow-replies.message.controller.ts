@@ -51,6 +51,16 @@ export class FlowRepliesMessageController {
     return this.apply(envelope, (manager) => this.flows.tcc.handleReply(manager, envelope));
   }
 
+  @OnMessage(orderFlowMessages, 'inventory.2pc.reply')
+  inventoryTwoPcReply(@Payload() envelope: Envelope<ParticipantReply>): Promise<void> {
+    return this.apply(envelope, (manager) => this.flows.twoPc.handleReply(manager, envelope));
+  }
+
+  @OnMessage(orderFlowMessages, 'payment.2pc.reply')
+  paymentTwoPcReply(@Payload() envelope: Envelope<ParticipantReply>): Promise<void> {
+    return this.apply(envelope, (manager) => this.flows.twoPc.handleReply(manager, envelope));
+  }
+
   private async apply(
     envelope: Envelope,
     handle: (manager: EntityManager) => Promise<string>,

@@ -4,7 +4,7 @@ import { FlowMetrics } from './flow-metrics.js';
 import { FlowRepliesMessageController } from './flow-replies.message.controller.js';
 import { OrderFlows } from './order-flows.js';
 
-/** The saga and TCC coordination of orders: engines, recovery pollers, reply handlers. */
+/** The saga, TCC and 2PC coordination of orders: engines, recovery pollers, reply handlers. */
 @Module({
   imports: [ShardsModule],
   controllers: [FlowRepliesMessageController],

@@ -18,10 +18,10 @@ export interface OrderEnd {
  * status commits together with the flow's; an order already settled is left alone (logged).
  */
 export function orderEndings<F extends { updatedAt: Date }>(
-  flow: 'saga' | 'TCC',
+  flow: 'saga' | 'TCC' | '2PC',
   endOf: (flow: F) => OrderEnd,
 ) {
-  const logger = new Logger(flow === 'saga' ? 'OrderSaga' : 'OrderTcc');
+  const logger = new Logger({ saga: 'OrderSaga', TCC: 'OrderTcc', '2PC': 'Order2pc' }[flow]);
   return {
     completed: async (manager: EntityManager, done: F): Promise<void> => {
       const { orderId, priced } = endOf(done);

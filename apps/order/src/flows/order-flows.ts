@@ -13,22 +13,26 @@ import { Outbox } from '@app/dist-core/outbox';
 import type { RecoveryLoop } from '@app/dist-core/recovery';
 import { SagaOrchestrator } from '@app/dist-core/saga';
 import { TccCoordinator } from '@app/dist-core/tcc';
+import { TwoPhaseCommitCoordinator } from '@app/dist-core/twopc';
 import type { OrderConfig } from '../config.js';
 import type { Order } from '../orders/order.js';
 import { OrderShards } from '../shards/order-shards.js';
 import { ORDER_SAGA, orderSaga, type OrderSagaData } from './saga/order.saga.js';
 import { orderTcc, type OrderTccInput } from './tcc/order.tcc.js';
+import { order2pc, type Order2pcInput } from './twopc/order.2pc.js';
 
 /**
- * The two engines that carry an order, configured once: the SagaOrchestrator for `saga` orders,
- * the TccCoordinator for `tcc` orders, both sending through the transactional outbox of the
- * order's shard. It also runs their recovery pollers on every shard, from start-up until
- * shutdown: timeouts and re-sends are rows with due times, and these loops act on them.
+ * The three engines that carry an order, configured once: the SagaOrchestrator for `saga`
+ * orders, the TccCoordinator for `tcc` orders, the TwoPhaseCommitCoordinator for `2pc` orders,
+ * all sending through the transactional outbox of the order's shard. It also runs their recovery
+ * pollers on every shard, from start-up until shutdown: timeouts and re-sends are rows with due
+ * times, and these loops act on them.
  */
 @Injectable()
 export class OrderFlows implements OnApplicationBootstrap, OnModuleDestroy {
   readonly saga: SagaOrchestrator;
   readonly tcc: TccCoordinator<OrderTccInput>;
+  readonly twoPc: TwoPhaseCommitCoordinator<Order2pcInput>;
   private readonly logger = new Logger(OrderFlows.name);
   private recoveries: RecoveryLoop[] = [];
 
@@ -51,6 +55,13 @@ export class OrderFlows implements OnApplicationBootstrap, OnModuleDestroy {
       // jitter), then backs off to twice that: as patient as a saga's command.
       backoff: { baseMs: stepTimeoutMs, maxMs: 2 * stepTimeoutMs },
     });
+    // The same deadline for the votes, and the same patience with commit and rollback: a
+    // decision is never abandoned, as a Confirm or Cancel is not.
+    this.twoPc = new TwoPhaseCommitCoordinator(order2pc, outbox, {
+      messages: orderFlowMessages,
+      prepareTimeoutMs: config.ORDER_FLOW_TIMEOUT_MS,
+      backoff: { baseMs: stepTimeoutMs, maxMs: 2 * stepTimeoutMs },
+    });
   }
 
   /**
@@ -64,22 +75,28 @@ export class OrderFlows implements OnApplicationBootstrap, OnModuleDestroy {
       const data: OrderSagaData = { orderId, customerId, items, priced: null };
       await this.saga.start(manager, ORDER_SAGA, orderId, data);
     } else {
-      await this.tcc.begin(manager, orderId, { orderId, customerId, items });
+      // TCC and 2PC: the same coordinator and input, two definitions (libs/dist-core/src/twopc).
+      const coordinator = order.strategy === 'tcc' ? this.tcc : this.twoPc;
+      await coordinator.begin(manager, orderId, { orderId, customerId, items });
     }
   }
 
-  /** The steps the order's flow went through, oldest first: one line format for both. */
+  /** The steps the order's flow went through, oldest first: one line format for all three. */
   history(manager: EntityManager, order: Order): Promise<HistoryLine[]> {
-    const engine = order.strategy === 'saga' ? this.saga : this.tcc;
+    const engine = { saga: this.saga, tcc: this.tcc, '2pc': this.twoPc }[order.strategy];
     return engine.history(manager, order.id);
   }
 
   onApplicationBootstrap(): void {
     for (const { dataSource } of this.shards.all()) {
-      this.recoveries.push(this.saga.recovery(dataSource), this.tcc.recovery(dataSource));
+      this.recoveries.push(
+        this.saga.recovery(dataSource),
+        this.tcc.recovery(dataSource),
+        this.twoPc.recovery(dataSource),
+      );
     }
     for (const recovery of this.recoveries) recovery.start();
-    this.logger.log(`Saga and TCC recovery running on ${this.shards.all().length} shards`);
+    this.logger.log(`Saga, TCC and 2PC recovery running on ${this.shards.all().length} shards`);
   }
 
   /** Before the pools close (InfrastructureShutdown runs at onApplicationShutdown, later). */

@@ -86,10 +86,28 @@ export class IdempotencyKeysPerCustomer1796100000300 implements MigrationInterfa
   }
 }
 
+/** Two-phase commit, the third strategy (issue 16): the column's check takes '2pc' too. */
+export class TwoPhaseCommitStrategy1796200000300 implements MigrationInterface {
+  name = 'TwoPhaseCommitStrategy1796200000300';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`
+      ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_strategy_check,
+        ADD CONSTRAINT orders_strategy_check CHECK (strategy IN ('saga', 'tcc', '2pc'))`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`
+      ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_strategy_check,
+        ADD CONSTRAINT orders_strategy_check CHECK (strategy IN ('saga', 'tcc')) NOT VALID`);
+  }
+}
+
 export const orderMigrations = [
   CreateOrders1795750000301,
   CreateIdempotencyKeys1795750000302,
   IdempotencyKeysPerCustomer1796100000300,
+  TwoPhaseCommitStrategy1796200000300,
 ];
 
 /**

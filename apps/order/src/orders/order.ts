@@ -8,7 +8,7 @@ import {
 
 /** The order's rules, in one place: what an order is, and how its lines are priced. */
 
-export const ORDER_STRATEGIES = ['saga', 'tcc'] as const;
+export const ORDER_STRATEGIES = ['saga', 'tcc', '2pc'] as const;
 export type OrderStrategy = (typeof ORDER_STRATEGIES)[number];
 
 /** PENDING, then exactly one of the two terminal statuses, never changing again. */

@@ -1,9 +1,9 @@
-export { AuthGuard, ISSUER_UNAVAILABLE, MISSING_TOKEN } from './auth.guard.js';
-export { authenticate, rememberAuthentication } from './authentication.js';
-export type { Authentication } from './authentication.js';
-export { bearerChallenge } from './bearer-token.js';
-export { actsFor, describePrincipal, principalFromClaims } from './principal.js';
-export type { Principal } from './principal.js';
+// The contents page. Routes: `Public`, `AllowCustomers` (unmarked routes are operators'), the
+// caller as `CurrentPrincipal`, and the own-resource rules `actsFor` / `requireActsFor`.
+// The bootstrap wires the rest: `TokenVerifier.connect`, `AuthGuard`, `authenticateBeforeBody`.
+export { AuthGuard } from './auth.guard.js';
+export { authenticateBeforeBody } from './authenticate-before-body.js';
+export { actsFor, type Principal } from './principal.js';
 export {
   AllowCustomers,
   CurrentPrincipal,
@@ -11,6 +11,4 @@ export {
   Public,
   requireActsFor,
 } from './route-access.js';
-export type { RouteAccess } from './route-access.js';
-export { IssuerUnavailableError, TokenVerifier } from './token-verifier.js';
-export type { AuthSettings, Verification } from './token-verifier.js';
+export { TokenVerifier, type AuthSettings } from './token-verifier.js';

@@ -26,8 +26,3 @@ export function principalFromClaims(claims: Record<string, unknown>): Principal 
 export function actsFor(principal: Principal, customerId: string): boolean {
   return principal.role === 'operator' || principal.customerId === customerId;
 }
-
-/** For logs and error messages: `operator` or `customer <id>`. */
-export function describePrincipal(principal: Principal): string {
-  return principal.role === 'operator' ? 'operator' : `customer ${principal.customerId}`;
-}

@@ -17,10 +17,9 @@ import {
   startTracing,
   type LogLevel,
 } from '../observability/index.js';
-import { TokenVerifier } from '../auth/index.js';
-import { authenticateBeforeBody } from './authenticate-before-body.js';
+import { authenticateBeforeBody, TokenVerifier } from '../auth/index.js';
 import { CoreModule } from './core.module.js';
-import { HttpErrorFilter } from './http-error.filter.js';
+import { errorBody, HttpErrorFilter } from './http-error.filter.js';
 import { jsonBodyMiddleware } from './json-body.js';
 import { securityHeaders } from './security-headers.js';
 import type { ServiceSpec } from './service-spec.js';
@@ -68,7 +67,7 @@ export async function bootstrapService<S extends EnvSchema>(
   // Headers first, so that every answer carries them, the refusals below included.
   app.use(securityHeaders(AUTH_ISSUER));
   // Before anything reads the request: CONTRACT.md's 401 comes before any 400 about it.
-  app.use(authenticateBeforeBody(app.get(TokenVerifier)));
+  app.use(authenticateBeforeBody(app.get(TokenVerifier), errorBody));
   app.use(urlControlCharacterGuard());
   app.use(jsonBodyMiddleware());
   app.useGlobalPipes(strictValidationPipe());
@@ -76,16 +75,32 @@ export async function bootstrapService<S extends EnvSchema>(
   app.enableShutdownHooks();
   setupSwagger(app, spec.name, spec.description);
 
+  const separate = spec.separateConsumers ?? [];
   app.connectMicroservice(
     {
       strategy: new KafkaConsumerServer(app.get(KafkaClient), {
         groupId: serviceGroup(spec.name),
         messages: spec.messages,
+        topics: { except: separate.flatMap(({ topics }) => topics) },
         status: app.get(ConsumerGroupStatus),
       }),
     },
     { inheritAppConfig: true },
   );
+  for (const { consumer, topics } of separate) {
+    app.connectMicroservice(
+      {
+        strategy: new KafkaConsumerServer(app.get(KafkaClient), {
+          groupId: `${spec.name}-${consumer}`,
+          messages: spec.messages,
+          topics: { only: topics },
+          // Ready only when this one has joined too: decisions nobody takes would wait in Kafka.
+          status: app.get(ConsumerGroupStatus),
+        }),
+      },
+      { inheritAppConfig: true },
+    );
+  }
   await app.startAllMicroservices();
 
   const port = spec.httpPort(config);

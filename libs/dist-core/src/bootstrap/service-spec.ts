@@ -20,6 +20,13 @@ export interface ServiceSpec<S extends EnvSchema = EnvSchema> {
    * subscribed to, and every topic is created at start.
    */
   messages?: MessageCatalog;
+  /**
+   * Topics consumed by a consumer of their own, in group `<name>-<consumer>` (e.g.
+   * `inventory-decisions`), so that nothing on the service's other topics can hold them up: a
+   * 2PC prepare blocked on a prepared transaction's row lock must not stand in front of the
+   * decision that releases it. The main consumer (`<name>-service`) takes every other topic.
+   */
+  separateConsumers?: Array<{ consumer: string; topics: readonly string[] }>;
 }
 
 export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');

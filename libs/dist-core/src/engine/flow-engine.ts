@@ -13,6 +13,7 @@ import {
   type IgnoredReply,
   type ReplyResult,
 } from './flow-reply.js';
+import type { FlowProtocol } from './flow-steps.js';
 
 /** What every engine takes besides its protocol's policy; one set of defaults for all. */
 export interface EngineOptions {
@@ -80,7 +81,7 @@ export abstract class FlowEngine<F, T extends object> {
 
   protected constructor(
     /** Names the flows in spans, metrics and logs. */
-    protected readonly protocol: 'saga' | 'tcc',
+    protected readonly protocol: FlowProtocol,
     private readonly flows: FlowStore<F>,
     options: EngineOptions,
   ) {

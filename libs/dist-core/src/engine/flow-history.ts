@@ -1,4 +1,4 @@
-import { observeFlowStep } from './flow-steps.js';
+import { observeFlowStep, type FlowProtocol } from './flow-steps.js';
 
 /**
  * The outcome of a step's command (SUCCESS, FAILURE, TIMEOUT), or of the flow itself: PARKED for
@@ -12,7 +12,10 @@ export const TIMEOUT_REASON = 'TIMEOUT';
 
 /** One line of a flow's history, as the order API shows it: `inventory.try SUCCESS at …`. */
 export interface HistoryLine {
-  /** A saga step (`reserveStock`, `reserveStock.compensation`) or a TCC branch op (`inventory.try`). */
+  /**
+   * A saga step (`reserveStock`, `reserveStock.compensation`), a TCC branch op (`inventory.try`)
+   * or a 2PC participant op (`inventory.prepare`).
+   */
   step: string;
   outcome: StepOutcome;
   reason: string | null;
@@ -29,7 +32,7 @@ export interface StepRecord {
 }
 
 /** The latency of each command a transition recorded the outcome of (not PARKED / RESUMED). */
-export function observeSteps(flow: 'saga' | 'tcc', records: StepRecord[], nowMs: number): void {
+export function observeSteps(flow: FlowProtocol, records: StepRecord[], nowMs: number): void {
   for (const { step, outcome, commandId } of records) {
     if (outcome === 'PARKED' || outcome === 'RESUMED') continue;
     observeFlowStep(flow, step, outcome, commandId, nowMs);

@@ -1,6 +1,9 @@
 import { flowStepDuration } from '../metrics/index.js';
 import { decodeSnowflakeId } from '../snowflake/index.js';
 
+/** The protocols on the engine: the `flow` label of spans, logs and `flow_step_duration_seconds`. */
+export type FlowProtocol = 'saga' | 'tcc' | '2pc';
+
 /** Older than this, a "command id" is not a Snowflake of this system (a test's counter id). */
 const MAX_PLAUSIBLE_AGE_MS = 24 * 3_600_000;
 
@@ -12,7 +15,7 @@ const MAX_PLAUSIBLE_AGE_MS = 24 * 3_600_000;
  * rolls back (a database fault) is counted all the same; a lost race is not counted.
  */
 export function observeFlowStep(
-  flow: 'saga' | 'tcc',
+  flow: FlowProtocol,
   step: string,
   outcome: string,
   commandId: string | null,

@@ -1,4 +1,4 @@
-// The skeleton under every coordinator (saga, TCC, and two-phase commit to come).
+// The skeleton under every coordinator (saga, TCC, two-phase commit).
 export { FlowEngine, policyOf, type EngineOptions, type FlowStore } from './flow-engine.js';
 export {
   FlowReplyError,
@@ -13,4 +13,5 @@ export {
   type StepOutcome,
   type StepRecord,
 } from './flow-history.js';
+export type { FlowProtocol } from './flow-steps.js';
 export { backoffDelayMs, type BackoffPolicy } from './backoff.js';

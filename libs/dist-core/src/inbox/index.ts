@@ -1,5 +1,6 @@
 export {
   handleOnce,
+  recordInbox,
   inboxClaimCte,
   countDuplicate,
   DuplicateMessage,

@@ -1,54 +1,76 @@
 import type { Consumer } from 'kafkajs';
 import { kafkaAssignedPartitions, type ScrapeCollector } from '../metrics/index.js';
 
+type MemberState = 'joining' | 'joined' | 'stopped' | 'idle';
+
+interface Member {
+  state: MemberState;
+  detail: string;
+  partitions: Record<string, number[]>;
+}
+
 /**
- * Whether this process's consumer is a member of its group, for GET /health. A service whose
+ * Whether this process's consumers are members of their groups, for GET /health. A service whose
  * HTTP side is up but whose consumer has not joined yet (or crashed) accepts requests it cannot
- * carry on: commands and replies would wait in Kafka. Readiness must say so.
+ * carry on: commands and replies would wait in Kafka. Readiness must say so. A service may run
+ * more than one consumer (a 2PC participant's decisions have their own group): ready when all are.
  */
 export class ConsumerGroupStatus {
-  private state: 'not started' | 'joining' | 'joined' | 'stopped' | 'idle' = 'not started';
-  private detail = '';
-  private partitions: Record<string, number[]> = {};
+  /** By consumer group; a restarted consumer replaces its group's entry. */
+  private readonly members = new Map<string, Member>();
 
-  /** Up once the consumer joined its group, or when the service subscribes to nothing. */
+  /** Up once every consumer joined its group (or subscribes to nothing); not before any started. */
   get ready(): boolean {
-    return this.state === 'joined' || this.state === 'idle';
+    const members = [...this.members.values()];
+    return members.length > 0 && members.every((m) => m.state === 'joined' || m.state === 'idle');
   }
 
   /** The partitions of each topic this process consumes since its last join (for metrics). */
   get assignment(): Readonly<Record<string, readonly number[]>> {
-    return this.partitions;
+    const all: Record<string, number[]> = {};
+    for (const { partitions } of this.members.values()) {
+      for (const [topic, list] of Object.entries(partitions))
+        all[topic] = [...(all[topic] ?? []), ...list];
+    }
+    return all;
   }
 
   describe(): string {
-    return this.detail ? `${this.state}: ${this.detail}` : this.state;
+    if (this.members.size === 0) return 'not started';
+    const describeOne = ({ state, detail }: Member) => (detail ? `${state}: ${detail}` : state);
+    if (this.members.size === 1) return describeOne([...this.members.values()][0]);
+    return [...this.members].map(([group, m]) => `${group} ${describeOne(m)}`).join('; ');
   }
 
-  /** The service has no handlers: nothing to join. */
-  markIdle(): void {
-    this.state = 'idle';
+  /** The consumer of `group` has no handlers: nothing to join. */
+  markIdle(group = ''): void {
+    this.members.set(group, { state: 'idle', detail: '', partitions: {} });
   }
 
   /** `logicalTopic` maps the broker's topic names back to the contracts' (see deployment.ts). */
-  watch(consumer: Consumer, logicalTopic: (topic: string) => string = (topic) => topic): void {
-    this.state = 'joining';
+  watch(
+    consumer: Consumer,
+    logicalTopic: (topic: string) => string = (topic) => topic,
+    group = '',
+  ): void {
+    const member: Member = { state: 'joining', detail: '', partitions: {} };
+    this.members.set(group, member);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.state = 'joined';
-      this.detail = `${payload.groupId} as ${payload.memberId}`;
+      member.state = 'joined';
+      member.detail = `${payload.groupId} as ${payload.memberId}`;
       // Metric labels in the contracts' names, as every other metric of a topic has them.
-      this.partitions = Object.fromEntries(
+      member.partitions = Object.fromEntries(
         Object.entries(payload.memberAssignment).map(([topic, p]) => [logicalTopic(topic), p]),
       );
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.state = payload.restart ? 'joining' : 'stopped';
-      this.detail = payload.error.message;
-      this.partitions = {};
+      member.state = payload.restart ? 'joining' : 'stopped';
+      member.detail = payload.error.message;
+      member.partitions = {};
     });
     consumer.on(consumer.events.STOP, () => {
-      this.state = 'stopped';
-      this.partitions = {};
+      member.state = 'stopped';
+      member.partitions = {};
     });
   }
 }

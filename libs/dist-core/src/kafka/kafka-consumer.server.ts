@@ -26,6 +26,12 @@ export interface KafkaConsumerServerOptions {
    * server which topics to subscribe to.
    */
   messages?: MessageCatalog;
+  /**
+   * Which of the handlers' topics this consumer takes (default: all). A service runs a second
+   * consumer, in a group of its own, for topics that must never wait behind the others: a 2PC
+   * participant's decisions, which release the row locks a blocked prepare waits for.
+   */
+  topics?: { only?: readonly string[]; except?: readonly string[] };
   /** Partitions processed at once (default 3). */
   partitionsConsumedConcurrently?: number;
   /**
@@ -45,7 +51,7 @@ export interface KafkaConsumerServerOptions {
   maxAttempts?: number;
   /** Wait before the 2nd run; doubles each time, capped at 2 s (default 100 ms). */
   retryBackoffMs?: number;
-  /** Tracks group membership for the health check. */
+  /** Tracks group membership for the health check (one status may track several consumers). */
   status?: ConsumerGroupStatus;
 }
 
@@ -95,6 +101,8 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
         );
       }
       if (handler.next) throw new Error(`@EventPattern('${type}'): more than one handler`);
+      const { only, except } = this.options.topics ?? {};
+      if ((only && !only.includes(topic)) || except?.includes(topic)) continue;
       topics.add(topic);
     }
     return [...topics];
@@ -104,7 +112,7 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     this.closing = false;
     const topics = this.subscribedTopics();
     if (topics.length === 0) {
-      this.options.status?.markIdle();
+      this.options.status?.markIdle(this.options.groupId);
       return;
     }
     // Every topic is created explicitly with its dead-letter topic before anyone subscribes
@@ -127,7 +135,11 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
-    this.options.status?.watch(consumer, (topic) => this.client.logicalTopic(topic));
+    this.options.status?.watch(
+      consumer,
+      (topic) => this.client.logicalTopic(topic),
+      this.options.groupId,
+    );
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart || this.closing) return;
       this.log.error(`Consumer stopped by ${describeError(payload.error)}: starting a new one`);

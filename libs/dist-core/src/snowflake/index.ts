@@ -1,9 +1,9 @@
+// The contents page: ids, their generator and its leased worker id. The errors a generator
+// throws (clock out of range or moved back, no free worker id) are faults to log, not to catch.
 export { SNOWFLAKE_EPOCH_MS, MAX_WORKER_ID } from './snowflake-layout.js';
 export {
   type SnowflakeId,
-  type DecodedSnowflakeId,
   isSnowflakeId,
-  parseSnowflakeId,
   decodeSnowflakeId,
   composeSnowflakeId,
 } from './snowflake-id.js';
@@ -12,16 +12,6 @@ export {
   fixedWorkerId,
   systemClock,
   type Clock,
-  type WorkerIdSource,
-  type SnowflakeGeneratorOptions,
 } from './snowflake.generator.js';
-export { snowflakeIdTransformer } from './snowflake-id.transformer.js';
-export {
-  ClockMovedBackwardsError,
-  ClockOutOfRangeError,
-  WorkerLeaseLostError,
-  NoFreeWorkerIdError,
-  InvalidWorkerIdError,
-  InvalidSnowflakeIdError,
-} from './snowflake.errors.js';
-export { WorkerIdLease, type WorkerIdLeaseOptions, workerResource } from './worker-id-lease.js';
+export { WorkerIdLease } from './worker-id-lease.js';
+export { WorkerLeaseLostError } from './snowflake.errors.js';

@@ -5,7 +5,6 @@ import {
   isSnowflakeId,
   parseSnowflakeId,
 } from './snowflake-id.js';
-import { snowflakeIdTransformer } from './snowflake-id.transformer.js';
 import { InvalidSnowflakeIdError } from './snowflake.errors.js';
 import {
   LAST_ISSUABLE_MS,
@@ -93,28 +92,5 @@ describe('composeSnowflakeId / decodeSnowflakeId', () => {
     expect(() => decodeSnowflakeId('0')).toThrow(InvalidSnowflakeIdError);
     expect(() => decodeSnowflakeId(-5n)).toThrow(InvalidSnowflakeIdError);
     expect(() => decodeSnowflakeId(2n ** 63n)).toThrow(InvalidSnowflakeIdError);
-  });
-});
-
-describe('snowflakeIdTransformer', () => {
-  const id = '914150393355729687';
-
-  it('writes canonical decimal strings and bigints as strings; passes null through', () => {
-    expect(snowflakeIdTransformer.to(id)).toBe(id);
-    expect(snowflakeIdTransformer.to(BigInt(id))).toBe(id);
-    expect(snowflakeIdTransformer.to(null)).toBeNull();
-    expect(snowflakeIdTransformer.to(undefined)).toBeUndefined();
-  });
-
-  it('refuses to write what is not an id', () => {
-    expect(() => snowflakeIdTransformer.to('0914150393355729687')).toThrow(InvalidSnowflakeIdError);
-    expect(() => snowflakeIdTransformer.to('abc')).toThrow(InvalidSnowflakeIdError);
-  });
-
-  it('reads pg int8 strings as-is and refuses numbers, which have already lost precision', () => {
-    expect(snowflakeIdTransformer.from(id)).toBe(id);
-    expect(snowflakeIdTransformer.from(BigInt(id))).toBe(id);
-    expect(snowflakeIdTransformer.from(null)).toBeNull();
-    expect(() => snowflakeIdTransformer.from(Number(id))).toThrow(/precision|2\^53/);
   });
 });

@@ -3,7 +3,10 @@
 // participant side is libs/dist-core/src/barrier.
 export {
   defineTcc,
+  type TccBranch,
   type TccDefinition,
+  type TccHooks,
+  type TccRoute,
   type TccPolicy,
   type TccTransaction,
 } from './tcc-definition.js';

@@ -4,6 +4,7 @@ import {
   observeSteps,
   policyOf,
   type EngineOptions,
+  type FlowProtocol,
   type FlowReply,
   type HistoryLine,
   type IgnoredReply,
@@ -49,9 +50,11 @@ export class TccCoordinator<I> extends FlowEngine<TccTransaction<I>, TccTransiti
     private readonly definition: TccDefinition<I>,
     private readonly outbox: Pick<Outbox, 'enqueue' | 'nextId'>,
     options: TccCoordinatorOptions,
+    /** The flow label: a two-phase commit is this coordinator under another name (../twopc). */
+    protocol: Extract<FlowProtocol, 'tcc' | '2pc'> = 'tcc',
   ) {
     const store = new TccStore<I>(definition.kind);
-    super('tcc', store, options);
+    super(protocol, store, options);
     if (definition.branches.length === 0) throw new Error(`TCC ${definition.kind} has no branches`);
     const names = new Set(definition.branches.map((b) => b.name));
     if (names.size !== definition.branches.length) {
@@ -118,7 +121,7 @@ export class TccCoordinator<I> extends FlowEngine<TccTransaction<I>, TccTransiti
   }
 
   protected onDue(tx: TccTransaction<I>, now: number): TccTransition | null {
-    return dueTransition(tx, this.context(now));
+    return dueTransition(this.definition, tx, this.context(now));
   }
 
   /** Compare-and-set, then commands and hook; false if the transaction moved meanwhile. */
@@ -133,7 +136,7 @@ export class TccCoordinator<I> extends FlowEngine<TccTransaction<I>, TccTransiti
     this.assignCommandIds(transition);
     const version = await this.store.compareAndSet(manager, tx, transition.next, now);
     if (version === null) return false;
-    observeSteps('tcc', stepRecords(tx, transition.next), nowMs);
+    observeSteps(this.protocol, stepRecords(tx, transition.next), nowMs);
     const after: TccTransaction<I> = {
       ...tx,
       ...transition.next,
@@ -173,7 +176,7 @@ export class TccCoordinator<I> extends FlowEngine<TccTransaction<I>, TccTransiti
       const state = tx.branches[command.branch];
       await this.outbox.enqueue(manager, {
         id: state.awaitedCommandId!,
-        topic: branch.topic,
+        topic: branch.topics[command.op],
         type: branch.types[command.op],
         correlationId: tx.gid,
         causationId: causedBy,

@@ -21,8 +21,11 @@ export interface TccContext<I> {
 export interface TccBranch<I> {
   /** The branch name in the participant's barrier, unique within the transaction. */
   name: string;
-  /** The participant's command topic. */
-  topic: string;
+  /**
+   * Where each command goes. A TCC branch's three all go to its participant's command topic; a
+   * two-phase commit sends its decisions (Confirm = commit, Cancel = rollback) to another.
+   */
+  topics: Record<TccOp, string>;
   /** The message type of each command. */
   types: Record<TccOp, string>;
   /**
@@ -45,6 +48,16 @@ export interface TccDefinition<I> {
   readonly kind: string;
   readonly branches: readonly TccBranch<I>[];
   readonly hooks?: TccHooks<I>;
+  /**
+   * The words history lines use for the three operations (`inventory.try`): TCC's own unless
+   * given. A two-phase commit, the same coordinator, says prepare, commit and rollback.
+   */
+  readonly opNames?: Readonly<Record<TccOp, string>>;
+}
+
+/** The history's word for `op` in this definition's vocabulary. */
+export function opName(definition: Pick<TccDefinition<unknown>, 'opNames'>, op: TccOp): string {
+  return definition.opNames?.[op] ?? op;
 }
 
 /** A message type and the topic it travels on, as a message catalog's `route` gives it. */
@@ -72,12 +85,17 @@ export class BranchBuilder<I, T extends string> {
 
   private phaseTwo(op: 'confirm' | 'cancel', route: TccRoute<T>): BranchBuilder<I, T> {
     // One topic per participant: its Confirm and Cancel go where its Try went.
-    if (route.topic !== this.branch.topic) {
+    if (route.topic !== this.branch.topics.try) {
       throw new Error(
-        `TCC branch ${this.branch.name}: ${route.type} is not on ${this.branch.topic}`,
+        `TCC branch ${this.branch.name}: ${route.type} is not on ${this.branch.topics.try}`,
       );
     }
-    return new BranchBuilder({ ...this.branch, types: { ...this.branch.types, [op]: route.type } });
+    const { topics, types } = this.branch;
+    return new BranchBuilder({
+      ...this.branch,
+      topics: { ...topics, [op]: route.topic },
+      types: { ...types, [op]: route.type },
+    });
   }
 }
 
@@ -104,7 +122,7 @@ export class TccFlowDefinition<I, T extends string = string> implements TccDefin
       tries: ({ topic, type }, tryPayload) =>
         new BranchBuilder({
           name,
-          topic,
+          topics: { try: topic, confirm: topic, cancel: topic },
           types: { try: type, confirm: '', cancel: '' },
           tryPayload,
         }),

@@ -21,13 +21,17 @@ const orderTcc: TccDefinition<OrderInput> = {
   branches: [
     {
       name: 'inventory',
-      topic: 'inventory.commands',
+      topics: {
+        try: 'inventory.commands',
+        confirm: 'inventory.commands',
+        cancel: 'inventory.commands',
+      },
       types: { try: 'inv.try', confirm: 'inv.confirm', cancel: 'inv.cancel' },
       tryPayload: ({ input }) => ({ items: input.items }),
     },
     {
       name: 'payment',
-      topic: 'payment.commands',
+      topics: { try: 'payment.commands', confirm: 'payment.commands', cancel: 'payment.commands' },
       types: { try: 'pay.try', confirm: 'pay.confirm', cancel: 'pay.cancel' },
       tryPayload: ({ input, results }) => ({
         customerId: input.customerId,
@@ -79,7 +83,7 @@ class InMemoryTcc {
   }
 
   due(): boolean {
-    const transition = dueTransition(this.tx, this.ctx());
+    const transition = dueTransition(orderTcc, this.tx, this.ctx());
     if (transition) this.apply(transition);
     return transition !== null;
   }
@@ -250,7 +254,7 @@ describe('TCC state machine', () => {
       ok({ totalCents: 1 }),
       tcc.ctx(),
     );
-    dueTransition(tcc.tx, { ...tcc.ctx(), now: T0 + POLICY.tryTimeoutMs });
+    dueTransition(orderTcc, tcc.tx, { ...tcc.ctx(), now: T0 + POLICY.tryTimeoutMs });
     expect(tcc.tx).toEqual(frozen);
   });
 });

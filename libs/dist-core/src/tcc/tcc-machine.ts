@@ -7,6 +7,7 @@ import {
 } from '../engine/index.js';
 import type { TccOp } from '../barrier/index.js';
 import {
+  opName,
   type TccBranchState,
   type TccDefinition,
   type TccPolicy,
@@ -93,7 +94,7 @@ export function replyTransition<I>(
   const { outcome, reason } = reply;
   const record = (op: TccOp) =>
     next.history.push({
-      step: `${branch.name}.${op}`,
+      step: `${branch.name}.${opName(definition, op)}`,
       outcome,
       reason: reason ?? null,
       at: new Date(ctx.now).toISOString(),
@@ -101,7 +102,7 @@ export function replyTransition<I>(
 
   if (next.status === 'TRYING') {
     // The deadline decides, not which of the reply and the poller gets here first.
-    if (ctx.now >= next.deadline) return timeout(next, ctx);
+    if (ctx.now >= next.deadline) return timeout(definition, next, ctx);
     record('try');
     if (outcome === 'FAILURE') {
       branch.try = 'FAILED';
@@ -132,8 +133,14 @@ export function replyTransition<I>(
 }
 
 /** What time alone makes happen: the Try deadline, or a phase-two re-send. Null if nothing is due. */
-export function dueTransition<I>(tx: TccTransaction<I>, ctx: MachineContext): TccTransition | null {
-  if (tx.status === 'TRYING') return ctx.now >= tx.deadline ? timeout(progressOf(tx), ctx) : null;
+export function dueTransition<I>(
+  definition: TccDefinition<I>,
+  tx: TccTransaction<I>,
+  ctx: MachineContext,
+): TccTransition | null {
+  if (tx.status === 'TRYING') {
+    return ctx.now >= tx.deadline ? timeout(definition, progressOf(tx), ctx) : null;
+  }
   if (isFinished(tx.status) || tx.nextAttemptAt === null || ctx.now < tx.nextAttemptAt) return null;
   const next = progressOf(tx);
   const op: TccOp = next.status === 'CONFIRMING' ? 'confirm' : 'cancel';
@@ -183,11 +190,16 @@ function sendTry<I>(
   return { branch: index, op: 'try' };
 }
 
-function timeout(next: TccProgress, ctx: MachineContext): TccTransition {
+function timeout<I>(
+  definition: TccDefinition<I>,
+  next: TccProgress,
+  ctx: MachineContext,
+): TccTransition {
   const at = new Date(ctx.now).toISOString();
+  const step = opName(definition, 'try');
   for (const branch of next.branches.filter((b) => b.try === 'SENT')) {
     branch.try = 'TIMED_OUT';
-    next.history.push({ step: `${branch.name}.try`, outcome: 'TIMEOUT', reason: null, at });
+    next.history.push({ step: `${branch.name}.${step}`, outcome: 'TIMEOUT', reason: null, at });
   }
   return decide(next, 'CANCELLING', TIMEOUT_REASON, ctx);
 }

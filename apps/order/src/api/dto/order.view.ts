@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ORDER_STRATEGIES } from '../../orders/order.js';
 
 /** The order as the API shows it (CONTRACT.md); Swagger documents these classes. */
 
@@ -44,7 +45,7 @@ export class OrderView {
   @ApiProperty({ example: 'customer-42' })
   customerId!: string;
 
-  @ApiProperty({ enum: ['saga', 'tcc'], example: 'saga' })
+  @ApiProperty({ enum: ORDER_STRATEGIES, example: 'saga' })
   strategy!: string;
 
   @ApiProperty({ enum: ['PENDING', 'COMPLETED', 'CANCELLED'], example: 'COMPLETED' })

@@ -27,13 +27,31 @@ const TCC_OPS = {
   cancel: 'Cancel: give back what Try reserved',
 };
 
+/** A 2PC participant's operations: prepare (and vote), then the decision, commit or rollback. */
+const TWO_PC_OPS = {
+  prepare: 'Prepare: make the change in a prepared transaction, vote',
+  commit: 'Commit: COMMIT PREPARED, the change becomes visible',
+  rollback: 'Rollback: ROLLBACK PREPARED, nothing was ever visible',
+};
+/** Per protocol: what each op does, and the op that undoes (shown under compensations). */
+const BRANCH_PROTOCOLS = {
+  tcc: { ops: TCC_OPS, undo: 'cancel' },
+  '2pc': { ops: TWO_PC_OPS, undo: 'rollback' },
+};
+
 /** How a history line reads on the page: service, step name, description, which table. */
 function describeStep(strategy, step) {
-  if (strategy === 'tcc') {
+  const protocol = BRANCH_PROTOCOLS[strategy];
+  if (protocol) {
     const dot = step.lastIndexOf('.');
     const service = dot < 0 ? '?' : step.slice(0, dot);
     const op = dot < 0 ? step : step.slice(dot + 1);
-    return { service, name: step, does: TCC_OPS[op] ?? op, compensation: op === 'cancel' };
+    return {
+      service,
+      name: step,
+      does: protocol.ops[op] ?? op,
+      compensation: op === protocol.undo,
+    };
   }
   if (step.endsWith('.compensation')) {
     const undone = step.slice(0, -'.compensation'.length);

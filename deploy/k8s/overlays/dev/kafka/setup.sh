@@ -25,7 +25,8 @@ user order "$KAFKA_ORDER_PASSWORD"
 user payment "$KAFKA_PAYMENT_PASSWORD"
 user inventory "$KAFKA_INVENTORY_PASSWORD"
 
-for topic in inventory.commands payment.commands inventory.replies payment.replies; do
+for topic in inventory.commands payment.commands inventory.replies payment.replies \
+  inventory.decisions payment.decisions; do
   for name in "$topic" "$topic.dlq"; do
     $bin/kafka-topics.sh --bootstrap-server $bootstrap --command-config "$admin" --create \
       --if-not-exists --topic "$name" --partitions 3 --replication-factor 1
@@ -49,7 +50,17 @@ acl inventory Write --topic inventory.commands.dlq
 acl payment Read --topic payment.commands
 acl payment Write --topic payment.replies
 acl payment Write --topic payment.commands.dlq
+# Two-phase commit's decisions: written by the coordinator, read by their participant.
+acl order Write --topic inventory.decisions
+acl order Write --topic payment.decisions
+acl inventory Read --topic inventory.decisions
+acl inventory Write --topic inventory.decisions.dlq
+acl payment Read --topic payment.decisions
+acl payment Write --topic payment.decisions.dlq
 for service in order payment inventory; do
   acl "$service" Read --group "${KAFKA_GROUP_PREFIX}$service-service"
+done
+for service in payment inventory; do
+  acl "$service" Read --group "${KAFKA_GROUP_PREFIX}$service-decisions"
 done
 echo "kafka-setup: users, topics and ACLs in place"

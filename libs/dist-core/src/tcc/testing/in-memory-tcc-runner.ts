@@ -126,7 +126,7 @@ export class InMemoryTccRunner<I> {
       if (due.length === 0) return;
       this.now = Math.max(this.now, Math.min(...due));
       for (const tx of this.transactions.values()) {
-        const transition = dueTransition(tx, this.context());
+        const transition = dueTransition(this.definition, tx, this.context());
         if (transition) this.commit(tx, transition);
       }
     }
@@ -171,7 +171,7 @@ export class InMemoryTccRunner<I> {
         gid: tx.gid,
         branch: branch.name,
         op,
-        topic: branch.topic,
+        topic: branch.topics[op],
         type: branch.types[op],
         payload: { ...state.payload, gid: tx.gid, branch: branch.name },
         sentAt: this.now,

@@ -1,15 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import {
-  authenticate,
-  bearerChallenge,
-  ISSUER_UNAVAILABLE,
-  IssuerUnavailableError,
-  MISSING_TOKEN,
-  rememberAuthentication,
-  type TokenVerifier,
-} from '../auth/index.js';
-import { errorBody } from './http-error.filter.js';
+import { ISSUER_UNAVAILABLE, MISSING_TOKEN } from './auth.guard.js';
+import { authenticate, rememberAuthentication } from './authentication.js';
+import { bearerChallenge } from './bearer-token.js';
+import { IssuerUnavailableError, type TokenVerifier } from './token-verifier.js';
 
 /** Whether the request brings a body (RFC 9112 6.3: a length, or a transfer coding). */
 function bringsBody(request: Request): boolean {
@@ -24,9 +18,13 @@ function bringsBody(request: Request): boolean {
  * Nest's guards. No public route takes a body, so a request with one and without a valid token
  * is answered 401 here: an anonymous client never has its body parsed, and gets CONTRACT.md's
  * 401 rather than a parse error. Everything else goes on to AuthGuard, which finds the result
- * remembered (each token is verified once) and decides per route.
+ * remembered (each token is verified once) and decides per route. `errorBody` is the service's
+ * error shape (the bootstrap's), so a refusal here reads like one from the guard.
  */
-export function authenticateBeforeBody(verifier: TokenVerifier) {
+export function authenticateBeforeBody(
+  verifier: TokenVerifier,
+  errorBody: (statusCode: number, message: string) => object,
+) {
   const logger = new Logger('Auth');
   return (request: Request, response: Response, next: NextFunction): void => {
     authenticate(verifier, request.headers.authorization).then(
