@@ -1,6 +1,6 @@
 // The outbox's after-commit path against the real Postgres and Kafka, with no relay running
 // unless a test starts one: a committed transaction's rows reach Kafka and are marked sent; a
-// rolled-back one's never do; a row queued behind an older unsent row of its key, a row a
+// rolled-back one's never do; the marks of several publishes share one UPDATE; a row queued behind an older unsent row of its key, a row a
 // savepoint may have taken away, and a row Kafka refused are all left to the relay — at once
 // in the first two cases, after the relay delay in the last — and the relay keeps key order.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -104,6 +104,38 @@ describe('AfterCommitPublisher', () => {
     await eventually('marked sent', async () => (await state(second.id)).sent);
     // Left to this path: the relay would only have taken them after the delay.
     expect(await state(first.id)).toEqual({ sent: true, relay_now: false });
+  });
+
+  it('marks the rows of several publishes with one UPDATE; meanwhile their key keeps the fast path', async () => {
+    const updates: string[][] = [];
+    const slowMarks = new AfterCommitPublisher(kafka.producer, {
+      relayDelayMs: RELAY_DELAY_MS,
+      markSentAfterMs: 1000,
+    });
+    await onPoolWith(slowMarks, async (other) => {
+      const query = other.query.bind(other);
+      other.query = ((sql: string, parameters?: unknown[]) => {
+        if (sql.startsWith('UPDATE outbox SET sent_at')) updates.push(parameters![0] as string[]);
+        return query(sql, parameters);
+      }) as typeof other.query;
+      const correlationId = String(key++);
+      const first = await other.transaction((manager) =>
+        outbox.enqueue(manager, message(correlationId, 1)),
+      );
+      await eventually('the first published', () => publishedIds().includes(first.id));
+      // Published, not yet marked: the next row of its key need not wait for the relay.
+      expect(await state(first.id)).toEqual({ sent: false, relay_now: false });
+      const second = await other.transaction((manager) =>
+        outbox.enqueue(manager, message(correlationId, 2)),
+      );
+      expect(await state(second.id)).toEqual({ sent: false, relay_now: false });
+      await eventually('the second published', () => publishedIds().includes(second.id));
+      await eventually('both marked sent', async () => (await state(second.id)).sent);
+      expect(await state(first.id)).toEqual({ sent: true, relay_now: false });
+      expect(updates).toEqual([[first.id, second.id]]);
+      const order = publishedIds().filter((id) => id === first.id || id === second.id);
+      expect(order).toEqual([first.id, second.id]);
+    });
   });
 
   it('never publishes the rows of a rolled-back transaction', async () => {

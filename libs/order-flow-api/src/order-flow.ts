@@ -16,7 +16,7 @@ import { defineMessages, participant } from '@app/dist-core/kafka';
  *   try          reserve: available → reserved   saga: charge  available → spent
  *                                                tcc:  freeze  available → frozen
  *   confirm      confirm: reserved → sold        tcc:  capture frozen → spent
- *                                                saga: settle  (no change: closes the branch)
+ *                                                saga: settle  (no change: closes the branch; no reply)
  *   cancel       release: reserved → available   saga: refund  spent → available
  *                                                tcc:  unfreeze frozen → available
  *

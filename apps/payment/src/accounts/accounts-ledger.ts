@@ -133,10 +133,11 @@ export class AccountsLedger {
 
   /**
    * Settles the amount the order's Try recorded, once: the movement's state changes by
-   * compare-and-set. The command must name the Try's customer and amount (PaymentMismatchError
-   * otherwise, and the caller's transaction rolls back). The barrier runs this only after a
-   * successful Try, so a missing movement or a refused move means the data is corrupt: a fault,
-   * thrown and retried.
+   * compare-and-set, and only if the command names the Try's customer and amount; the money
+   * moves in the same statement (one round trip on the usual path). When nothing moved, the
+   * reason is looked up and thrown, and the caller's transaction rolls back whatever moved:
+   * PaymentMismatchError for a command naming another customer or amount; otherwise, since the
+   * barrier runs this only after a successful Try, corrupt data — a fault, thrown and retried.
    */
   private async settle(
     manager: EntityManager,
@@ -147,18 +148,30 @@ export class AccountsLedger {
     to: Bucket,
   ): Promise<void> {
     const { orderId, customerId, amountCents } = command;
-    await this.recorded(manager, command, expected);
-    await rowsOf(
+    const moved = await rowsOf(
       manager,
-      `UPDATE payment_movements SET state = $3, updated_at = now()
-       WHERE order_id = $1 AND state = $2`,
-      [orderId, expected, next],
+      `WITH settled AS (
+         UPDATE payment_movements SET state = $3, updated_at = now()
+         WHERE order_id = $1 AND state = $2 AND customer_id = $4 AND amount_cents = $5
+         RETURNING customer_id
+       )
+       UPDATE accounts SET ${from} = ${from} - $5, ${to} = ${to} + $5, updated_at = now()
+       WHERE customer_id = (SELECT customer_id FROM settled) AND ${from} >= $5 RETURNING 1`,
+      [orderId, expected, next, customerId, amountCents],
     );
-    if (!(await this.move(manager, customerId, amountCents, from, to))) {
+    if (moved.length === 1) return;
+    const [movement] = await rowsOf<{ state: MovementState }>(
+      manager,
+      'SELECT state FROM payment_movements WHERE order_id = $1',
+      [orderId],
+    );
+    if (movement?.state === next) {
       throw new Error(
         `Order ${orderId}: account ${customerId} holds less than ${amountCents} in ${from}`,
       );
     }
+    await this.recorded(manager, command, expected);
+    throw new Error(`Order ${orderId}: payment not settled`);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Logger } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { BarrierParticipant } from '@app/dist-core/barrier';
 import { orderFlowMessages, type FundsCommand } from '@app/order-flow-api';
@@ -15,12 +15,14 @@ const TCC_REPLY = orderFlowMessages.route('payment.tcc.reply');
  * (branch `payment`, keyed by the order id), which makes a re-sent command return the first
  * answer, a compensation without its action a no-op, an action after its compensation a
  * refusal, and a compensation after the settlement (`payment.saga.settle`, sent when the saga
- * completed; TCC's confirm) a refusal too. UNKNOWN_CUSTOMER and INSUFFICIENT_FUNDS are FAILURE
+ * completed, the one command answered by no reply; TCC's confirm) a refusal too. UNKNOWN_CUSTOMER and INSUFFICIENT_FUNDS are FAILURE
  * replies; an invalid payload, or a settlement naming another customer or amount than its Try
  * recorded, is dead-lettered and changes nothing; a fault (database down) throws and is retried.
  */
 @Controller()
 export class FundsCommandsController {
+  private readonly logger = new Logger(FundsCommandsController.name);
+
   constructor(
     private readonly participant: BarrierParticipant,
     private readonly ledger: AccountsLedger,
@@ -42,15 +44,23 @@ export class FundsCommandsController {
     );
   }
 
-  /** The saga completed: the charge stands for good (no money moves; later refunds are refused). */
+  /**
+   * The saga completed: the charge stands for good (no money moves; later refunds are refused).
+   * Nobody awaits an answer, so none is sent; a refusal (the charge was refunded first, which
+   * the saga's compare-and-set should make impossible) is logged for an operator.
+   */
   @OnMessage(orderFlowMessages, 'payment.saga.settle')
   async settle(@Payload() command: Envelope<FundsCommand>): Promise<void> {
     const funds = parseFundsCommand(command);
-    await refusingMismatch(
-      this.participant.confirm(command, SAGA_REPLY, (manager) =>
-        this.ledger.keepCharge(manager, funds),
-      ),
+    const outcome = await refusingMismatch(
+      this.participant.settle(command, (manager) => this.ledger.keepCharge(manager, funds)),
     );
+    if (outcome === 'refused') {
+      this.logger.warn({
+        msg: `Settlement ${command.id} refused: the charge of order ${funds.orderId} was refunded`,
+        orderId: funds.orderId,
+      });
+    }
   }
 
   @OnMessage(orderFlowMessages, 'payment.tcc.try')

@@ -1,11 +1,12 @@
 import type { FactoryProvider, InjectionToken } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { handleOnce } from '../inbox/index.js';
+import { countDuplicate, DuplicateMessage, type InboxEntry } from '../inbox/index.js';
 import type { Envelope } from '../kafka/index.js';
 import { Outbox, type IdGenerator } from '../outbox/index.js';
 import {
   phaseTwoReplyPayload,
   TccBarrier,
+  type ConfirmOutcome,
   tryReplyPayload,
   type TryResult,
 } from './tcc-barrier.js';
@@ -18,8 +19,9 @@ export interface ReplyRoute {
 
 /**
  * The participant side of both flows, in one place: a command arrives, and in ONE local
- * transaction the inbox records it, the barrier decides whether its operation may run, the
- * business change runs, and the reply is written to the outbox.
+ * transaction the inbox records it, the barrier decides whether its operation may run (both in
+ * the barrier's first statement), the business change runs, and the reply is written to the
+ * outbox.
  *
  * A saga's action, compensation and final confirmation are the barrier's try, cancel and
  * confirm, exactly as TCC's are (dtm uses its barrier for both): the barrier gives a saga
@@ -42,19 +44,40 @@ export class BarrierParticipant {
 
   try(command: Envelope, reply: ReplyRoute, body: (manager: EntityManager) => Promise<TryResult>) {
     return this.answer(command, reply, async (manager) =>
-      tryReplyPayload(await this.barrier.try(manager, this.key(command), body)),
+      tryReplyPayload(
+        await this.barrier.try(manager, this.key(command), body, this.inboxEntry(command)),
+      ),
     );
   }
 
   confirm(command: Envelope, reply: ReplyRoute, body: (manager: EntityManager) => Promise<void>) {
     return this.answer(command, reply, async (manager) =>
-      phaseTwoReplyPayload(await this.barrier.confirm(manager, this.key(command), body)),
+      phaseTwoReplyPayload(
+        await this.barrier.confirm(manager, this.key(command), body, this.inboxEntry(command)),
+      ),
+    );
+  }
+
+  /**
+   * A confirm that nobody awaits (the saga's settlement, sent once the saga completed): the
+   * barrier's confirm with no reply, one message and one outbox row fewer per order. What the
+   * settlement is for stays: once it committed, a later compensation of the branch is refused.
+   * A refused settlement (the branch was cancelled first) is returned for the caller to log.
+   */
+  settle(
+    command: Envelope,
+    body: (manager: EntityManager) => Promise<void>,
+  ): Promise<ConfirmOutcome | 'duplicate-message'> {
+    return this.inTransaction(command, (manager) =>
+      this.barrier.confirm(manager, this.key(command), body, this.inboxEntry(command)),
     );
   }
 
   cancel(command: Envelope, reply: ReplyRoute, body: (manager: EntityManager) => Promise<void>) {
     return this.answer(command, reply, async (manager) =>
-      phaseTwoReplyPayload(await this.barrier.cancel(manager, this.key(command), body)),
+      phaseTwoReplyPayload(
+        await this.barrier.cancel(manager, this.key(command), body, this.inboxEntry(command)),
+      ),
     );
   }
 
@@ -62,12 +85,16 @@ export class BarrierParticipant {
     return { gid: command.correlationId, branch: this.branch };
   }
 
-  private answer(
+  private inboxEntry(command: Envelope): InboxEntry {
+    return { consumer: this.consumer, messageId: command.id };
+  }
+
+  private async answer(
     command: Envelope,
     reply: ReplyRoute,
     decide: (manager: EntityManager) => Promise<object>,
   ): Promise<'handled' | 'duplicate'> {
-    return handleOnce(this.dataSource, this.consumer, command, async (manager) => {
+    const result = await this.inTransaction(command, async (manager) => {
       const payload = await decide(manager);
       await this.outbox.enqueue(manager, {
         ...reply,
@@ -75,7 +102,27 @@ export class BarrierParticipant {
         causationId: command.id,
         payload,
       });
+      return 'handled' as const;
     });
+    return result === 'duplicate-message' ? 'duplicate' : result;
+  }
+
+  /**
+   * `work` in one transaction with the command's inbox row, as `handleOnce` runs a handler, but
+   * with the row recorded by the barrier's first statement (its `inbox` argument): one statement
+   * fewer per command. A message already taken changes nothing and runs nothing more.
+   */
+  private async inTransaction<T>(
+    command: Envelope,
+    work: (manager: EntityManager) => Promise<T>,
+  ): Promise<T | 'duplicate-message'> {
+    try {
+      return await this.dataSource.transaction(work);
+    } catch (error) {
+      if (!(error instanceof DuplicateMessage)) throw error;
+      countDuplicate(error.entry);
+      return 'duplicate-message';
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import type { EntityManager, QueryRunner } from 'typeorm';
 import { runQuery, transactionOf } from './transactional-query.js';
+import { DuplicateMessage, inboxClaimCte, type InboxEntry } from '../inbox/index.js';
 import { leaveToRelay } from '../outbox/index.js';
 
 /**
@@ -50,6 +51,10 @@ import { leaveToRelay } from '../outbox/index.js';
  *
  * The transaction must be READ COMMITTED (Postgres' default): after an insert conflicts, the next
  * statement's snapshot shows the committed row that caused it.
+ *
+ * `inbox` (optional, last argument of each operation): the command's inbox entry, recorded in the
+ * operation's first statement (`inboxClaimCte`) instead of one of its own; its marker rows are
+ * written only if the message is new, else `DuplicateMessage` is thrown and nothing changed.
  */
 
 export type TccOp = 'try' | 'confirm' | 'cancel';
@@ -106,10 +111,11 @@ export class TccBarrier {
     manager: EntityManager,
     key: BranchKey,
     body: (manager: EntityManager) => Promise<TryResult>,
+    inbox?: InboxEntry,
   ): Promise<TryOutcome> {
     const runner = transactionOf(manager, 'TccBarrier.try');
     return this.inSavepoint(runner, async () => {
-      if (!(await this.insert(runner, key, 'try', 'try'))) {
+      if (!(await this.insertTry(runner, key, inbox))) {
         // A repeat of a Try that ran gets its stored result, until the branch is settled (a
         // confirm row exists, written by Confirm or Cancel): after the end, every Try is refused.
         const rows = await this.readBranch(runner, key);
@@ -140,10 +146,11 @@ export class TccBarrier {
     manager: EntityManager,
     key: BranchKey,
     body: (manager: EntityManager) => Promise<void>,
+    inbox?: InboxEntry,
   ): Promise<ConfirmOutcome> {
     const runner = transactionOf(manager, 'TccBarrier.confirm');
     return this.inSavepoint(runner, async () => {
-      const phase = await this.claimPhaseTwo(runner, key, 'confirm');
+      const phase = await this.claimPhaseTwo(runner, key, 'confirm', inbox);
       if (phase !== 'tried') return phase === 'no-change-to-settle' ? 'refused' : phase;
       await body(manager);
       return 'applied';
@@ -155,10 +162,11 @@ export class TccBarrier {
     manager: EntityManager,
     key: BranchKey,
     body: (manager: EntityManager) => Promise<void>,
+    inbox?: InboxEntry,
   ): Promise<CancelOutcome> {
     const runner = transactionOf(manager, 'TccBarrier.cancel');
     return this.inSavepoint(runner, async () => {
-      const phase = await this.claimPhaseTwo(runner, key, 'cancel');
+      const phase = await this.claimPhaseTwo(runner, key, 'cancel', inbox);
       if (phase !== 'tried') return phase === 'no-change-to-settle' ? 'null-compensation' : phase;
       await body(manager);
       return 'applied';
@@ -173,17 +181,32 @@ export class TccBarrier {
     runner: QueryRunner,
     key: BranchKey,
     op: 'confirm' | 'cancel',
+    inbox?: InboxEntry,
   ): Promise<'tried' | 'no-change-to-settle' | 'duplicate' | 'refused'> {
     // The three rows in one statement: a multi-row INSERT takes its VALUES in order, so racing
     // transactions still queue on the try row first, and one round trip does the work of three.
-    const { rows } = await runQuery<{ op: TccOp }>(
+    // The same statement reads the try row as it stood when the statement began: on the usual
+    // path (the Try committed long before) that is the row to decide on, without a second read.
+    const gate = inboxGate(inbox, 4);
+    const { rows } = await runQuery<
+      { added: TccOp[] | null; try_result: TryResult | null } & NewMessage
+    >(
       runner,
-      `INSERT INTO tcc_barrier (gid, branch, op, written_by)
-       VALUES ($1, $2, 'try', $3), ($1, $2, 'confirm', $3), ($1, $2, 'cancel', $3)
-       ON CONFLICT (gid, branch, op) DO NOTHING RETURNING op`,
-      [key.gid, key.branch, op],
+      `WITH ${gate.cte} added AS (
+         INSERT INTO tcc_barrier (gid, branch, op, written_by)
+         SELECT gid, branch, op, written_by
+         FROM (VALUES (1, $1, $2, 'try', $3), (2, $1, $2, 'confirm', $3), (3, $1, $2, 'cancel', $3))
+           AS v (n, gid, branch, op, written_by)
+         WHERE ${gate.condition} ORDER BY n
+         ON CONFLICT (gid, branch, op) DO NOTHING RETURNING op
+       )
+       SELECT (SELECT array_agg(op::text) FROM added) AS added, ${gate.condition} AS new_message,
+              (SELECT try_result FROM tcc_barrier
+               WHERE gid = $1 AND branch = $2 AND op = 'try') AS try_result`,
+      [key.gid, key.branch, op, ...gate.params],
     );
-    const added = new Set(rows.map((row) => row.op));
+    if (inbox && !rows[0].new_message) throw new DuplicateMessage(inbox);
+    const added = new Set(rows[0].added ?? []);
     if (!added.has('confirm')) {
       // Another phase two wrote the confirm row, and the try and cancel rows with it.
       const decided = await this.read(runner, key, 'confirm');
@@ -196,24 +219,31 @@ export class TccBarrier {
     // This phase two wrote the try row itself: no Try ever ran.
     if (added.has('try')) return 'no-change-to-settle';
     // The confirm row was free, so the try row was written by a Try, not by another phase two.
-    const tried = await this.read(runner, key, 'try');
-    return tried.try_result?.outcome === 'SUCCESS' ? 'tried' : 'no-change-to-settle';
+    // A Try that committed while this statement waited on its row is not in the statement's
+    // snapshot (READ COMMITTED): then the next statement reads it.
+    const tryResult = rows[0].try_result ?? (await this.read(runner, key, 'try')).try_result;
+    return tryResult?.outcome === 'SUCCESS' ? 'tried' : 'no-change-to-settle';
   }
 
-  /** True when this call added the row: the "change" that replaces a check. */
-  private async insert(
+  /** True when this Try added its row: the "change" that replaces a check. */
+  private async insertTry(
     runner: QueryRunner,
     key: BranchKey,
-    op: TccOp,
-    writtenBy: TccOp,
+    inbox: InboxEntry | undefined,
   ): Promise<boolean> {
-    const { rows } = await runQuery(
+    const gate = inboxGate(inbox, 3);
+    const { rows } = await runQuery<{ added: boolean } & NewMessage>(
       runner,
-      `INSERT INTO tcc_barrier (gid, branch, op, written_by) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (gid, branch, op) DO NOTHING RETURNING 1`,
-      [key.gid, key.branch, op, writtenBy],
+      `WITH ${gate.cte} added AS (
+         INSERT INTO tcc_barrier (gid, branch, op, written_by)
+         SELECT $1, $2, 'try', 'try' WHERE ${gate.condition}
+         ON CONFLICT (gid, branch, op) DO NOTHING RETURNING 1
+       )
+       SELECT EXISTS (SELECT 1 FROM added) AS added, ${gate.condition} AS new_message`,
+      [key.gid, key.branch, ...gate.params],
     );
-    return rows.length === 1;
+    if (inbox && !rows[0].new_message) throw new DuplicateMessage(inbox);
+    return rows[0].added;
   }
 
   /** Every committed row of the branch (at most three). */
@@ -259,6 +289,24 @@ export class TccBarrier {
     await runner.query('RELEASE SAVEPOINT tcc_barrier');
     return result;
   }
+}
+
+interface NewMessage {
+  new_message: boolean;
+}
+
+/**
+ * The inbox part of an operation's first statement: the claim CTE (its parameters from
+ * `$<first>`) and the condition its marker rows wait on; without an inbox, nothing and `true`.
+ */
+function inboxGate(inbox: InboxEntry | undefined, first: number) {
+  return inbox
+    ? {
+        cte: `${inboxClaimCte(first)},`,
+        condition: 'EXISTS (SELECT 1 FROM inbox_claim)',
+        params: [inbox.consumer, inbox.messageId],
+      }
+    : { cte: '', condition: 'true', params: [] };
 }
 
 /** The reply payload a participant sends for a Try outcome (the coordinator ignores a refusal). */

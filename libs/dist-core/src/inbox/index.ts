@@ -1,2 +1,9 @@
-export { handleOnce, recordInbox } from './inbox.js';
+export {
+  handleOnce,
+  recordInbox,
+  inboxClaimCte,
+  countDuplicate,
+  DuplicateMessage,
+  type InboxEntry,
+} from './inbox.js';
 export { inboxMigrations, inboxRetention } from './inbox.migrations.js';

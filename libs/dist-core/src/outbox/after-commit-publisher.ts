@@ -18,6 +18,12 @@ export interface AfterCommitPublisherOptions {
    * published when its process died between commit and publish.
    */
   relayDelayMs?: number;
+  /**
+   * How long published rows wait to be marked sent, so that one UPDATE marks the rows of
+   * several publishes (default 100 ms; 0 marks after each publish). Far below `relayDelayMs`:
+   * a row is re-sent by the relay only if it stays unmarked that long.
+   */
+  markSentAfterMs?: number;
 }
 
 /** Rows of one committed transaction, waiting for the next publish. */
@@ -32,7 +38,8 @@ type RunnerData = { [PENDING]?: UnsentRow[] };
 
 /**
  * The outbox's fast path: the rows a transaction enqueued are published by the same process
- * as soon as that transaction commits, and then marked sent with one UPDATE. The relay is
+ * as soon as that transaction commits, and then marked sent: one UPDATE for the rows of every
+ * publish of the last `markSentAfterMs`. The relay is
  * still what guarantees delivery — it takes any such row still unsent `relayDelayMs` after the
  * commit (the process died, Kafka refused the send, the UPDATE failed) — but it no longer has
  * to be woken, claim the rows and commit on every hop: one statement per publish instead of
@@ -69,18 +76,33 @@ export class AfterCommitPublisher implements EntitySubscriberInterface {
   }
 
   readonly relayDelayMs: number;
+  private readonly markSentAfterMs: number;
   private readonly dataSources = new Set<DataSource>();
   private readonly log = new Logger(AfterCommitPublisher.name);
   /** Committed rows waiting for the next publish, per database, in commit order. */
   private readonly queued = new Map<DataSource, CommittedRows[]>();
   /** The publish loop of each database, while it has rows. */
   private readonly publishing = new Map<DataSource, Promise<void>>();
+  /** Rows the broker acknowledged and no UPDATE has marked sent yet, per database, by key. */
+  private readonly unmarked = new Map<DataSource, Map<string, Set<string>>>();
+  /** The timer of each database's next mark-sent UPDATE. */
+  private readonly marking = new Map<DataSource, NodeJS.Timeout>();
 
   constructor(
     private readonly producer: Pick<Producer, 'sendBatch'>,
     options: AfterCommitPublisherOptions = {},
   ) {
     this.relayDelayMs = options.relayDelayMs ?? 5000;
+    this.markSentAfterMs = options.markSentAfterMs ?? 100;
+  }
+
+  /**
+   * Ids of `key`'s rows that this process has published but not yet marked sent. Published is
+   * what the per-key rule asks of an older row, so `Outbox.enqueue` need not treat them as
+   * unsent while their UPDATE waits for company.
+   */
+  publishedUnmarked(dataSource: DataSource, key: string): string[] {
+    return [...(this.unmarked.get(dataSource)?.get(key) ?? [])];
   }
 
   attach(dataSource: DataSource): void {
@@ -105,6 +127,7 @@ export class AfterCommitPublisher implements EntitySubscriberInterface {
     }
     this.dataSources.clear();
     await Promise.all(this.publishing.values());
+    await Promise.all([...this.marking.keys()].map((dataSource) => this.markNow(dataSource)));
   }
 
   afterTransactionCommit({ dataSource, queryRunner }: TransactionCommitEvent): void {
@@ -159,11 +182,40 @@ export class AfterCommitPublisher implements EntitySubscriberInterface {
       this.log.warn(`Publishing after commit failed, the relay will: ${describeError(error)}`);
       return;
     }
+    let byKey = this.unmarked.get(dataSource);
+    if (!byKey) this.unmarked.set(dataSource, (byKey = new Map()));
+    for (const row of rows) {
+      const ids = byKey.get(row.key);
+      if (ids) ids.add(row.id);
+      else byKey.set(row.key, new Set([row.id]));
+    }
+    if (this.markSentAfterMs === 0) return this.markNow(dataSource);
+    if (!this.marking.has(dataSource)) {
+      const timer = setTimeout(() => void this.markNow(dataSource), this.markSentAfterMs);
+      this.marking.set(dataSource, timer.unref());
+    }
+  }
+
+  /** One UPDATE for every row published on this database since the last one. */
+  private async markNow(dataSource: DataSource): Promise<void> {
+    clearTimeout(this.marking.get(dataSource));
+    this.marking.delete(dataSource);
+    const byKey = this.unmarked.get(dataSource);
+    if (!byKey || byKey.size === 0) return;
+    const taken = [...byKey].map(([key, set]) => [key, [...set]] as const);
+    const ids = taken.flatMap(([, keyIds]) => keyIds);
     try {
-      await dataSource.query(MARK_SENT_SQL, [rows.map((row) => row.id)]);
+      await dataSource.query(MARK_SENT_SQL, [ids]);
     } catch (error) {
       // Published but not marked: the relay sends them again; the inbox drops the copies.
       this.log.warn(`Marking published rows sent failed: ${describeError(error)}`);
+    } finally {
+      // Marked, or the relay's from now on: either way no longer ours to vouch for.
+      for (const [key, keyIds] of taken) {
+        const set = byKey.get(key);
+        for (const id of keyIds) set?.delete(id);
+        if (set?.size === 0) byKey.delete(key);
+      }
     }
   }
 }

@@ -33,9 +33,9 @@ export const OUTBOX_CHANNEL = 'outbox';
 /**
  * One statement: the row, whether it may take the after-commit path, and the relay's wake-up
  * call, all part of the caller's transaction. A row takes the after-commit path ($7 > 0: the
- * relay waits that many seconds for it) only if its key has no older unsent row outside this
- * transaction ($8: the rows this transaction already sent that way) — an older one must be
- * published first, which the relay sees to. A row for the relay NOTIFYs it at commit.
+ * relay waits that many seconds for it) only if its key has no older unsent row outside $8: the
+ * rows this transaction already sent that way, and those this process has published but not yet
+ * marked sent — an older unsent one must be published first, which the relay sees to. A row for the relay NOTIFYs it at commit.
  */
 const INSERT_SQL = `
   WITH older AS (
@@ -99,6 +99,7 @@ export class Outbox {
     };
     const publisher = AfterCommitPublisher.of(manager.connection);
     const afterCommit = publisher ? AfterCommitPublisher.pendingIn(manager.queryRunner) : [];
+    const published = publisher?.publishedUnmarked(manager.connection, row.key) ?? [];
     const [inserted] = (await manager.query(INSERT_SQL, [
       row.id,
       row.topic,
@@ -107,7 +108,7 @@ export class Outbox {
       row.envelope,
       JSON.stringify(headers),
       publisher ? publisher.relayDelayMs / 1000 : 0,
-      afterCommit.map((pending) => pending.id),
+      [...afterCommit.map((pending) => pending.id), ...published],
     ])) as { after_commit: boolean }[];
     if (inserted.after_commit) afterCommit.push(row);
     return envelope;
