@@ -239,11 +239,13 @@ function checkOrder(order: OrderView, products: Product[], violate: (text: strin
   for (const [step, count] of successes) {
     if (count > 1) violate(`order ${order.id}: step ${step} succeeded ${count} times`);
   }
+  // The saga's confirmStock, TCC's confirms and 2PC's commits; compensations, cancels, rollbacks.
   const confirmed = [...successes.keys()].some(
-    (step) => step === 'confirmStock' || step.endsWith('.confirm'),
+    (step) => step === 'confirmStock' || step.endsWith('.confirm') || step.endsWith('.commit'),
   );
   const undone = [...successes.keys()].some(
-    (step) => step.endsWith('.compensation') || step.endsWith('.cancel'),
+    (step) =>
+      step.endsWith('.compensation') || step.endsWith('.cancel') || step.endsWith('.rollback'),
   );
   if (order.status === 'COMPLETED' && (!confirmed || undone))
     violate(
