@@ -4,7 +4,7 @@ import { PreparedTransactionParticipant } from '@app/dist-core/twopc';
 import { orderFlowMessages, type OrderLine, type StockCommand } from '@app/order-flow-api';
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { commandLines } from './stock-command.js';
+import { commandLines } from './stock-commands.message.controller.js';
 import { sameLines, StockLedger } from './stock-ledger.js';
 
 const TWO_PC_REPLY: ReplyRoute = orderFlowMessages.route('inventory.2pc.reply');

@@ -17,9 +17,10 @@ import { TwoPhaseCommitCoordinator } from '@app/dist-core/twopc';
 import type { OrderConfig } from '../config.js';
 import type { Order } from '../orders/order.js';
 import { OrderShards } from '../shards/order-shards.js';
-import { ORDER_SAGA, orderSaga, type OrderSagaData } from './saga/order.saga.js';
-import { orderTcc, type OrderTccInput } from './tcc/order.tcc.js';
-import { order2pc, type Order2pcInput } from './twopc/order.2pc.js';
+import type { OrderFlowInput, OrderSagaData } from './order-flow-steps.js';
+import { ORDER_SAGA, orderSaga } from './saga/order.saga.js';
+import { orderTcc } from './tcc/order.tcc.js';
+import { order2pc } from './twopc/order.2pc.js';
 
 /**
  * The three engines that carry an order, configured once: the SagaOrchestrator for `saga`
@@ -31,8 +32,8 @@ import { order2pc, type Order2pcInput } from './twopc/order.2pc.js';
 @Injectable()
 export class OrderFlows implements OnApplicationBootstrap, OnModuleDestroy {
   readonly saga: SagaOrchestrator;
-  readonly tcc: TccCoordinator<OrderTccInput>;
-  readonly twoPc: TwoPhaseCommitCoordinator<Order2pcInput>;
+  readonly tcc: TccCoordinator<OrderFlowInput>;
+  readonly twoPc: TwoPhaseCommitCoordinator<OrderFlowInput>;
   private readonly logger = new Logger(OrderFlows.name);
   private recoveries: RecoveryLoop[] = [];
 

@@ -5,7 +5,7 @@ import { orderFlowMessages, type FundsCommand } from '@app/order-flow-api';
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { AccountsLedger } from './accounts-ledger.js';
-import { parseFundsCommand } from './funds-command.js';
+import { parseFundsCommand } from './funds-commands.message.controller.js';
 
 const TWO_PC_REPLY: ReplyRoute = orderFlowMessages.route('payment.2pc.reply');
 

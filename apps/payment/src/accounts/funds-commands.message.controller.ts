@@ -1,10 +1,10 @@
 import { Controller, Logger } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { BarrierParticipant } from '@app/dist-core/barrier';
+import { BarrierParticipant, commandOrderId } from '@app/dist-core/barrier';
 import { orderFlowMessages, type FundsCommand } from '@app/order-flow-api';
 import { InvalidMessageError, OnMessage, type Envelope } from '@app/dist-core/kafka';
 import { AccountsLedger, PaymentMismatchError } from './accounts-ledger.js';
-import { parseFundsCommand } from './funds-command.js';
+import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE } from './account.js';
 
 // Payment's own reply topic: the only one it may write, so the order service knows the sender.
 const SAGA_REPLY = orderFlowMessages.route('payment.saga.reply');
@@ -98,4 +98,30 @@ async function refusingMismatch<T>(handled: Promise<T>): Promise<T> {
     if (error instanceof PaymentMismatchError) throw new InvalidMessageError(error.message);
     throw error;
   }
+}
+
+/**
+ * A payment command's payload, checked: it can never succeed otherwise, so the caller's
+ * InvalidMessageError sends it to the dead-letter topic instead of retrying it. Fields beyond
+ * these are allowed (the TCC coordinator adds `gid` and `branch`).
+ */
+export function parseFundsCommand(envelope: Envelope): FundsCommand {
+  const payload = envelope.payload;
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw invalid(envelope, 'payload must be an object');
+  }
+  const orderId = commandOrderId(envelope);
+  const { customerId, amountCents } = payload as Record<string, unknown>;
+  if (typeof customerId !== 'string' || !CUSTOMER_ID_PATTERN.test(customerId)) {
+    throw invalid(envelope, `customerId must be ${CUSTOMER_ID_RULE}`);
+  }
+  // An order's total is positive (every price is): a charge of 0 is no order's.
+  if (typeof amountCents !== 'number' || !Number.isSafeInteger(amountCents) || amountCents < 1) {
+    throw invalid(envelope, 'amountCents must be an integer from 1 to 2^53 - 1');
+  }
+  return { orderId, customerId, amountCents };
+}
+
+function invalid(envelope: Envelope, reason: string): InvalidMessageError {
+  return new InvalidMessageError(`${envelope.type} ${envelope.id}: ${reason}`);
 }

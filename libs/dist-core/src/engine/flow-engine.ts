@@ -6,14 +6,88 @@ import type { Envelope, MessageCatalog } from '../kafka/index.js';
 import { withLinkedTrace } from '../kafka/index.js';
 import { RecoveryLoop, type RecoveryLoopOptions } from '../recovery/index.js';
 import { systemClock, type Clock } from '../snowflake/index.js';
-import {
-  FlowReplyError,
-  parseReply,
-  type FlowReply,
-  type IgnoredReply,
-  type ReplyResult,
-} from './flow-reply.js';
-import type { FlowProtocol } from './flow-steps.js';
+import { observeFlowStep, type FlowProtocol } from './flow-steps.js';
+
+// What every protocol shares: the reply a participant sends, and the history line a step leaves.
+
+/**
+ * What a participant answers, for every protocol (the reply envelope's payload). FAILURE is a
+ * definitive business answer (`reason`: OUT_OF_STOCK); anything else in it is step data (the
+ * unit prices) for the flow to keep.
+ */
+export interface FlowReply {
+  outcome: 'SUCCESS' | 'FAILURE';
+  reason?: string;
+  [field: string]: unknown;
+}
+
+/** Why a reply changed nothing: late and duplicate replies are normal, so a result, not an error. */
+export type IgnoredReply = 'NOT_AWAITED' | 'FINISHED';
+
+export type ReplyResult = 'APPLIED' | 'UNKNOWN_FLOW' | IgnoredReply;
+
+/** A reply that can never apply (not a reply, or from the wrong participant): a poison message. */
+export class FlowReplyError extends Error {
+  constructor(envelope: Envelope, problem: string) {
+    super(`Reply ${envelope.id} (${envelope.type}) to flow ${envelope.correlationId}: ${problem}`);
+    this.name = 'FlowReplyError';
+  }
+}
+
+export function parseReply(envelope: Envelope): FlowReply {
+  const payload = envelope.payload as Partial<FlowReply> | null;
+  if (typeof payload !== 'object' || payload === null) {
+    throw new FlowReplyError(envelope, 'payload is not an object');
+  }
+  if (payload.outcome !== 'SUCCESS' && payload.outcome !== 'FAILURE') {
+    throw new FlowReplyError(envelope, 'outcome must be SUCCESS or FAILURE');
+  }
+  if (payload.reason !== undefined && typeof payload.reason !== 'string') {
+    throw new FlowReplyError(envelope, 'reason must be a string');
+  }
+  return payload as FlowReply;
+}
+
+/**
+ * The outcome of a step's command (SUCCESS, FAILURE, TIMEOUT), or of the flow itself: PARKED for
+ * an operator, RESUMED by one. A compensation that succeeded is a SUCCESS of
+ * `<step>.compensation`: one vocabulary for every protocol and for the order API.
+ */
+export type StepOutcome = 'SUCCESS' | 'FAILURE' | 'TIMEOUT' | 'PARKED' | 'RESUMED';
+
+/** The reason a flow fails when a command got no definitive answer in time, whatever the protocol. */
+export const TIMEOUT_REASON = 'TIMEOUT';
+
+/** One line of a flow's history, as the order API shows it: `inventory.try SUCCESS at …`. */
+export interface HistoryLine {
+  /**
+   * A saga step (`reserveStock`, `reserveStock.compensation`), a TCC branch op (`inventory.try`)
+   * or a 2PC participant op (`inventory.prepare`).
+   */
+  step: string;
+  outcome: StepOutcome;
+  reason: string | null;
+  /** ISO 8601. */
+  at: string;
+}
+
+/** A line as a transition records it, before it is stamped; `commandId` is what it answers. */
+export interface StepRecord {
+  step: string;
+  outcome: StepOutcome;
+  reason: string | null;
+  commandId: string | null;
+}
+
+/** The latency of each command a transition recorded the outcome of (not PARKED / RESUMED). */
+export function observeSteps(flow: FlowProtocol, records: StepRecord[], nowMs: number): void {
+  for (const { step, outcome, commandId } of records) {
+    if (outcome === 'PARKED' || outcome === 'RESUMED') continue;
+    observeFlowStep(flow, step, outcome, commandId, nowMs);
+  }
+}
+
+// The engine.
 
 /** What every engine takes besides its protocol's policy; one set of defaults for all. */
 export interface EngineOptions {

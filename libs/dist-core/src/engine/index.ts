@@ -1,17 +1,18 @@
 // The skeleton under every coordinator (saga, TCC, two-phase commit).
-export { FlowEngine, policyOf, type EngineOptions, type FlowStore } from './flow-engine.js';
 export {
+  FlowEngine,
   FlowReplyError,
+  observeSteps,
+  policyOf,
+  TIMEOUT_REASON,
+  type EngineOptions,
   type FlowReply,
+  type FlowStore,
+  type HistoryLine,
   type IgnoredReply,
   type ReplyResult,
-} from './flow-reply.js';
-export {
-  observeSteps,
-  TIMEOUT_REASON,
-  type HistoryLine,
   type StepOutcome,
   type StepRecord,
-} from './flow-history.js';
+} from './flow-engine.js';
 export type { FlowProtocol } from './flow-steps.js';
 export { backoffDelayMs, type BackoffPolicy } from './backoff.js';

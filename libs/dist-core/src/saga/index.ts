@@ -1,9 +1,12 @@
 // Read in this order: the definition (a saga's steps), the machine (what each event does), the
 // orchestrator (the machine on Postgres, on the engine's skeleton). Test helpers: ./testing.
-export { defineSaga, type SagaDefinition } from './saga-definition.js';
-export type { SagaInstance } from './saga-instance.js';
+export {
+  defineSaga,
+  type SagaDefinition,
+  type SagaInstance,
+  type SagaPolicy,
+} from './saga-definition.js';
 export { SagaStateError } from './saga-machine.js';
-export type { SagaPolicy } from './saga-policy.js';
 export {
   SagaOrchestrator,
   SagaAlreadyStartedError,

@@ -1,7 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { defineSaga, SagaDefinitionError, type SagaCommand } from './saga-definition.js';
+import {
+  defineSaga,
+  SagaDefinitionError,
+  type SagaCommand,
+  type SagaPolicy,
+} from './saga-definition.js';
 import { backoffDelayMs } from '../engine/index.js';
-import type { SagaPolicy } from './saga-policy.js';
 import { SagaStateError } from './saga-machine.js';
 import {
   InMemorySagaRunner,

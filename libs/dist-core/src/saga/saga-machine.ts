@@ -4,14 +4,16 @@ import {
   type FlowReply,
   type IgnoredReply,
 } from '../engine/index.js';
-import type { SagaCommand, SagaDefinition, SagaStep } from './saga-definition.js';
 import type {
+  SagaCommand,
   SagaCommandKind,
+  SagaDefinition,
   SagaHistoryEntry,
   SagaInstance,
+  SagaPolicy,
   SagaProgress,
-} from './saga-instance.js';
-import type { SagaPolicy } from './saga-policy.js';
+  SagaStep,
+} from './saga-definition.js';
 
 /**
  * The saga state machine, pure: (definition, instance, event, now) → transition. No I/O and no

@@ -10,8 +10,13 @@ import {
 } from '../engine/index.js';
 import { activeTraceparent } from '../observability/index.js';
 import type { Outbox } from '../outbox/index.js';
-import type { SagaCommand, SagaDefinition } from './saga-definition.js';
-import type { SagaInstance } from './saga-instance.js';
+import {
+  DEFAULT_SAGA_POLICY,
+  type SagaCommand,
+  type SagaDefinition,
+  type SagaInstance,
+  type SagaPolicy,
+} from './saga-definition.js';
 import {
   awaitedCommand,
   dueTransition,
@@ -22,7 +27,6 @@ import {
   type MachineContext,
   type SagaTransition,
 } from './saga-machine.js';
-import { DEFAULT_SAGA_POLICY, type SagaPolicy } from './saga-policy.js';
 import { SagaStore } from './saga-store.js';
 
 export type SagaOrchestratorOptions = EngineOptions & Partial<SagaPolicy>;

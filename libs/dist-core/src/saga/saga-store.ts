@@ -1,7 +1,12 @@
 import type { EntityManager } from 'typeorm';
 import type { FlowStore, HistoryLine, StepOutcome } from '../engine/index.js';
-import type { SagaDefinition } from './saga-definition.js';
-import type { SagaHistoryEntry, SagaInstance, SagaProgress, SagaStatus } from './saga-instance.js';
+import type {
+  SagaDefinition,
+  SagaHistoryEntry,
+  SagaInstance,
+  SagaProgress,
+  SagaStatus,
+} from './saga-definition.js';
 
 /** The SQL of the two saga tables. Every state change goes through `compareAndSet`. */
 

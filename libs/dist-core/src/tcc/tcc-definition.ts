@@ -146,7 +146,7 @@ export class TccFlowDefinition<I, T extends string = string> implements TccDefin
 /**
  * Starts a TCC definition, in the saga's shape:
  *
- *   defineTcc<OrderTccInput, OrderFlowMessageType>('order')
+ *   defineTcc<OrderFlowInput, OrderFlowMessageType>('order')
  *     .branch('inventory', (b) => b.tries(route('inventory.tcc.try'), stock)
  *       .confirmedBy(route('inventory.tcc.confirm')).cancelledBy(route('inventory.tcc.cancel')))
  *     .branch('payment', ...)

@@ -1,28 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { InMemorySagaRunner, type SentCommand } from '@app/dist-core/saga/testing';
-import { orderSaga, type OrderSagaData } from './order.saga.js';
+import { InMemorySagaRunner } from '@app/dist-core/saga/testing';
+import { input, ok, ORDER_ID, priced } from '../order-flow.fixture.js';
+import type { OrderSagaData } from '../order-flow-steps.js';
+import { orderSaga } from './order.saga.js';
 
-const ORDER_ID = '914165721940434944';
-const data: OrderSagaData = {
-  orderId: ORDER_ID,
-  customerId: 'c-1',
-  items: [
-    { sku: 'A', quantity: 2 },
-    { sku: 'B', quantity: 1 },
-  ],
-  priced: null,
-};
-const PRICES: Record<string, number> = { A: 1250, B: 399 };
-
-const priced = (command: SentCommand) => {
-  const items = (command.payload as OrderSagaData).items.map((line) => ({
-    ...line,
-    unitPriceCents: PRICES[line.sku],
-  }));
-  const totalCents = items.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
-  return { outcome: 'SUCCESS' as const, items, totalCents };
-};
-const ok = () => ({ outcome: 'SUCCESS' as const });
+const data: OrderSagaData = { ...input, priced: null };
 
 function runner() {
   return new InMemorySagaRunner(orderSaga)

@@ -1,22 +1,10 @@
-import type { OrderLine } from '@app/order-flow-api';
-import { defineSaga, type SagaInstance } from '@app/dist-core/saga';
-import { priceOrder, type PricedOrder } from '../../orders/order.js';
-import { fundsCommand, send, stockCommand as stock } from '../flow-commands.js';
-import { orderEndings } from '../order-endings.js';
+import { defineSaga } from '@app/dist-core/saga';
+import { priceOrder } from '../../orders/order.js';
+import { sagaCommands, send, type OrderSagaData } from '../order-flow-steps.js';
 
 export const ORDER_SAGA = 'order';
 
-/** The saga's data (stored as jsonb with the saga): the order, and its prices once known. */
-export interface OrderSagaData {
-  orderId: string;
-  customerId: string;
-  items: OrderLine[];
-  /** Set by inventory's reservation reply. */
-  priced: PricedOrder | null;
-}
-
-const funds = (data: OrderSagaData) => fundsCommand(data, data.priced);
-const ends = orderEndings('saga', (saga: SagaInstance<OrderSagaData>) => saga.data);
+const { stock, funds, ends } = sagaCommands();
 
 /**
  * Reserve the stock (which prices the order), take the payment, confirm the stock. A failure

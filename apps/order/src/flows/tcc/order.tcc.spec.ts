@@ -1,27 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { InMemoryTccRunner, type SentTccCommand } from '@app/dist-core/tcc/testing';
-import { orderTcc, type OrderTccInput } from './order.tcc.js';
-
-const ORDER_ID = '914165721940434944';
-const input: OrderTccInput = {
-  orderId: ORDER_ID,
-  customerId: 'c-1',
-  items: [
-    { sku: 'A', quantity: 2 },
-    { sku: 'B', quantity: 1 },
-  ],
-};
-const PRICES: Record<string, number> = { A: 1250, B: 399 };
-
-const priced = (command: SentTccCommand) => {
-  const items = (command.payload as OrderTccInput).items.map((line) => ({
-    ...line,
-    unitPriceCents: PRICES[line.sku],
-  }));
-  const totalCents = items.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
-  return { outcome: 'SUCCESS' as const, items, totalCents };
-};
-const ok = () => ({ outcome: 'SUCCESS' as const });
+import { InMemoryTccRunner } from '@app/dist-core/tcc/testing';
+import { input, ok, ORDER_ID, priced } from '../order-flow.fixture.js';
+import { orderTcc } from './order.tcc.js';
 
 function runner() {
   return new InMemoryTccRunner(orderTcc)

@@ -1,28 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { InMemoryTccRunner, type SentTccCommand } from '@app/dist-core/tcc/testing';
-import { order2pc, type Order2pcInput } from './order.2pc.js';
-
-const ORDER_ID = '914165721940434944';
-const input: Order2pcInput = {
-  orderId: ORDER_ID,
-  customerId: 'c-1',
-  items: [
-    { sku: 'A', quantity: 2 },
-    { sku: 'B', quantity: 1 },
-  ],
-};
-const PRICES: Record<string, number> = { A: 1250, B: 399 };
-
-/** Inventory's yes vote: the lines priced, as its TCC Try answers. */
-const priced = (command: SentTccCommand) => {
-  const items = (command.payload as Order2pcInput).items.map((line) => ({
-    ...line,
-    unitPriceCents: PRICES[line.sku],
-  }));
-  const totalCents = items.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
-  return { outcome: 'SUCCESS' as const, items, totalCents };
-};
-const ok = () => ({ outcome: 'SUCCESS' as const });
+import { InMemoryTccRunner } from '@app/dist-core/tcc/testing';
+import { input, ok, ORDER_ID, priced } from '../order-flow.fixture.js';
+import type { OrderFlowInput } from '../order-flow-steps.js';
+import { order2pc } from './order.2pc.js';
 
 function runner() {
   return new InMemoryTccRunner(order2pc)
@@ -34,7 +14,7 @@ function runner() {
     .participant('payment.2pc.rollback', ok);
 }
 
-const steps = (run: InMemoryTccRunner<Order2pcInput>) =>
+const steps = (run: InMemoryTccRunner<OrderFlowInput>) =>
   run.history(ORDER_ID).map((h) => `${h.step}:${h.outcome}`);
 
 describe('the order 2PC', () => {

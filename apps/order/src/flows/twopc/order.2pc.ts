@@ -1,29 +1,10 @@
-import type { OrderFlowMessageType, OrderLine } from '@app/order-flow-api';
-import type { TccTransaction } from '@app/dist-core/tcc';
+import type { OrderFlowMessageType } from '@app/order-flow-api';
 import { defineTwoPhaseCommit } from '@app/dist-core/twopc';
-import { priceOrder } from '../../orders/order.js';
-import { fundsCommand, route, stockCommand } from '../flow-commands.js';
-import { orderEndings } from '../order-endings.js';
+import { branchCommands, route, type OrderFlowInput } from '../order-flow-steps.js';
 
 export const ORDER_2PC = 'order-2pc';
 
-/** The transaction's input (stored as jsonb in the coordinator's log); the gid is the order id. */
-export interface Order2pcInput {
-  orderId: string;
-  customerId: string;
-  items: OrderLine[];
-}
-
-type Tx = Pick<TccTransaction<Order2pcInput>, 'input' | 'results'>;
-/** Inventory's yes vote prices the order; null until it voted yes. */
-const priced = ({ input, results }: Tx) =>
-  results.inventory ? priceOrder(input.items, results.inventory) : null;
-const stock = (tx: Tx) => stockCommand(tx.input);
-const funds = (tx: Tx) => fundsCommand(tx.input, priced(tx));
-const ends = orderEndings('2PC', (tx: TccTransaction<Order2pcInput>) => ({
-  ...tx.input,
-  priced: priced(tx),
-}));
+const { stock, funds, ends } = branchCommands('2PC');
 
 /**
  * Each participant makes its change (stock sold, total spent) in a local transaction, PREPAREs
@@ -31,7 +12,7 @@ const ends = orderEndings('2PC', (tx: TccTransaction<Order2pcInput>) => ({
  * rolls back those asked (ROLLBACK PREPARED), and the order ends CANCELLED with the reason (or
  * TIMEOUT). Inventory is prepared first: payment spends the total only its vote knows.
  */
-export const order2pc = defineTwoPhaseCommit<Order2pcInput, OrderFlowMessageType>(ORDER_2PC)
+export const order2pc = defineTwoPhaseCommit<OrderFlowInput, OrderFlowMessageType>(ORDER_2PC)
   .participant('inventory', (p) =>
     p
       .prepares(route('inventory.2pc.prepare'), stock)

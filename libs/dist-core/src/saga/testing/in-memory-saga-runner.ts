@@ -1,6 +1,12 @@
 import type { FlowReply, HistoryLine, IgnoredReply } from '../../engine/index.js';
-import type { SagaDefinition } from '../saga-definition.js';
-import type { SagaCommandKind, SagaHistoryEntry, SagaInstance } from '../saga-instance.js';
+import {
+  DEFAULT_SAGA_POLICY,
+  type SagaCommandKind,
+  type SagaDefinition,
+  type SagaHistoryEntry,
+  type SagaInstance,
+  type SagaPolicy,
+} from '../saga-definition.js';
 import {
   dueAt,
   dueTransition,
@@ -10,7 +16,6 @@ import {
   type MachineContext,
   type SagaTransition,
 } from '../saga-machine.js';
-import { DEFAULT_SAGA_POLICY, type SagaPolicy } from '../saga-policy.js';
 
 /** A command the runner "sent", as a participant would receive it. */
 export interface SentCommand {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { InvalidMessageError, type Envelope } from '@app/dist-core/kafka';
-import { checkParticipantReply } from './participant-reply.js';
+import { checkParticipantReply } from './flow-replies.message.controller.js';
 
 const reply = (type: string, payload: object): Envelope => ({
   id: '914165721940434945',

@@ -3,7 +3,7 @@ import { flowStepDuration } from '../metrics/catalog.js';
 import { composeSnowflakeId } from '../snowflake/snowflake-id.js';
 import { stepRecords } from '../tcc/tcc-machine.js';
 import type { TccProgress } from '../tcc/tcc-definition.js';
-import { observeSteps } from './flow-history.js';
+import { observeSteps } from './flow-engine.js';
 
 const NOW = Date.UTC(2026, 0, 1, 12);
 const sentAgo = (ms: number) =>

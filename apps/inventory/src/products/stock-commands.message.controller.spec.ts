@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { InvalidMessageError, type Envelope } from '@app/dist-core/kafka';
-import { commandLines } from './stock-command.js';
+import { commandLines } from './stock-commands.message.controller.js';
 
 const ORDER_ID = '9223372036854775807';
 
