@@ -47,7 +47,7 @@ async function parkedSagaOrder(customerId: string, sku: string): Promise<string>
   const shardUrls = loadConfig({
     ORDER_DB_SHARDS: env.postgresUrls(DEFAULTS.ORDER_DB_SHARDS),
   }).ORDER_DB_SHARDS;
-  // The order service's routing: HashRing over `shard-i` (apps/order/src/shards/order-shards.ts).
+  // The order service's routing: HashRing over `shard-i` (OrderShards, orders/order.store.ts).
   const ring = new HashRing(shardUrls.map((_, i) => shardName(i)));
   const db = new pg.Client({ connectionString: shardUrls[ring.ownerIndex(id)] });
   await db.connect();

@@ -5,7 +5,7 @@ import { tccCoordinatorMigrations } from '@app/dist-core/tcc';
 import { orderConfig } from './config.js';
 import { OrderModule } from './order.module.js';
 import { idempotencyKeyRetention, orderMigrations } from './orders/order.migrations.js';
-import { orderShardDatabase, orderShardUrls } from './shards/order-shards.js';
+import { orderShardDatabase, orderShardUrls } from './orders/order.store.js';
 
 await bootstrapService({
   name: 'order',

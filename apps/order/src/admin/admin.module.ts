@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
 import { ApiModule } from '../api/api.module.js';
 import { FlowsModule } from '../flows/flows.module.js';
-import { ShardsModule } from '../shards/shards.module.js';
+import { OrdersModule } from '../orders/orders.module.js';
 import { ParkedSagasController } from './parked-sagas.controller.js';
 import { RecentOrdersController } from './recent-orders.controller.js';
 
 @Module({
-  imports: [ShardsModule, FlowsModule, ApiModule],
+  imports: [OrdersModule, FlowsModule, ApiModule],
   controllers: [ParkedSagasController, RecentOrdersController],
 })
 export class AdminModule {}

@@ -22,7 +22,7 @@ import { SagaNotFoundError, SagaStateError, type SagaInstance } from '@app/dist-
 import { isSnowflakeId } from '@app/dist-core/snowflake';
 import { OrderFlows } from '../flows/order-flows.js';
 import { ErrorView } from '../api/dto/order.view.js';
-import { OrderShards } from '../shards/order-shards.js';
+import { OrderShards } from '../orders/order.store.js';
 
 class ParkedSagaView {
   @ApiProperty({ example: '7399938409374388225', description: 'The order id' })

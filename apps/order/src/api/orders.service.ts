@@ -8,7 +8,6 @@ import type { EntityManager } from 'typeorm';
 import { actsFor, type Principal } from '@app/dist-core/auth';
 import { ServiceIds } from '@app/dist-core/bootstrap';
 import { OrderFlows } from '../flows/order-flows.js';
-import { OrderShards } from '../shards/order-shards.js';
 import type { OrderView } from './dto/order.view.js';
 import { claimIdempotencyKey, requestHash } from '../orders/idempotency-keys.js';
 import { unpriced, type Order, type OrderRequest } from '../orders/order.js';
@@ -17,6 +16,7 @@ import {
   insertOrder,
   listOrdersOfCustomer,
   listRecentOrders,
+  OrderShards,
 } from '../orders/order.store.js';
 
 @Injectable()

@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { metricsRegistry, ServiceMetrics } from '@app/dist-core/metrics';
 import { countParkedSagas } from '@app/dist-core/saga';
-import { OrderShards } from '../shards/order-shards.js';
+import { OrderShards } from '../orders/order.store.js';
 import { ORDER_SAGA } from './saga/order.saga.js';
 
 const parkedSagas = new Gauge({

@@ -11,7 +11,7 @@ import { FlowReplyError } from '@app/dist-core/engine';
 import { handleOnce } from '@app/dist-core/inbox';
 import { InvalidMessageError, OnMessage, type Envelope } from '@app/dist-core/kafka';
 import { PricingError } from '../orders/order.js';
-import { OrderShards } from '../shards/order-shards.js';
+import { OrderShards } from '../orders/order.store.js';
 import { OrderFlows } from './order-flows.js';
 
 /** The inbox's consumer name for the replies the order service takes. */

@@ -16,7 +16,7 @@ import { TccCoordinator } from '@app/dist-core/tcc';
 import { TwoPhaseCommitCoordinator } from '@app/dist-core/twopc';
 import type { OrderConfig } from '../config.js';
 import type { Order } from '../orders/order.js';
-import { OrderShards } from '../shards/order-shards.js';
+import { OrderShards } from '../orders/order.store.js';
 import type { OrderFlowInput, OrderSagaData } from './order-flow-steps.js';
 import { ORDER_SAGA, orderSaga } from './saga/order.saga.js';
 import { orderTcc } from './tcc/order.tcc.js';

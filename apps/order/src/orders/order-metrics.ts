@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { metricsRegistry, ServiceMetrics } from '@app/dist-core/metrics';
-import { OrderShards } from '../shards/order-shards.js';
+import { OrderShards } from './order.store.js';
 import { CANCEL_REASONS, ORDER_STATUSES, ORDER_STRATEGIES } from './order.js';
 
 /**

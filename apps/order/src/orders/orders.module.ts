@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
-import { ShardsModule } from '../shards/shards.module.js';
 import { OrderMetrics } from './order-metrics.js';
+import { OrderShards } from './order.store.js';
 
 /** Orders as stored on their shards, and their metrics. Knows no flow and no API. */
 @Module({
-  imports: [ShardsModule],
-  providers: [OrderMetrics],
+  providers: [OrderShards, OrderMetrics],
+  exports: [OrderShards],
 })
 export class OrdersModule {}
