@@ -12,13 +12,8 @@ import {
   type OrderFlowMessageType,
   type ParticipantReply,
 } from '@app/order-flow-api';
-import {
-  deadLetterTopic,
-  encodeEnvelope,
-  readDeadLetter,
-  type Envelope,
-  type KafkaClient,
-} from '@app/dist-core/kafka';
+import type { Envelope, KafkaClient } from '@app/dist-core/kafka';
+import { deadLetterTopic, encodeEnvelope, readDeadLetter } from '@app/dist-core/kafka/testing';
 import { SnowflakeGenerator } from '@app/dist-core/snowflake';
 import { connectKafka, eventually, runSuffix, TopicRecorder } from '../support/kafka.js';
 import {

@@ -3,13 +3,8 @@
 // producing command envelopes to inventory.commands and reading its replies on inventory.replies.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { orderFlowMessages, TOPICS, type StockCommand } from '@app/order-flow-api';
-import {
-  deadLetterTopic,
-  encodeEnvelope,
-  readDeadLetter,
-  type Envelope,
-  type KafkaClient,
-} from '@app/dist-core/kafka';
+import type { Envelope, KafkaClient } from '@app/dist-core/kafka';
+import { deadLetterTopic, encodeEnvelope, readDeadLetter } from '@app/dist-core/kafka/testing';
 import { SnowflakeGenerator } from '@app/dist-core/snowflake';
 import { connectKafka, eventually, runSuffix, TopicRecorder } from '../support/kafka.js';
 import {

@@ -4,13 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DEFAULTS, env, loadConfig } from '@app/dist-core/config';
 import { orderFlowMessages, TOPICS, type OrderFlowMessageType } from '@app/order-flow-api';
-import {
-  deadLetterTopic,
-  encodeEnvelope,
-  readDeadLetter,
-  type Envelope,
-  type KafkaClient,
-} from '@app/dist-core/kafka';
+import type { Envelope, KafkaClient } from '@app/dist-core/kafka';
+import { deadLetterTopic, encodeEnvelope, readDeadLetter } from '@app/dist-core/kafka/testing';
 import { SnowflakeGenerator } from '@app/dist-core/snowflake';
 import { Client } from 'pg';
 import { connectKafka, eventually, runSuffix, TopicRecorder } from '../support/kafka.js';

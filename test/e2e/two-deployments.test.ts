@@ -5,7 +5,8 @@
 // on its own stack, and each deployment's groups hold only that stack's one member.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Kafka, logLevel } from 'kafkajs';
-import { adminCredentials, consumerGroupOf, saslOptions } from '@app/dist-core/kafka';
+import { adminCredentials, saslOptions } from '@app/dist-core/kafka';
+import { consumerGroupOf } from '@app/dist-core/kafka/testing';
 import { KAFKA_BROKERS, runSuffix } from '../support/kafka.js';
 import {
   startService,

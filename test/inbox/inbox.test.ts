@@ -10,10 +10,10 @@ import {
   defineMessages,
   message,
   OnMessage,
-  TRACEPARENT_HEADER,
   type Envelope,
   type KafkaClient,
 } from '@app/dist-core/kafka';
+import { TRACEPARENT_HEADER } from '@app/dist-core/kafka/testing';
 import { parseTraceparent } from '@app/dist-core/observability';
 import { Outbox } from '@app/dist-core/outbox';
 import { RetentionPurge } from '@app/dist-core/retention';

@@ -4,17 +4,19 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Module, type INestMicroservice } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import {
-  deadLetterTopic,
   defineMessages,
   InvalidMessageError,
   message,
   OnMessage,
-  readDeadLetter,
-  type DeadLetter,
   type Envelope,
   type KafkaClient,
-  type KafkaMessageContext,
 } from '@app/dist-core/kafka';
+import {
+  deadLetterTopic,
+  readDeadLetter,
+  type DeadLetter,
+  type KafkaMessageContext,
+} from '@app/dist-core/kafka/testing';
 import { produce, startConsumerApp, testEnvelope } from '../support/consumer-app.js';
 import { connectKafka, eventually, runSuffix, TopicRecorder } from '../support/kafka.js';
 

@@ -4,7 +4,7 @@
 // traceparent its message carried. Every line the services write is JSON, and the lines about
 // the order carry its id and that trace's id.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { consumerGroupOf } from '@app/dist-core/kafka';
+import { consumerGroupOf } from '@app/dist-core/kafka/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { adminCredentials, saslOptions } from '@app/dist-core/kafka';
 import { eventually, KAFKA_BROKERS, runSuffix } from '../support/kafka.js';

@@ -5,7 +5,7 @@
 // in the first two cases, after the relay delay in the last — and the relay keeps key order.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource, EntityManager } from 'typeorm';
-import { decodeEnvelope } from '@app/dist-core/kafka';
+import { decodeEnvelope } from '@app/dist-core/kafka/testing';
 import {
   AfterCommitPublisher,
   leaveToRelay,

@@ -9,13 +9,13 @@ import { fileURLToPath } from 'node:url';
 import type { DataSource } from 'typeorm';
 import { handleOnce } from '@app/dist-core/inbox';
 import {
-  decodeEnvelope,
   defineMessages,
   message,
   OnMessage,
   type Envelope,
   type KafkaClient,
 } from '@app/dist-core/kafka';
+import { decodeEnvelope } from '@app/dist-core/kafka/testing';
 import { OutboxRelay } from '@app/dist-core/outbox';
 import { startConsumerApp } from '../support/consumer-app.js';
 import { connectKafka, eventually, runSuffix, TopicRecorder } from '../support/kafka.js';

@@ -6,7 +6,8 @@ import type { ProducerBatch } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { decodeEnvelope, KafkaClient, type Envelope } from '@app/dist-core/kafka';
+import { KafkaClient, type Envelope } from '@app/dist-core/kafka';
+import { decodeEnvelope } from '@app/dist-core/kafka/testing';
 import {
   Outbox,
   OutboxRelay,

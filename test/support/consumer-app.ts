@@ -1,14 +1,12 @@
 import type { INestMicroservice, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { HttpErrorFilter } from '@app/dist-core/bootstrap';
+import { KafkaConsumerServer, type Envelope, type KafkaClient } from '@app/dist-core/kafka';
 import {
   encodeEnvelope,
-  KafkaConsumerServer,
   TRACEPARENT_HEADER,
-  type Envelope,
-  type KafkaClient,
   type KafkaConsumerServerOptions,
-} from '@app/dist-core/kafka';
+} from '@app/dist-core/kafka/testing';
 import { startTracing } from '@app/dist-core/observability';
 import { fixedWorkerId, SnowflakeGenerator } from '@app/dist-core/snowflake';
 

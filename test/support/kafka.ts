@@ -1,4 +1,5 @@
-import { adminCredentials, decodeEnvelope, KafkaClient, type Envelope } from '@app/dist-core/kafka';
+import { adminCredentials, KafkaClient, type Envelope } from '@app/dist-core/kafka';
+import { decodeEnvelope } from '@app/dist-core/kafka/testing';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 
 export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');

@@ -3,16 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource, EntityManager } from 'typeorm';
 import { FlowReplyError } from '@app/dist-core/engine';
 import { handleOnce, inboxMigrations } from '@app/dist-core/inbox';
-import { decodeEnvelope, defineMessages, participant, type Envelope } from '@app/dist-core/kafka';
+import { defineMessages, participant, type Envelope } from '@app/dist-core/kafka';
+import { decodeEnvelope } from '@app/dist-core/kafka/testing';
 import { Outbox, outboxMigrations } from '@app/dist-core/outbox';
 import { SnowflakeGenerator, fixedWorkerId } from '@app/dist-core/snowflake';
-import {
-  TccBarrier,
-  phaseTwoReplyPayload,
-  tryReplyPayload,
-  type TccOp,
-  type TryResult,
-} from '@app/dist-core/barrier';
+import { TccBarrier, type TccOp, type TryResult } from '@app/dist-core/barrier';
+import { phaseTwoReplyPayload, tryReplyPayload } from '@app/dist-core/barrier/testing';
 import {
   TccAlreadyBegunError,
   TccCoordinator,

@@ -7,12 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { TOPICS, type ParticipantReply } from '@app/order-flow-api';
-import {
-  deadLetterTopic,
-  encodeEnvelope,
-  type Envelope,
-  type KafkaClient,
-} from '@app/dist-core/kafka';
+import type { Envelope, KafkaClient } from '@app/dist-core/kafka';
+import { deadLetterTopic, encodeEnvelope } from '@app/dist-core/kafka/testing';
 import { SnowflakeGenerator } from '@app/dist-core/snowflake';
 import { connectKafka, eventually, runSuffix, TopicRecorder } from '../support/kafka.js';
 import { testDatabaseUrl } from '../support/test-database.js';

@@ -1,18 +1,8 @@
-// The participant side of both flows: every saga and TCC command a participant answers runs
-// through the barrier, in one local transaction with its inbox row, business change and reply.
-export {
-  TccBarrier,
-  REFUSED_REASON,
-  tryReplyPayload,
-  phaseTwoReplyPayload,
-  type BranchKey,
-  type TccBarrierOptions,
-  type TccOp,
-  type TryResult,
-  type TryOutcome,
-  type ConfirmOutcome,
-  type CancelOutcome,
-} from './tcc-barrier.js';
+// The contents page. The barrier (dtm's subtransaction barrier): a branch's try, confirm and
+// cancel decided by INSERT … ON CONFLICT rows in the business write's own transaction. The
+// participant side of every flow: BarrierParticipant runs a command's inbox row, barrier,
+// business change and reply in one local transaction. Reply payload helpers: ./testing.
+export { TccBarrier, REFUSED_REASON, type TccOp, type TryResult } from './tcc-barrier.js';
 export {
   BarrierParticipant,
   barrierParticipantProvider,

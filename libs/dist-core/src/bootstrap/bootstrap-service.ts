@@ -4,12 +4,9 @@ import { Logger, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, loadConfig, type ConfigOf, type EnvSchema } from '../config/index.js';
-import {
-  ConsumerGroupStatus,
-  KafkaClient,
-  KafkaConsumerServer,
-  serviceGroup,
-} from '../kafka/index.js';
+import { KafkaClient, KafkaConsumerServer } from '../kafka/index.js';
+import { ConsumerGroupStatus } from '../kafka/consumer-group-status.js';
+import { serviceGroup } from '../kafka/deployment.js';
 import {
   createLogger,
   httpTracingMiddleware,

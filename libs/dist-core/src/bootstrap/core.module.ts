@@ -2,7 +2,11 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard, TokenVerifier, type AuthSettings } from '../auth/index.js';
 import type { ConfigOf, EnvSchema } from '../config/index.js';
-import { ConsumerGroupStatus, consumerAssignmentCollector, KafkaClient } from '../kafka/index.js';
+import { KafkaClient } from '../kafka/index.js';
+import {
+  ConsumerGroupStatus,
+  consumerAssignmentCollector,
+} from '../kafka/consumer-group-status.js';
 import { MetricsController, ServiceMetrics } from '../metrics/index.js';
 import {
   afterCommitPublisherProvider,

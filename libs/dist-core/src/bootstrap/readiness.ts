@@ -1,4 +1,4 @@
-import { quorumSize } from '../redlock/index.js';
+import { quorumSize } from '../redlock/quorum.js';
 
 /**
  * What GET /health/ready reports, kept apart from the probing so the rules read in one place:

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Envelope, MessageCatalog } from '../kafka/index.js';
-import { withLinkedTrace } from '../kafka/index.js';
+import { withLinkedTrace } from '../kafka/kafka-spans.js';
 import { RecoveryLoop, type RecoveryLoopOptions } from '../recovery/index.js';
 import { systemClock, type Clock } from '../snowflake/index.js';
 import { observeFlowStep, type FlowProtocol } from './flow-steps.js';

@@ -1,9 +1,9 @@
-// The skeleton under every coordinator (saga, TCC, two-phase commit).
+// The contents page: the skeleton under every coordinator (saga, TCC, two-phase commit). A
+// protocol extends FlowEngine with its pure machine and one compare-and-set (`commit`), and
+// keeps its rows behind FlowStore; replies, history lines and backoff are the same for all.
 export {
   FlowEngine,
   FlowReplyError,
-  observeSteps,
-  policyOf,
   TIMEOUT_REASON,
   type EngineOptions,
   type FlowReply,
@@ -12,7 +12,5 @@ export {
   type IgnoredReply,
   type ReplyResult,
   type StepOutcome,
-  type StepRecord,
 } from './flow-engine.js';
-export type { FlowProtocol } from './flow-steps.js';
 export { backoffDelayMs, type BackoffPolicy } from './backoff.js';

@@ -1,12 +1,10 @@
+// The contents page: one registry, the metric catalog the patterns record into, the
+// /metrics endpoint and the collectors that read gauges when Prometheus scrapes.
 export {
-  deadLetters,
   flowStepDuration,
-  inboxDuplicatesSkipped,
   kafkaAssignedPartitions,
   outboxOldestUnsentAge,
   outboxUnsent,
-  redlockAcquireDuration,
-  redlockAcquireFailures,
 } from './catalog.js';
 export { MetricsController } from './metrics.controller.js';
 export { metricsRegistry } from './registry.js';

@@ -1,14 +1,7 @@
+// The contents page: tracing (OpenTelemetry, started before Nest), the W3C trace context that
+// crosses Kafka in a header, the HTTP spans, and the JSON logger with trace ids.
+export { startTracing, shutdownTracing } from './tracing.js';
+export { TRACER_NAME } from './tracer.js';
 export { httpTracingMiddleware } from './http-tracing.js';
-export {
-  activeTraceparent,
-  formatTraceparent,
-  outgoingTraceparent,
-  parseTraceparent,
-  toSpanContext,
-} from './trace-context.js';
-export type { TraceContext } from './trace-context.js';
-export { createLogger, LOG_LEVELS, PinoLoggerService, withLogFields } from './logger.js';
-export type { LogLevel } from './logger.js';
-export { tracer, TRACER_NAME } from './tracer.js';
-export { shutdownTracing, startTracing } from './tracing.js';
-export type { Tracing } from './tracing.js';
+export { activeTraceparent, outgoingTraceparent, parseTraceparent } from './trace-context.js';
+export { createLogger, PinoLoggerService, type LogLevel } from './logger.js';

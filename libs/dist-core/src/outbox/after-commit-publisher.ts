@@ -7,7 +7,7 @@ import type {
   TransactionCommitEvent,
   TransactionRollbackEvent,
 } from 'typeorm';
-import { describeError } from '../kafka/index.js';
+import { describeError } from '../kafka/dead-letter.js';
 import { withPublishSpans } from '../kafka/kafka-spans.js';
 import { MARK_SENT_SQL, toTopicMessages, type UnsentRow } from './unsent-row.js';
 

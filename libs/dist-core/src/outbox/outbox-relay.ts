@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Producer } from 'kafkajs';
 import type pg from 'pg';
 import type { DataSource } from 'typeorm';
-import { describeError } from '../kafka/index.js';
+import { describeError } from '../kafka/dead-letter.js';
 import { withPublishSpans } from '../kafka/kafka-spans.js';
 import { OutboxNotifications } from './outbox-notifications.js';
 import { MARK_SENT_SQL, toTopicMessages, type UnsentRow } from './unsent-row.js';

@@ -1,10 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import {
-  decodeEnvelope,
-  encodeEnvelope,
-  TRACEPARENT_HEADER,
-  type Envelope,
-} from '../kafka/index.js';
+import type { Envelope } from '../kafka/index.js';
+import { decodeEnvelope, encodeEnvelope, TRACEPARENT_HEADER } from '../kafka/envelope.js';
 import { outgoingTraceparent } from '../observability/index.js';
 import { AfterCommitPublisher } from './after-commit-publisher.js';
 import type { IdGenerator } from './id-generator.js';

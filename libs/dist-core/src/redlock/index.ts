@@ -1,10 +1,11 @@
-export { Redlock, type Lock, type RedlockOptions, type AcquireOptions } from './redlock.js';
-export { createRedlockClients, closeRedisClients, type RedlockClientOptions } from './clients.js';
+// The contents page: Redlock over independent Redis nodes (a majority holds the lock), its
+// errors, and the fencing token a write checks so a holder that outlived its lease is refused.
+export { Redlock, type Lock, type RedlockOptions } from './redlock.js';
+export { createRedlockClients, closeRedisClients } from './clients.js';
 export {
   RedlockError,
   ResourceLockedError,
   QuorumUnavailableError,
   LockLostError,
 } from './errors.js';
-export { claimFence, lockFencesTableSql, type FenceQueryable } from './fenced-write.js';
-export { quorumSize } from './quorum.js';
+export { claimFence, lockFencesTableSql } from './fenced-write.js';

@@ -1,13 +1,12 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   FlowEngine,
-  observeSteps,
-  policyOf,
   type EngineOptions,
   type FlowReply,
   type HistoryLine,
   type IgnoredReply,
 } from '../engine/index.js';
+import { observeSteps, policyOf } from '../engine/flow-engine.js';
 import { activeTraceparent } from '../observability/index.js';
 import type { Outbox } from '../outbox/index.js';
 import {

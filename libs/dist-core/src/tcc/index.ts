@@ -7,14 +7,9 @@ export {
   type TccDefinition,
   type TccHooks,
   type TccRoute,
-  type TccPolicy,
   type TccTransaction,
 } from './tcc-definition.js';
-export {
-  TccCoordinator,
-  TccAlreadyBegunError,
-  type TccCoordinatorOptions,
-} from './tcc-coordinator.js';
+export { TccCoordinator, TccAlreadyBegunError } from './tcc-coordinator.js';
 export {
   tccBarrierMigrations,
   tccBarrierRetention,

@@ -1,14 +1,13 @@
 import type { EntityManager } from 'typeorm';
 import {
   FlowEngine,
-  observeSteps,
-  policyOf,
   type EngineOptions,
-  type FlowProtocol,
   type FlowReply,
   type HistoryLine,
   type IgnoredReply,
 } from '../engine/index.js';
+import { observeSteps, policyOf } from '../engine/flow-engine.js';
+import type { FlowProtocol } from '../engine/flow-steps.js';
 import { activeTraceparent } from '../observability/index.js';
 import type { Outbox } from '../outbox/index.js';
 import {

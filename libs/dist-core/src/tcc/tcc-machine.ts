@@ -3,8 +3,8 @@ import {
   TIMEOUT_REASON,
   type FlowReply,
   type IgnoredReply,
-  type StepRecord,
 } from '../engine/index.js';
+import type { StepRecord } from '../engine/flow-engine.js';
 import type { TccOp } from '../barrier/index.js';
 import {
   opName,
