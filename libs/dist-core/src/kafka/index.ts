@@ -9,6 +9,7 @@ export {
   messagesOn,
   participant,
   type MessageCatalog,
+  type MessageContract,
   type PayloadOf,
 } from './message-catalog.js';
 export { KafkaClient } from './kafka-client.js';
