@@ -36,7 +36,7 @@ type Contracts = typeof orderFlowMessages.contracts;
  * A command of the order flow as the engines take it (`{topic, type, payload}`), checked
  * against the shared contracts: a renamed type or a wrong payload breaks the build.
  */
-export function flowCommand<T extends OrderFlowMessageType>(
+function flowCommand<T extends OrderFlowMessageType>(
   type: T,
   payload: PayloadOf<Contracts, T>,
 ): { topic: string; type: T; payload: PayloadOf<Contracts, T> } {
@@ -55,13 +55,13 @@ export function send<T extends OrderFlowMessageType, D>(
 export const route = <T extends OrderFlowMessageType>(type: T) => orderFlowMessages.route(type);
 
 /** What inventory is asked to reserve, confirm or release: the order's lines. */
-export const stockCommand = ({ orderId, items }: StockCommand): StockCommand => ({
+const stockCommand = ({ orderId, items }: StockCommand): StockCommand => ({
   orderId,
   items,
 });
 
 /** What payment is asked to charge or freeze: the total inventory priced (asked only after). */
-export function fundsCommand(order: OrderFlowInput, priced: PricedOrder | null): FundsCommand {
+function fundsCommand(order: OrderFlowInput, priced: PricedOrder | null): FundsCommand {
   return { orderId: order.orderId, customerId: order.customerId, amountCents: priced!.totalCents };
 }
 
@@ -101,7 +101,7 @@ interface OrderEnd {
  * it. Each runs in the transaction of the flow's last transition, so the order's terminal
  * status commits together with the flow's; an order already settled is left alone (logged).
  */
-export function orderEndings<F extends { updatedAt: Date }>(
+function orderEndings<F extends { updatedAt: Date }>(
   flow: 'saga' | 'TCC' | '2PC',
   endOf: (flow: F) => OrderEnd,
 ) {
