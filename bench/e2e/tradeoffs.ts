@@ -10,8 +10,8 @@
  *    stock as visible business state (`reserved`) and lock the row only inside each local
  *    transaction; two-phase commit holds it in a prepared transaction: invisible to the plain
  *    reader, locked for the locking one until the decision is applied.
- * 2. Coordinator outage. One order, and once inventory holds its stock (reserved, or a prepared
- *    transaction) the order service is killed (SIGKILL) for OUTAGE_MS, then started again. A
+ * 2. Coordinator outage. One order, and once inventory holds its stock (reserved, or the order's
+ *    prepared transaction in pg_prepared_xacts) the order service is killed (SIGKILL) for OUTAGE_MS, then started again. A
  *    restock of the same product, sent while the coordinator is down, shows who is blocked; the
  *    report gives how long the stock stayed held and when the order became terminal, from the
  *    kill.
@@ -140,11 +140,15 @@ async function probe(client: pg.PoolClient, sku: string) {
   return { held: Number(rows[0]?.reserved ?? 0) > 0, locked };
 }
 
-async function preparedCount(context: TradeoffContext): Promise<number> {
-  const { rows } = await context.databases.inventory.query<{ n: string }>(
-    'SELECT count(*)::text AS n FROM pg_prepared_xacts WHERE database = current_database()',
+/** Whether inventory holds this order's branch as a prepared transaction (2PC's hold). */
+async function preparedFor(context: TradeoffContext, orderId: string): Promise<boolean> {
+  // The gid is `twopc:<database>:<order>:<participant>` (libs/dist-core/src/twopc).
+  const { rows } = await context.databases.inventory.query(
+    `SELECT 1 FROM pg_prepared_xacts
+     WHERE database = current_database() AND gid LIKE 'twopc:%:' || $1::text || ':inventory'`,
+    [orderId],
   );
-  return Number(rows[0].n);
+  return rows.length > 0;
 }
 
 async function holdAndView(
@@ -210,12 +214,17 @@ async function coordinatorOutage(
     // it is tried again with another order.
     for (let attempt = 1; attempt <= 5; attempt += 1) {
       const id = await placeOrder(context, strategy, customerId, sku);
+      // The kill waits until inventory's hold is durable: the reservation committed (saga, TCC)
+      // or the prepared transaction (2PC). A row lock alone may be the prepare's transaction
+      // still running: killed then, the coordinator lost nothing that holds the row.
+      const held = async () =>
+        strategy === '2pc' ? preparedFor(context, id) : (await probe(client, sku)).held;
       const holding = async () => {
         const state = await probe(client, sku);
-        return state.held || state.locked || (await preparedCount(context)) > 0;
+        return state.held || state.locked || (await preparedFor(context, id));
       };
       const deadline = Date.now() + 10_000;
-      while (!(await holding()) && Date.now() < deadline) await sleep(0);
+      while (!(await held()) && Date.now() < deadline) await sleep(0);
       await context.services.kill('order');
       const killedAt = Date.now();
 

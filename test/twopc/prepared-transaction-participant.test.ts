@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { inboxMigrations } from '@app/dist-core/inbox';
-import { InvalidMessageError, type Envelope } from '@app/dist-core/kafka';
-import { Outbox, outboxMigrations } from '@app/dist-core/outbox';
+import { InvalidMessageError, type Envelope, type KafkaClient } from '@app/dist-core/kafka';
+import { AfterCommitPublisher, Outbox, outboxMigrations } from '@app/dist-core/outbox';
 import { fixedWorkerId, SnowflakeGenerator } from '@app/dist-core/snowflake';
 import {
   PreparedTransactionParticipant,
@@ -17,6 +17,7 @@ import {
   rawClient,
   rollbackAllPrepared,
 } from '../support/prepared-transactions.js';
+import { connectKafka, eventually, runSuffix, TopicRecorder } from '../support/kafka.js';
 
 /**
  * The participant side of 2PC against the real Postgres: what a prepared transaction holds and
@@ -336,5 +337,56 @@ describe('PreparedTransactionParticipant', () => {
     await expect(prepare(blocked)).resolves.toBe('answered'); // the consumer's retry
     expect(await replies(second.orderId)).toEqual([{ outcome: 'FAILURE', reason: 'OUT_OF_STOCK' }]);
     expect(await stock(first.items[0].sku)).toEqual({ available: 4, sold: 6 });
+  });
+});
+
+describe('PreparedTransactionParticipant beside the after-commit publisher', () => {
+  const TOPIC = `test-twopc.acknowledgements.${runSuffix()}`;
+  const ROUTE = { topic: TOPIC, type: 'inventory.2pc.reply' };
+  let kafka: KafkaClient;
+  let recorder: TopicRecorder;
+  let publisher: AfterCommitPublisher;
+  let published: PreparedTransactionParticipant;
+
+  beforeAll(async () => {
+    kafka = await connectKafka('test-twopc-acknowledgements');
+    await kafka.ensureTopics([{ topic: TOPIC, numPartitions: 3 }]);
+    recorder = new TopicRecorder(kafka, `test-twopc-acknowledgements-${runSuffix()}`);
+    await recorder.start([TOPIC]);
+    publisher = new AfterCommitPublisher(kafka.producer);
+    publisher.attach(dataSource);
+    published = new PreparedTransactionParticipant(
+      dataSource,
+      'inventory',
+      'inventory',
+      new Outbox(ids),
+    );
+  });
+
+  afterAll(async () => {
+    await published?.onModuleDestroy();
+    await publisher?.stop();
+    await recorder?.stop();
+    await kafka?.disconnectProducer();
+    await kafka?.disconnectAdmin();
+  });
+
+  // The decisions run on connections of their own (a DataSource of their own). Their
+  // acknowledgements used to miss the after-commit path: each one went to the relay, which
+  // found the vote of its order published but not yet marked sent, left it as "behind an older
+  // unsent row" and took it at its next poll — half a second on every 2PC order. No relay runs
+  // here: only the after-commit path can publish the acknowledgement.
+  it('acknowledges a decision right after its commit, as it votes, not by the relay', async () => {
+    const order = await newOrder(1);
+    const vote = envelope('inventory.2pc.prepare', order);
+    await published.prepare(vote, ROUTE, order, (manager) => sell(manager, order));
+    const decision = envelope('inventory.2pc.commit', order);
+    await published.commit(decision, ROUTE, sameItems(order.items));
+
+    const answered = (command: Envelope) => () =>
+      recorder.envelopesOf(TOPIC).some((reply) => reply.causationId === command.id);
+    await eventually('the vote published', answered(vote), 5000);
+    await eventually('the acknowledgement published', answered(decision), 5000);
+    expect(await branchState(order.orderId)).toBe('COMMITTED');
   });
 });

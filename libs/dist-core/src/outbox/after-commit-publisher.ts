@@ -77,7 +77,8 @@ export class AfterCommitPublisher implements EntitySubscriberInterface {
 
   readonly relayDelayMs: number;
   private readonly markSentAfterMs: number;
-  private readonly dataSources = new Set<DataSource>();
+  /** Each attached DataSource's database: itself, or the pool it shares the database with. */
+  private readonly databases = new Map<DataSource, DataSource>();
   private readonly log = new Logger(AfterCommitPublisher.name);
   /** Committed rows waiting for the next publish, per database, in commit order. */
   private readonly queued = new Map<DataSource, CommittedRows[]>();
@@ -102,13 +103,23 @@ export class AfterCommitPublisher implements EntitySubscriberInterface {
    * unsent while their UPDATE waits for company.
    */
   publishedUnmarked(dataSource: DataSource, key: string): string[] {
-    return [...(this.unmarked.get(dataSource)?.get(key) ?? [])];
+    const database = this.databases.get(dataSource) ?? dataSource;
+    return [...(this.unmarked.get(database)?.get(key) ?? [])];
   }
 
-  attach(dataSource: DataSource): void {
+  /**
+   * `sameDatabaseAs`: `dataSource` is a second pool on a database already attached (a 2PC
+   * participant's decisions have connections of their own). Its rows then join that database's
+   * queue and per-key bookkeeping: otherwise a row committed on it would find the other pool's
+   * published-but-unmarked row of its key "older and unsent" and wait for the relay's next poll.
+   */
+  attach(dataSource: DataSource, sameDatabaseAs?: DataSource): void {
     if (AfterCommitPublisher.attached.has(dataSource)) return;
     AfterCommitPublisher.attached.set(dataSource, this);
-    this.dataSources.add(dataSource);
+    this.databases.set(
+      dataSource,
+      (sameDatabaseAs && this.databases.get(sameDatabaseAs)) ?? dataSource,
+    );
     // TypeORM's broadcaster reads this array at each event.
     dataSource.subscribers.push(this);
   }
@@ -120,21 +131,22 @@ export class AfterCommitPublisher implements EntitySubscriberInterface {
 
   /** Publishes what is queued, then stops taking rows (they stay for the relay). */
   async stop(): Promise<void> {
-    for (const dataSource of this.dataSources) {
+    for (const dataSource of this.databases.keys()) {
       AfterCommitPublisher.attached.delete(dataSource);
       const index = dataSource.subscribers.indexOf(this);
       if (index >= 0) dataSource.subscribers.splice(index, 1);
     }
-    this.dataSources.clear();
+    this.databases.clear();
     await Promise.all(this.publishing.values());
     await Promise.all([...this.marking.keys()].map((dataSource) => this.markNow(dataSource)));
   }
 
-  afterTransactionCommit({ dataSource, queryRunner }: TransactionCommitEvent): void {
+  afterTransactionCommit({ dataSource: pool, queryRunner }: TransactionCommitEvent): void {
     // A nested transaction's commit only releases a savepoint: its rows are not committed yet.
     if (queryRunner.isTransactionActive) return;
     const rows = takePending(queryRunner);
-    if (rows.length === 0 || !this.dataSources.has(dataSource)) return;
+    const dataSource = this.databases.get(pool);
+    if (rows.length === 0 || !dataSource) return;
     const committed = { rows, committedAt: Date.now() };
     const queue = this.queued.get(dataSource);
     if (queue) queue.push(committed);

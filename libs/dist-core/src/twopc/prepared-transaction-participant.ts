@@ -3,7 +3,7 @@ import { DataSource, type DataSourceOptions, type EntityManager, type QueryRunne
 import { REFUSED_REASON, type ReplyRoute } from '../barrier/index.js';
 import { recordInbox } from '../inbox/index.js';
 import { InvalidMessageError, type Envelope } from '../kafka/index.js';
-import { Outbox, type IdGenerator } from '../outbox/index.js';
+import { AfterCommitPublisher, Outbox, type IdGenerator } from '../outbox/index.js';
 import {
   commitPrepared,
   gidLiteral,
@@ -208,7 +208,15 @@ export class PreparedTransactionParticipant {
       extra: { ...(this.dataSource.options.extra as object), max: DECISION_CONNECTIONS },
       migrationsRun: false,
       synchronize: false,
-    } as DataSourceOptions).initialize();
+    } as DataSourceOptions)
+      .initialize()
+      .then((pool) => {
+        // The acknowledgements leave right after their commit, as the votes do. Left to the
+        // relay, an ack found its own vote (published, not yet marked sent) "older and unsent"
+        // and waited for the relay's next poll: half a second on every 2PC order.
+        AfterCommitPublisher.of(this.dataSource)?.attach(pool, this.dataSource);
+        return pool;
+      });
     return this.decisionsPool;
   }
 
