@@ -105,7 +105,7 @@ export class TwoPhaseCommitDefinition<I, T extends string = string> implements T
 /**
  * Starts a two-phase commit's definition:
  *
- *   defineTwoPhaseCommit<Order2pcInput, OrderFlowMessageType>('order-2pc')
+ *   defineTwoPhaseCommit<OrderFlowInput, OrderFlowMessageType>('order-2pc')
  *     .participant('inventory', (p) => p.prepares(route('inventory.2pc.prepare'), stock)
  *       .committedBy(route('inventory.2pc.commit')).rolledBackBy(route('inventory.2pc.rollback')))
  *     .participant('payment', ...)
