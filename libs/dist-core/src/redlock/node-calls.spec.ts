@@ -74,4 +74,32 @@ describe('callNodes', () => {
     expect(outcome.replies[1]).toEqual({ state: 'pending' });
     expect(lateReplies).toEqual([[1, { state: 'answered', value: 'second' }]]);
   });
+
+  it('still times out the calls left pending when others, older and newer, finished first', async () => {
+    const stalled = (timeoutMs: number) =>
+      callNodes({
+        clients: nodes(1),
+        timeoutMs,
+        call: () => never,
+        vote: answeredVote,
+        decided: () => false,
+      });
+    const answered = () =>
+      callNodes({
+        clients: nodes(1),
+        timeoutMs: 1000,
+        call: () => Promise.resolve('ok'),
+        vote: answeredVote,
+        decided: () => false,
+      });
+    // Pending list: answered, stalled, answered, stalled, answered: unlinked at both ends and
+    // in the middle before the sweep.
+    const outcomes = [answered(), stalled(20), answered(), stalled(40), answered()];
+    const [first, early, middle, late, last] = await Promise.all(outcomes);
+    for (const outcome of [first, middle, last]) expect(outcome.votes.granted).toBe(1);
+    for (const outcome of [early, late]) {
+      expect(outcome.votes.failed).toBe(1);
+      expect((outcome.replies[0] as { error: Error }).error).toBeInstanceOf(NodeTimeoutError);
+    }
+  });
 });

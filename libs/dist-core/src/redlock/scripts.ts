@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { coalesceWrites } from './write-coalescing.js';
 
 /**
  * The per-node halves of Redlock. Each runs as one Lua script, so a node applies it atomically
@@ -14,6 +15,16 @@ export function lockKey(resource: string): string {
 
 export function fenceKey(resource: string): string {
   return `fence:${resource}`;
+}
+
+/** A script with its SHA1 computed once, when the module loads: each call sends only the hash. */
+export interface LuaScript {
+  readonly source: string;
+  readonly sha1: string;
+}
+
+function luaScript(source: string): LuaScript {
+  return { source, sha1: createHash('sha1').update(source).digest('hex') };
 }
 
 /**
@@ -35,7 +46,7 @@ end
  * is held; otherwise the fence, as an integer while a double holds it exactly (< 2^53), beyond
  * that as a decimal string. One resource, the common case, costs two commands.
  */
-export const ACQUIRE = `
+export const ACQUIRE = luaScript(`
 local n = tonumber(ARGV[3])
 if n == 1 then
   if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
@@ -60,7 +71,7 @@ for i = n + 1, 2 * n do
   if i ~= top then redis.call('set', KEYS[i], fence) end
 end
 return fence
-`;
+`);
 
 /** A fence as ACQUIRE answers it (integer or decimal string), or null for "resource held". */
 export function fenceOf(reply: unknown): bigint | null {
@@ -75,7 +86,7 @@ export function fenceOf(reply: unknown): bigint | null {
  * Returns 1 if this node still holds the lock for the token: only such a node can vouch that no
  * later holder's fence was drawn from it before the raise.
  */
-export const RAISE_FENCE = `${DECIMAL_GREATER}
+export const RAISE_FENCE = luaScript(`${DECIMAL_GREATER}
 local n = tonumber(ARGV[3])
 for i = n + 1, 2 * n do
   if greater(ARGV[2], redis.call('get', KEYS[i]) or '0') then redis.call('set', KEYS[i], ARGV[2]) end
@@ -84,10 +95,10 @@ for i = 1, n do
   if redis.call('get', KEYS[i]) ~= ARGV[1] then return 0 end
 end
 return 1
-`;
+`);
 
 /** KEYS: lock keys. ARGV: token. Compare-and-delete: never removes another holder's lock. */
-export const RELEASE = `
+export const RELEASE = luaScript(`
 local count = 0
 for i = 1, #KEYS do
   if redis.call('get', KEYS[i]) == ARGV[1] then
@@ -96,13 +107,13 @@ for i = 1, #KEYS do
   end
 end
 return count
-`;
+`);
 
 /**
  * KEYS: lock keys. ARGV: token, ttl ms. Compare-and-pexpire, all or none: returns 1 only if
  * every resource is still held with the token on this node.
  */
-export const EXTEND = `
+export const EXTEND = luaScript(`
 for i = 1, #KEYS do
   if redis.call('get', KEYS[i]) ~= ARGV[1] then return 0 end
 end
@@ -110,28 +121,21 @@ for i = 1, #KEYS do
   redis.call('pexpire', KEYS[i], ARGV[2])
 end
 return 1
-`;
+`);
 
-/** EVALSHA, falling back to EVAL once when the node does not have the script (new or restarted). */
+/**
+ * EVALSHA, falling back to EVAL once when the node does not have the script (new or restarted).
+ * The write is coalesced with the other commands this tick sends to the node (write-coalescing.ts).
+ */
 export function evalScript(
   client: Redis,
-  script: string,
+  script: LuaScript,
   keys: readonly string[],
   args: readonly (string | number)[],
 ): Promise<unknown> {
-  return client.evalsha(sha1Of(script), keys.length, ...keys, ...args).catch((error: unknown) => {
+  coalesceWrites(client);
+  return client.evalsha(script.sha1, keys.length, ...keys, ...args).catch((error: unknown) => {
     if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-    return client.eval(script, keys.length, ...keys, ...args);
+    return client.eval(script.source, keys.length, ...keys, ...args);
   });
-}
-
-const hashes = new Map<string, string>();
-
-function sha1Of(script: string): string {
-  let hash = hashes.get(script);
-  if (hash === undefined) {
-    hash = createHash('sha1').update(script).digest('hex');
-    hashes.set(script, hash);
-  }
-  return hash;
 }
