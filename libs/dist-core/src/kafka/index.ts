@@ -13,6 +13,8 @@ export { KafkaConsumerServer } from './kafka-consumer.server.js';
 export type { KafkaConsumerServerOptions } from './kafka-consumer.server.js';
 export { KafkaMessageContext } from './kafka-message.context.js';
 export { OnMessage } from './on-message.decorator.js';
+export type { OnMessageOptions } from './on-message.decorator.js';
+export type { MessageBatchOptions } from './message-batches.js';
 export { InvalidMessageError, UnknownMessageTypeError } from './message-errors.js';
 export { defineMessages, message, messagesOn, participant } from './message-catalog.js';
 export type {
