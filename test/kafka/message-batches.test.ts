@@ -61,9 +61,10 @@ describe('Kafka consumer batches', () => {
   const closing: INestMicroservice[] = [];
 
   const ledger = async (keys: string[]): Promise<LedgerRow[]> =>
-    db.query('SELECT id::text, key, n, tx::text FROM ledger WHERE key = ANY($1) ORDER BY id', [
-      keys,
-    ]);
+    db.query(
+      'SELECT id::text, key, n, tx::text FROM ledger WHERE key = ANY($1) ORDER BY ledger.id',
+      [keys],
+    );
   const replies = (keys: string[]) =>
     recorder
       .of(REPLIES)
@@ -107,10 +108,10 @@ describe('Kafka consumer batches', () => {
   });
 
   it('commits a batch once; a failed message rolls back alone and runs after it, in key order', async () => {
-    const keys = ['k1', 'k2', 'k3'];
+    const keys = ['101', '102', '103'];
     // Interleaved, in one produce request: one partition, one batch for the consumer.
     const envelopes = [0, 1, 2, 3].flatMap((n) =>
-      keys.map((key) => step(key, { n, failOnce: key === 'k2' && n === 1 })),
+      keys.map((key) => step(key, { n, failOnce: key === '102' && n === 1 })),
     );
     await produce(kafka, TOPIC, envelopes);
 
@@ -121,20 +122,20 @@ describe('Kafka consumer batches', () => {
       expect(rows.filter((row) => row.key === key).map((row) => row.n)).toEqual([0, 1, 2, 3]);
     }
     const txOf = (key: string, n: number) => rows.find((r) => r.key === key && r.n === n)!.tx;
-    // k1, k3 and k2's first step committed together …
-    const batchTx = txOf('k1', 0);
+    // 101, 103 and 102's first step committed together …
+    const batchTx = txOf('101', 0);
     for (const [key, n] of [
-      ['k1', 3],
-      ['k3', 0],
-      ['k3', 3],
-      ['k2', 0],
+      ['101', 3],
+      ['103', 0],
+      ['103', 3],
+      ['102', 0],
     ] as const) {
       expect(txOf(key, n)).toBe(batchTx);
     }
-    // … k2's failed step and the ones behind it each alone, after the batch.
-    const alone = [1, 2, 3].map((n) => txOf('k2', n));
+    // … 102's failed step and the ones behind it each alone, after the batch.
+    const alone = [1, 2, 3].map((n) => txOf('102', n));
     expect(new Set([batchTx, ...alone]).size).toBe(4);
-    const failed = envelopes.find((e) => e.correlationId === 'k2' && e.payload.n === 1)!;
+    const failed = envelopes.find((e) => e.correlationId === '102' && e.payload.n === 1)!;
     expect(runs.get(failed.id)).toBe(2);
 
     // One reply per step, published after the commits by the after-commit path (no relay
@@ -154,24 +155,24 @@ describe('Kafka consumer batches', () => {
   });
 
   it('a message that waits on a locked row gives up (lock_timeout) and runs alone after the batch', async () => {
-    const keys = ['h1', 'h2', 'h3'];
-    const envelopes = keys.map((key, n) => step(key, { n, hot: key === 'h2' }));
+    const keys = ['201', '202', '203'];
+    const envelopes = keys.map((key, n) => step(key, { n, hot: key === '202' }));
     const holder = db.createQueryRunner();
     await holder.startTransaction();
     try {
       await holder.query('SELECT * FROM hot WHERE id = 1 FOR UPDATE');
       await produce(kafka, TOPIC, envelopes);
-      // h1 and h3 do not wait for the lock: their batch commits while it is held.
+      // 201 and 203 do not wait for the lock: their batch commits while it is held.
       await eventually(
         'the others committed',
-        async () => (await ledger(['h1', 'h3'])).length === 2,
+        async () => (await ledger(['201', '203'])).length === 2,
       );
-      expect(await ledger(['h2'])).toHaveLength(0);
+      expect(await ledger(['202'])).toHaveLength(0);
     } finally {
       await holder.commitTransaction();
       await holder.release();
     }
-    await eventually('the hot step written', async () => (await ledger(['h2'])).length === 1);
+    await eventually('the hot step written', async () => (await ledger(['202'])).length === 1);
     const hot = envelopes[1];
     expect(runs.get(hot.id)).toBeGreaterThanOrEqual(2);
     const [{ touched }] = await db.query('SELECT touched FROM hot WHERE id = 1');
@@ -180,7 +181,7 @@ describe('Kafka consumer batches', () => {
 
   it('a process killed in the middle of a batch leaves none of it; redelivery changes nothing twice', async () => {
     const group = `test-messaging-batches-crash-${RUN}`;
-    const keys = ['c1', 'c2', 'c3'];
+    const keys = ['301', '302', '303'];
     const child = spawn(
       process.execPath,
       ['--conditions=source', '--import', 'tsx', CHILD, SCHEMA, CRASH_TOPIC, REPLIES, group],
@@ -198,9 +199,18 @@ describe('Kafka consumer batches', () => {
       const first = keys.map((key) => step(key, { n: 0 }));
       await produce(kafka, CRASH_TOPIC, first);
       await eventually('the first batch committed', async () => (await ledger(keys)).length === 3);
+      // and published: its rows marked sent, or the survivor's rows of these keys would
+      // rightly wait for a relay (none runs here) to send the older ones first.
+      await eventually('the first batch published', async () => {
+        const [{ count }] = await db.query(
+          'SELECT count(*)::int AS count FROM outbox WHERE sent_at IS NOT NULL AND key = ANY($1)',
+          [keys],
+        );
+        return count === 3;
+      });
       // … then a second that kills it at its fifth message, after four ran in the batch.
       const second = [1, 2].flatMap((n) =>
-        keys.map((key) => step(key, { n, crash: key === 'c2' && n === 2 })),
+        keys.map((key) => step(key, { n, crash: key === '302' && n === 2 })),
       );
       await produce(kafka, CRASH_TOPIC, second);
       expect(await exited).toBe('SIGKILL');
@@ -208,7 +218,7 @@ describe('Kafka consumer batches', () => {
       child.kill('SIGKILL');
       throw new Error(`${(error as Error).message}\n${output}`, { cause: error });
     }
-    expect(output).toMatch(/crashing at c2\/2 after 8 runs/);
+    expect(output).toMatch(/crashing at 302\/2 after 8 runs/);
     // Nothing of the killed batch committed: no row, no reply.
     expect((await ledger(keys)).map((row) => row.n)).toEqual([0, 0, 0]);
 
