@@ -14,7 +14,7 @@ import type { ConsumerGroupStatus } from './consumer-group-status.js';
 import type { KafkaClient } from './kafka-client.js';
 import { KafkaMessageContext } from './kafka-message.context.js';
 import { InvalidMessageError, UnknownMessageTypeError } from './message-errors.js';
-import { deadLetters } from '../metrics/catalog.js';
+import { batchMessages, deadLetters } from '../metrics/catalog.js';
 import { failActiveSpan, recordFailure, withConsumeSpan } from './kafka-spans.js';
 import {
   consumeInBatches,
@@ -209,7 +209,8 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     const { batch, heartbeat, resolveOffset, commitOffsetsIfNecessary } = payload;
     const finished = new Set<string>();
     const done = (message: KafkaMessage) => finished.add(message.offset);
-    const batching = (this.options.batch?.maxMessages ?? 1) > 1 && batch.messages.length > 1;
+    const batchingOn = (this.options.batch?.maxMessages ?? 1) > 1;
+    const batching = batchingOn && batch.messages.length > 1;
     let failure: { error: unknown } | undefined;
     try {
       if (batching) {
@@ -218,6 +219,8 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
         await consumeInBatches(batch.messages, runner, options, done);
       } else {
         await this.consumeByKeys(payload, done);
+        // A batch of one, in the batch histogram's terms: what batching came to at this load.
+        if (batchingOn) batchMessages.observe({ group: this.options.groupId }, finished.size);
       }
     } catch (error) {
       failure = { error };
