@@ -58,7 +58,7 @@ const orderLayers = ORDER_LAYERS.map(({ layer, above }) => ({
 export const LIB_LAYERS = [
   ['hashing', 'metrics', 'observability'],
   ['config'],
-  ['auth', 'redlock', 'retention', 'recovery'],
+  ['auth', 'redlock', 'retention', 'recovery', 'batch'],
   ['snowflake', 'kafka'],
   ['outbox', 'inbox'],
   ['barrier', 'engine'],

@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from './closed-loop.js';
+import { fetchToken } from '../../scripts/token-client.mjs';
 import { BenchDatabases } from './databases.js';
 import { createFixtures } from './fixtures.js';
 import { FlowTopicOffsets } from './kafka-offsets.js';
@@ -114,6 +115,27 @@ async function snapshot(): Promise<Snapshot> {
 }
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+/**
+ * The batch layer's histogram of each service (kafka_batch_transaction_messages, all consumer
+ * groups): batch commits and the messages they carried so far. Zero where it does not exist.
+ */
+async function batchTotals(): Promise<Record<string, { commits: number; messages: number }>> {
+  const totals: Record<string, { commits: number; messages: number }> = {};
+  const authorization = `Bearer ${await fetchToken({ operator: true })}`;
+  for (const [name, url] of Object.entries(options.urls)) {
+    const text = await (await fetch(`${url}/metrics`, { headers: { authorization } })).text();
+    const total = (series: string) =>
+      sum(
+        text
+          .split('\n')
+          .filter((line) => line.startsWith(`kafka_batch_transaction_messages_${series}`))
+          .map((line) => Number(line.split(' ').at(-1))),
+      );
+    totals[name] = { commits: total('count'), messages: total('sum') };
+  }
+  return totals;
+}
 
 function difference(before: Snapshot, after: Snapshot, per: number): Cost {
   const perProcess: Cost['perProcess'] = {};
@@ -217,6 +239,7 @@ try {
       const idle1 = await snapshot();
       const idleSeconds = (idle1.at - idle0.at) / 1000;
       const background = difference(idle0, idle1, idleSeconds);
+      const batchesBefore = await batchTotals();
       const start = await snapshot();
       const began = Date.now();
       await place(strategy, ORDERS, concurrency, fixtures);
@@ -226,6 +249,15 @@ try {
       const seconds = (end.at - start.at) / 1000;
       const raw = difference(start, end, ORDERS);
       const cost = lessBackground(raw, background, seconds, ORDERS);
+      const batchesAfter = await batchTotals();
+      // Messages per batch transaction, per service, over this level (batches of 1 included).
+      const batches = Object.fromEntries(
+        Object.entries(batchesAfter).map(([name, after]) => {
+          const commits = after.commits - batchesBefore[name].commits;
+          const messages = after.messages - batchesBefore[name].messages;
+          return [name, { commits, messages, mean: commits ? messages / commits : 0 }];
+        }),
+      );
       const row = {
         strategy,
         concurrency,
@@ -233,6 +265,7 @@ try {
         seconds: Number(seconds.toFixed(1)),
         ordersPerSecond: Number((ORDERS / ((Date.now() - began) / 1000)).toFixed(1)),
         ...cost,
+        batches,
         background,
       };
       rows.push(row);
@@ -249,6 +282,11 @@ try {
             `${p.kafka.toFixed(1).padStart(5)} kafka req ${p.cpuMs.toFixed(1).padStart(5)} CPU ms`,
         );
       }
+      log(
+        `  messages per batch commit: ${Object.entries(batches)
+          .map(([name, b]) => `${name} ${b.mean.toFixed(2)} (${b.commits} commits)`)
+          .join(', ')}`,
+      );
       log(
         `  background/s: ${background.statements.toFixed(1)} stmts ${background.transactions.toFixed(1)} tx ` +
           `${background.kafkaRequests.toFixed(1)} kafka req`,

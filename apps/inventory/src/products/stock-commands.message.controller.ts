@@ -30,32 +30,32 @@ export class StockCommandsController {
     private readonly ledger: StockLedger,
   ) {}
 
-  @OnMessage(orderFlowMessages, 'inventory.saga.reserve')
+  @OnMessage(orderFlowMessages, 'inventory.saga.reserve', { batchable: true })
   sagaReserve(@Payload() command: Envelope<StockCommand>) {
     return this.reserve(command, SAGA_REPLY);
   }
 
-  @OnMessage(orderFlowMessages, 'inventory.tcc.try')
+  @OnMessage(orderFlowMessages, 'inventory.tcc.try', { batchable: true })
   tccTry(@Payload() command: Envelope<StockCommand>) {
     return this.reserve(command, TCC_REPLY);
   }
 
-  @OnMessage(orderFlowMessages, 'inventory.saga.confirm')
+  @OnMessage(orderFlowMessages, 'inventory.saga.confirm', { batchable: true })
   sagaConfirm(@Payload() command: Envelope<StockCommand>) {
     return this.sell(command, SAGA_REPLY);
   }
 
-  @OnMessage(orderFlowMessages, 'inventory.tcc.confirm')
+  @OnMessage(orderFlowMessages, 'inventory.tcc.confirm', { batchable: true })
   tccConfirm(@Payload() command: Envelope<StockCommand>) {
     return this.sell(command, TCC_REPLY);
   }
 
-  @OnMessage(orderFlowMessages, 'inventory.saga.release')
+  @OnMessage(orderFlowMessages, 'inventory.saga.release', { batchable: true })
   sagaRelease(@Payload() command: Envelope<StockCommand>) {
     return this.release(command, SAGA_REPLY);
   }
 
-  @OnMessage(orderFlowMessages, 'inventory.tcc.cancel')
+  @OnMessage(orderFlowMessages, 'inventory.tcc.cancel', { batchable: true })
   tccCancel(@Payload() command: Envelope<StockCommand>) {
     return this.release(command, TCC_REPLY);
   }

@@ -35,32 +35,32 @@ export class FlowRepliesMessageController {
     private readonly flows: OrderFlows,
   ) {}
 
-  @OnMessage(orderFlowMessages, 'inventory.saga.reply')
+  @OnMessage(orderFlowMessages, 'inventory.saga.reply', { batchable: true })
   inventorySagaReply(@Payload() envelope: Envelope<ParticipantReply>): Promise<void> {
     return this.apply(envelope, (manager) => this.flows.saga.handleReply(manager, envelope));
   }
 
-  @OnMessage(orderFlowMessages, 'payment.saga.reply')
+  @OnMessage(orderFlowMessages, 'payment.saga.reply', { batchable: true })
   paymentSagaReply(@Payload() envelope: Envelope<ParticipantReply>): Promise<void> {
     return this.apply(envelope, (manager) => this.flows.saga.handleReply(manager, envelope));
   }
 
-  @OnMessage(orderFlowMessages, 'inventory.tcc.reply')
+  @OnMessage(orderFlowMessages, 'inventory.tcc.reply', { batchable: true })
   inventoryTccReply(@Payload() envelope: Envelope<ParticipantReply>): Promise<void> {
     return this.apply(envelope, (manager) => this.flows.tcc.handleReply(manager, envelope));
   }
 
-  @OnMessage(orderFlowMessages, 'payment.tcc.reply')
+  @OnMessage(orderFlowMessages, 'payment.tcc.reply', { batchable: true })
   paymentTccReply(@Payload() envelope: Envelope<ParticipantReply>): Promise<void> {
     return this.apply(envelope, (manager) => this.flows.tcc.handleReply(manager, envelope));
   }
 
-  @OnMessage(orderFlowMessages, 'inventory.2pc.reply')
+  @OnMessage(orderFlowMessages, 'inventory.2pc.reply', { batchable: true })
   inventoryTwoPcReply(@Payload() envelope: Envelope<ParticipantReply>): Promise<void> {
     return this.apply(envelope, (manager) => this.flows.twoPc.handleReply(manager, envelope));
   }
 
-  @OnMessage(orderFlowMessages, 'payment.2pc.reply')
+  @OnMessage(orderFlowMessages, 'payment.2pc.reply', { batchable: true })
   paymentTwoPcReply(@Payload() envelope: Envelope<ParticipantReply>): Promise<void> {
     return this.apply(envelope, (manager) => this.flows.twoPc.handleReply(manager, envelope));
   }

@@ -28,7 +28,7 @@ export class FundsCommandsController {
     private readonly ledger: AccountsLedger,
   ) {}
 
-  @OnMessage(orderFlowMessages, 'payment.saga.charge')
+  @OnMessage(orderFlowMessages, 'payment.saga.charge', { batchable: true })
   async charge(@Payload() command: Envelope<FundsCommand>): Promise<void> {
     const funds = parseFundsCommand(command);
     await this.participant.try(command, SAGA_REPLY, (manager) =>
@@ -36,7 +36,7 @@ export class FundsCommandsController {
     );
   }
 
-  @OnMessage(orderFlowMessages, 'payment.saga.refund')
+  @OnMessage(orderFlowMessages, 'payment.saga.refund', { batchable: true })
   async refund(@Payload() command: Envelope<FundsCommand>): Promise<void> {
     const funds = parseFundsCommand(command);
     await refusingMismatch(
@@ -49,7 +49,7 @@ export class FundsCommandsController {
    * Nobody awaits an answer, so none is sent; a refusal (the charge was refunded first, which
    * the saga's compare-and-set should make impossible) is logged for an operator.
    */
-  @OnMessage(orderFlowMessages, 'payment.saga.settle')
+  @OnMessage(orderFlowMessages, 'payment.saga.settle', { batchable: true })
   async settle(@Payload() command: Envelope<FundsCommand>): Promise<void> {
     const funds = parseFundsCommand(command);
     const outcome = await refusingMismatch(
@@ -63,13 +63,13 @@ export class FundsCommandsController {
     }
   }
 
-  @OnMessage(orderFlowMessages, 'payment.tcc.try')
+  @OnMessage(orderFlowMessages, 'payment.tcc.try', { batchable: true })
   async freeze(@Payload() command: Envelope<FundsCommand>): Promise<void> {
     const funds = parseFundsCommand(command);
     await this.participant.try(command, TCC_REPLY, (manager) => this.ledger.freeze(manager, funds));
   }
 
-  @OnMessage(orderFlowMessages, 'payment.tcc.confirm')
+  @OnMessage(orderFlowMessages, 'payment.tcc.confirm', { batchable: true })
   async capture(@Payload() command: Envelope<FundsCommand>): Promise<void> {
     const funds = parseFundsCommand(command);
     await refusingMismatch(
@@ -79,7 +79,7 @@ export class FundsCommandsController {
     );
   }
 
-  @OnMessage(orderFlowMessages, 'payment.tcc.cancel')
+  @OnMessage(orderFlowMessages, 'payment.tcc.cancel', { batchable: true })
   async unfreeze(@Payload() command: Envelope<FundsCommand>): Promise<void> {
     const funds = parseFundsCommand(command);
     await refusingMismatch(

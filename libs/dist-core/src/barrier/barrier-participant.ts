@@ -1,5 +1,6 @@
 import type { FactoryProvider, InjectionToken } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
+import { inTransaction } from '../batch/index.js';
 import { countDuplicate, DuplicateMessage, type InboxEntry } from '../inbox/index.js';
 import type { Envelope } from '../kafka/index.js';
 import { Outbox, type IdGenerator } from '../outbox/index.js';
@@ -111,13 +112,14 @@ export class BarrierParticipant {
    * `work` in one transaction with the command's inbox row, as `handleOnce` runs a handler, but
    * with the row recorded by the barrier's first statement (its `inbox` argument): one statement
    * fewer per command. A message already taken changes nothing and runs nothing more.
+   * Inside a batch of messages (batch/), the transaction is a savepoint of the batch's.
    */
   private async inTransaction<T>(
     command: Envelope,
     work: (manager: EntityManager) => Promise<T>,
   ): Promise<T | 'duplicate-message'> {
     try {
-      return await this.dataSource.transaction(work);
+      return await inTransaction(this.dataSource, work);
     } catch (error) {
       if (!(error instanceof DuplicateMessage)) throw error;
       countDuplicate(error.entry);

@@ -1,7 +1,7 @@
 import type { EntityManager, QueryRunner } from 'typeorm';
 import { runQuery, transactionOf } from './transactional-query.js';
 import { DuplicateMessage, inboxClaimCte, type InboxEntry } from '../inbox/index.js';
-import { leaveToRelay } from '../outbox/index.js';
+import { leaveToRelay, outboxSavepoint } from '../outbox/index.js';
 
 /**
  * The TCC participant barrier: dtm's subtransaction barrier ("change instead of check"), with the
@@ -126,11 +126,12 @@ export class TccBarrier {
           : { status: 'refused' };
       }
       await runner.query('SAVEPOINT tcc_barrier_body');
+      const rowsBefore = outboxSavepoint(runner);
       const result = await body(manager);
       // A failed Try keeps its row but no change, not even a partial one (Seata #6374).
       if (result.outcome !== 'SUCCESS') {
         await runner.query('ROLLBACK TO SAVEPOINT tcc_barrier_body');
-        leaveToRelay(runner);
+        leaveToRelay(runner, rowsBefore);
       }
       await runQuery(
         runner,
@@ -278,12 +279,13 @@ export class TccBarrier {
   private async inSavepoint<T>(runner: QueryRunner, work: () => Promise<T>): Promise<T> {
     if (this.options.callerRollsBackOnError) return work();
     await runner.query('SAVEPOINT tcc_barrier');
+    const rowsBefore = outboxSavepoint(runner);
     let result: T;
     try {
       result = await work();
     } catch (error) {
       await runner.query('ROLLBACK TO SAVEPOINT tcc_barrier').catch(() => undefined);
-      leaveToRelay(runner);
+      leaveToRelay(runner, rowsBefore);
       throw error;
     }
     await runner.query('RELEASE SAVEPOINT tcc_barrier');

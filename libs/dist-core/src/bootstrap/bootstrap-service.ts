@@ -46,11 +46,14 @@ export async function bootstrapService<S extends EnvSchema>(
   class ServiceRootModule {}
 
   // Before the app exists: its modules' start-up already logs, and relays already send.
-  const { LOG_LEVEL, HOST, AUTH_ISSUER } = config as unknown as {
-    LOG_LEVEL: LogLevel;
-    HOST: string;
-    AUTH_ISSUER: string;
-  };
+  const { LOG_LEVEL, HOST, AUTH_ISSUER, CONSUMER_BATCH_MAX_MESSAGES, CONSUMER_BATCH_MAX_MS } =
+    config as unknown as {
+      LOG_LEVEL: LogLevel;
+      HOST: string;
+      AUTH_ISSUER: string;
+      CONSUMER_BATCH_MAX_MESSAGES: number;
+      CONSUMER_BATCH_MAX_MS: number;
+    };
   const logger = new PinoLoggerService(createLogger(spec.name, LOG_LEVEL));
   startTracing(spec.name, { logger });
 
@@ -80,6 +83,7 @@ export async function bootstrapService<S extends EnvSchema>(
         messages: spec.messages,
         topics: { except: separate.flatMap(({ topics }) => topics) },
         status: app.get(ConsumerGroupStatus),
+        batch: { maxMessages: CONSUMER_BATCH_MAX_MESSAGES, maxMs: CONSUMER_BATCH_MAX_MS },
       }),
     },
     { inheritAppConfig: true },

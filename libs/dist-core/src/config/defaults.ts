@@ -104,6 +104,13 @@ export function sharedConfig(service: string) {
      * benchmark's 64 customers in a closed loop, from one address, stay far below it.
      */
     RATE_LIMIT_POSTS: env.integer(2_000, 1, 1_000_000),
+    /**
+     * Messages of one partition that the Kafka consumer handles in one local transaction, each
+     * under a savepoint, at most (kafka/message-batches.ts); 1 runs each in its own.
+     */
+    CONSUMER_BATCH_MAX_MESSAGES: env.integer(32, 1, 1_000),
+    /** How long, in ms, such a batch takes new messages before it commits. */
+    CONSUMER_BATCH_MAX_MS: env.integer(50, 1, 10_000),
     RATE_LIMIT_WINDOW_SECONDS: env.integer(10, 1, 86_400),
     /**
      * How long inbox rows, barrier rows and idempotency keys are kept (see retention/). At least

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { inTransaction } from '../batch/index.js';
 import type { Envelope } from '../kafka/index.js';
 import { inboxDuplicatesSkipped } from '../metrics/catalog.js';
 
@@ -61,6 +62,7 @@ export function countDuplicate(entry: InboxEntry): void {
  * the outbox rows it enqueues commit together, or not at all (and the redelivery runs it
  * again). Kafka delivers at least once and the relay publishes at least once; this turns both
  * into exactly-once effects. `consumer` names the handler, e.g. `inventory:inventory.reserve`.
+ * Inside a batch of messages (batch/), the transaction is a savepoint of the batch's.
  */
 export async function handleOnce(
   dataSource: DataSource,
@@ -68,7 +70,7 @@ export async function handleOnce(
   envelope: Envelope,
   fn: (manager: EntityManager) => Promise<void>,
 ): Promise<'handled' | 'duplicate'> {
-  return dataSource.transaction(async (manager) => {
+  return inTransaction(dataSource, async (manager) => {
     if (!(await recordInbox(manager, consumer, envelope.id))) {
       inboxDuplicatesSkipped.inc({ consumer });
       return 'duplicate';

@@ -16,7 +16,7 @@ export { KafkaClient } from './kafka-client.js';
 export { KafkaConsumerServer } from './kafka-consumer.server.js';
 export { OnMessage } from './on-message.decorator.js';
 export { InvalidMessageError } from './message-errors.js';
-// Kept here for bench/ (another session is editing it): the credentials of a client of the
+// Kept here for bench/: the credentials of a client of the
 // secured broker, and a topic's name under a deployment's prefix.
 export { adminCredentials, saslOptions } from './credentials.js';
 export { physicalTopic } from './deployment.js';

@@ -14,8 +14,13 @@ import type { ConsumerGroupStatus } from './consumer-group-status.js';
 import type { KafkaClient } from './kafka-client.js';
 import { KafkaMessageContext } from './kafka-message.context.js';
 import { InvalidMessageError, UnknownMessageTypeError } from './message-errors.js';
-import { deadLetters } from '../metrics/catalog.js';
+import { batchMessages, deadLetters } from '../metrics/catalog.js';
 import { failActiveSpan, recordFailure, withConsumeSpan } from './kafka-spans.js';
+import {
+  consumeInBatches,
+  type MessageBatchOptions,
+  type MessageRunner,
+} from './message-batches.js';
 
 export interface KafkaConsumerServerOptions {
   /** The group's logical name; on the broker it is in the client's deployment. */
@@ -53,6 +58,11 @@ export interface KafkaConsumerServerOptions {
   retryBackoffMs?: number;
   /** Tracks group membership for the health check (one status may track several consumers). */
   status?: ConsumerGroupStatus;
+  /**
+   * Several messages of a partition's batch in one local transaction (message-batches.ts):
+   * only messages whose handler is marked `@OnMessage(…, { batchable: true })`. Default: off.
+   */
+  batch?: MessageBatchOptions;
 }
 
 /**
@@ -190,48 +200,31 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
   }
 
   /**
-   * One partition's batch. kafkajs would run it one message at a time, so a partition carries one
-   * order at a time, however many orders wait in it. Here messages of different keys (orders)
-   * run at once, and those of one key one after another in offset order: per-order order is
-   * kept, which is all the flows rely on. The committed offset only passes a prefix of
-   * finished messages; one finished after an unfinished one is redelivered, and the inbox makes
-   * that harmless.
+   * One partition's batch: through the batch layer when it has several messages and batching is
+   * on (message-batches.ts), else one transaction per message (`consumeByKeys`). The committed
+   * offset only passes a prefix of finished messages; one finished after an unfinished one is
+   * redelivered, and the inbox makes that harmless.
    */
   private async consumeBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, pause, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary } =
-      payload;
-    const lanes = new Map<string, KafkaMessage[]>();
-    for (const message of batch.messages) {
-      const key = message.key?.toString('latin1') ?? '';
-      const lane = lanes.get(key);
-      if (lane) lane.push(message);
-      else lanes.set(key, [message]);
-    }
-    const queue = [...lanes.values()];
+    const { batch, heartbeat, resolveOffset, commitOffsetsIfNecessary } = payload;
     const finished = new Set<string>();
+    const done = (message: KafkaMessage) => finished.add(message.offset);
+    const batchingOn = (this.options.batch?.maxMessages ?? 1) > 1;
+    const batching = batchingOn && batch.messages.length > 1;
     let failure: { error: unknown } | undefined;
-    const worker = async (): Promise<void> => {
-      for (let lane = queue.shift(); lane; lane = queue.shift()) {
-        for (const message of lane) {
-          if (failure || !isRunning() || isStale()) return;
-          try {
-            await this.consume({
-              topic: this.client.logicalTopic(batch.topic),
-              partition: batch.partition,
-              message,
-              heartbeat,
-              pause,
-            });
-            finished.add(message.offset);
-          } catch (error) {
-            failure ??= { error };
-            return;
-          }
-        }
+    try {
+      if (batching) {
+        const runner = this.messageRunner(payload);
+        const options = { ...this.options.batch, group: this.options.groupId };
+        await consumeInBatches(batch.messages, runner, options, done);
+      } else {
+        await this.consumeByKeys(payload, done);
+        // A batch of one, in the batch histogram's terms: what batching came to at this load.
+        if (batchingOn) batchMessages.observe({ group: this.options.groupId }, finished.size);
       }
-    };
-    const workers = Math.min(queue.length, this.options.keysConsumedConcurrently ?? 4);
-    await Promise.all(Array.from({ length: workers }, worker));
+    } catch (error) {
+      failure = { error };
+    }
     for (const message of batch.messages) {
       if (!finished.has(message.offset)) break;
       resolveOffset(message.offset);
@@ -242,16 +235,83 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
   }
 
   /**
+   * The single-order path. kafkajs would run a batch one message at a time, so a partition
+   * carries one order at a time, however many orders wait in it. Here messages of different
+   * keys (orders) run at once, and those of one key one after another in offset order:
+   * per-order order is kept, which is all the flows rely on.
+   */
+  private async consumeByKeys(
+    payload: EachBatchPayload,
+    finished: (message: KafkaMessage) => void,
+  ): Promise<void> {
+    const { batch, isRunning, isStale } = payload;
+    const lanes = new Map<string, KafkaMessage[]>();
+    for (const message of batch.messages) {
+      const key = message.key?.toString('latin1') ?? '';
+      const lane = lanes.get(key);
+      if (lane) lane.push(message);
+      else lanes.set(key, [message]);
+    }
+    const queue = [...lanes.values()];
+    let failure: { error: unknown } | undefined;
+    const worker = async (): Promise<void> => {
+      for (let lane = queue.shift(); lane; lane = queue.shift()) {
+        for (const message of lane) {
+          if (failure || !isRunning() || isStale()) return;
+          try {
+            await this.consume(this.messagePayload(payload, message));
+            finished(message);
+          } catch (error) {
+            failure ??= { error };
+            return;
+          }
+        }
+      }
+    };
+    const workers = Math.min(queue.length, this.options.keysConsumedConcurrently ?? 4);
+    await Promise.all(Array.from({ length: workers }, worker));
+    if (failure) throw failure.error;
+  }
+
+  /** The batch layer's two ways of running one message of this partition. */
+  private messageRunner(payload: EachBatchPayload): MessageRunner {
+    return {
+      once: (message) => {
+        const routed = this.route(this.messagePayload(payload, message));
+        if (!routed.handler || routed.handler.extras?.batchable !== true) return null;
+        const { handler, envelope, context, consumed } = routed;
+        return () => withConsumeSpan(consumed, () => this.invoke(handler, envelope, context));
+      },
+      alone: (message) => this.consume(this.messagePayload(payload, message)),
+      running: () => payload.isRunning() && !payload.isStale(),
+    };
+  }
+
+  private messagePayload(payload: EachBatchPayload, message: KafkaMessage): EachMessagePayload {
+    const { batch, heartbeat, pause } = payload;
+    const topic = this.client.logicalTopic(batch.topic);
+    return { topic, partition: batch.partition, message, heartbeat, pause };
+  }
+
+  /**
    * Resolving = done with this offset (handled or dead-lettered); rejecting = redeliver.
    * `topic` is the contract's name, as the handlers and the catalog know it.
    */
   private async consume(payload: EachMessagePayload): Promise<void> {
+    const routed = this.route(payload);
+    if (!routed.handler) return this.deadLetter(payload, routed.error, 0);
+    const { handler, envelope, context, consumed } = routed;
+    return withConsumeSpan(consumed, () => this.handle(payload, handler, envelope, context));
+  }
+
+  /** The message's handler and what it is called with, or why it has none (a dead letter). */
+  private route(payload: EachMessagePayload): Routed {
     const { topic, partition, message } = payload;
     let envelope: Envelope;
     try {
       envelope = decodeEnvelope(message.value);
     } catch (error) {
-      return this.deadLetter(payload, error, 0);
+      return { error };
     }
     const declaredTopic = this.messages.topicOf(envelope.type);
     const handler = declaredTopic === topic ? this.getHandlerByPattern(envelope.type) : null;
@@ -262,7 +322,7 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
           : declaredTopic !== topic
             ? `message type ${envelope.type} belongs on ${declaredTopic}, not ${topic}`
             : `no handler for message type ${envelope.type} in ${this.options.groupId}`;
-      return this.deadLetter(payload, new UnknownMessageTypeError(reason), 0);
+      return { error: new UnknownMessageTypeError(reason) };
     }
 
     const headers = message.headers ?? {};
@@ -272,7 +332,7 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     // The topic as the producer's span named it (the outbox's row), the group as the broker does.
     const groupId = this.client.group(this.options.groupId);
     const consumed = { topic, partition, offset: message.offset, groupId, envelope, traceparent };
-    return withConsumeSpan(consumed, () => this.handle(payload, handler, envelope, context));
+    return { handler, envelope, context, consumed };
   }
 
   /** Runs the handler until it succeeds, fails for good (dead letter) or the server closes. */
@@ -361,6 +421,16 @@ export class KafkaConsumerServer extends Server implements CustomTransportStrate
     return this.consumer as T;
   }
 }
+
+type Routed =
+  | {
+      handler: MessageHandler;
+      envelope: Envelope;
+      context: KafkaMessageContext;
+      consumed: Parameters<typeof withConsumeSpan>[0];
+      error?: undefined;
+    }
+  | { handler?: undefined; error: unknown };
 
 /** Failures no retry can fix: the handler said so, or a validation pipe rejected the payload. */
 function isInvalidMessage(error: unknown): boolean {

@@ -33,6 +33,22 @@ export const deadLetters = new Counter({
   registers,
 });
 
+/** The batch layer (kafka/message-batches.ts): how many messages share one COMMIT. */
+export const batchMessages = new Histogram({
+  name: 'kafka_batch_transaction_messages',
+  help: 'Messages committed together by one batch transaction of a consumer',
+  labelNames: ['group'] as const,
+  buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+  registers,
+});
+
+export const batchDeferred = new Counter({
+  name: 'kafka_batch_deferred_total',
+  help: 'Messages a batch left to run alone after its commit, by why: failed, not_batchable, commit_failed',
+  labelNames: ['group', 'reason'] as const,
+  registers,
+});
+
 export const redlockAcquireDuration = new Histogram({
   name: 'redlock_acquire_duration_seconds',
   help: 'Time one Redlock acquire took, retries included, by whether it got the lock',

@@ -6,6 +6,7 @@ import type {
   QueryRunner,
   TransactionCommitEvent,
   TransactionRollbackEvent,
+  TransactionStartEvent,
 } from 'typeorm';
 import { describeError } from '../kafka/dead-letter.js';
 import { withPublishSpans } from '../kafka/kafka-spans.js';
@@ -34,7 +35,9 @@ interface CommittedRows {
 
 /** Where a transaction keeps the rows it enqueued for publishing after its commit. */
 const PENDING = Symbol('outbox rows to publish after commit');
-type RunnerData = { [PENDING]?: UnsentRow[] };
+/** How many rows were pending when each open level (transaction, then savepoints) began. */
+const LEVELS = Symbol('pending rows at each open savepoint');
+type RunnerData = { [PENDING]?: UnsentRow[]; [LEVELS]?: number[] };
 
 /**
  * The outbox's fast path: the rows a transaction enqueued are published by the same process
@@ -47,8 +50,10 @@ type RunnerData = { [PENDING]?: UnsentRow[] };
  *
  * What it keeps from the relay:
  * - At least once, never a message whose row did not commit: rows are handed over only by
- *   TypeORM's after-commit event of the outermost transaction; a rollback, of the transaction
- *   or of a savepoint (`leaveToRelay`), drops them from this path.
+ *   TypeORM's after-commit event of the outermost transaction; a rollback drops from this path
+ *   the rows enqueued since the level rolled back began: the whole transaction's, or those of a
+ *   savepoint (a nested `transaction()`, as a batch of messages runs each message's; or one
+ *   set by hand, with `outboxSavepoint` and `leaveToRelay`).
  * - Per-key order: `Outbox.enqueue` sends a row this way only if its key has no older unsent
  *   row (in the same statement as the insert); otherwise the row is the relay's at once, and the
  *   relay publishes it after the older one. Rows are published one batch at a time per
@@ -141,7 +146,13 @@ export class AfterCommitPublisher implements EntitySubscriberInterface {
     await Promise.all([...this.marking.keys()].map((dataSource) => this.markNow(dataSource)));
   }
 
+  afterTransactionStart({ queryRunner }: TransactionStartEvent): void {
+    const data = queryRunner.data as RunnerData;
+    (data[LEVELS] ??= []).push(data[PENDING]?.length ?? 0);
+  }
+
   afterTransactionCommit({ dataSource: pool, queryRunner }: TransactionCommitEvent): void {
+    (queryRunner.data as RunnerData)[LEVELS]?.pop();
     // A nested transaction's commit only releases a savepoint: its rows are not committed yet.
     if (queryRunner.isTransactionActive) return;
     const rows = takePending(queryRunner);
@@ -158,8 +169,10 @@ export class AfterCommitPublisher implements EntitySubscriberInterface {
   }
 
   afterTransactionRollback({ queryRunner }: TransactionRollbackEvent): void {
-    // Whole or to a savepoint: which rows survived is unknown here, so all go to the relay.
-    leaveToRelay(queryRunner);
+    // The whole transaction (level 0: every row), or a savepoint TypeORM nested: the rows
+    // enqueued before it began are still part of the transaction and stay on this path.
+    const since = (queryRunner.data as RunnerData)[LEVELS]?.pop() ?? 0;
+    leaveToRelay(queryRunner, queryRunner.isTransactionActive ? since : 0);
   }
 
   /** One batch at a time, so rows leave in commit order; rows queued meanwhile form the next. */
@@ -232,13 +245,20 @@ export class AfterCommitPublisher implements EntitySubscriberInterface {
   }
 }
 
+/** Where a savepoint set by hand begins in the transaction's after-commit rows. */
+export function outboxSavepoint(queryRunner: QueryRunner): number {
+  return (queryRunner.data as RunnerData)[PENDING]?.length ?? 0;
+}
+
 /**
- * Hands the rows this transaction enqueued so far to the relay instead: call it after rolling
- * back to a savepoint by hand, since some of them may no longer exist. The relay publishes the
- * ones that commit, `relayDelayMs` later.
+ * Hands the rows this transaction enqueued since `since` (an `outboxSavepoint`; default: all)
+ * to the relay instead: call it after rolling back to a savepoint by hand, since they no
+ * longer exist. The relay publishes any that did commit, `relayDelayMs` later.
  */
-export function leaveToRelay(queryRunner: QueryRunner): void {
-  takePending(queryRunner);
+export function leaveToRelay(queryRunner: QueryRunner, since = 0): void {
+  const pending = (queryRunner.data as RunnerData)[PENDING];
+  if (pending && since > 0) pending.splice(since);
+  else takePending(queryRunner);
 }
 
 function takePending(queryRunner: QueryRunner): UnsentRow[] {

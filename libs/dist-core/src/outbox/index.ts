@@ -10,5 +10,5 @@ export {
   afterCommitPublisherProvider,
 } from './outbox.providers.js';
 export { outboxMigrations, outboxRetention } from './outbox.migrations.js';
-export { AfterCommitPublisher, leaveToRelay } from './after-commit-publisher.js';
+export { AfterCommitPublisher, leaveToRelay, outboxSavepoint } from './after-commit-publisher.js';
 export { outboxBacklogCollector } from './outbox-backlog.js';

@@ -1,0 +1,7 @@
+export {
+  inTransaction,
+  runInBatch,
+  BatchTransaction,
+  BatchCommitError,
+} from './batch-transaction.js';
+export type { BatchTransactionOptions } from './batch-transaction.js';
