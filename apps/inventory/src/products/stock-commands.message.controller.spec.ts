@@ -1,29 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidMessageError, type Envelope } from '@app/dist-core/kafka';
+import { commandEnvelope, invalidMessageText } from '@app/dist-core/barrier/testing';
 import { commandLines } from './stock-commands.message.controller.js';
 
 const ORDER_ID = '9223372036854775807';
-
-function command(payload: object, correlationId = ORDER_ID): Envelope<unknown> {
-  return {
-    id: '1',
-    type: 'inventory.tcc.try',
-    correlationId,
-    causationId: null,
-    createdAt: new Date().toISOString(),
-    payload,
-  };
-}
-
-function rejection(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidMessageError);
-    return (error as Error).message;
-  }
-  throw new Error('expected an InvalidMessageError');
-}
+const command = (payload: object) => commandEnvelope('inventory.tcc.try', payload);
 
 describe('stock command payloads', () => {
   it('keeps valid lines in their order, as plain {sku, quantity}', () => {
@@ -58,7 +38,7 @@ describe('stock command payloads', () => {
     ['a quantity above 10000', [{ sku: 'a', quantity: 10_001 }], 'items.0.quantity'],
     ['a line that is not an object', [null], 'items.0.sku'],
   ])('rejects %s', (_case, items, expected) => {
-    expect(rejection(() => commandLines(command({ orderId: ORDER_ID, items })))).toContain(
+    expect(invalidMessageText(() => commandLines(command({ orderId: ORDER_ID, items })))).toContain(
       expected,
     );
   });

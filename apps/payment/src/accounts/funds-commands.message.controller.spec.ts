@@ -1,19 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidMessageError, type Envelope } from '@app/dist-core/kafka';
+import { InvalidMessageError } from '@app/dist-core/kafka';
+import { commandEnvelope } from '@app/dist-core/barrier/testing';
 import { parseFundsCommand } from './funds-commands.message.controller.js';
 
 const ORDER_ID = '9223372036854775807';
-
-function envelope(payload: unknown): Envelope {
-  return {
-    id: '1',
-    type: 'payment.tcc.try',
-    correlationId: ORDER_ID,
-    causationId: null,
-    createdAt: new Date().toISOString(),
-    payload,
-  };
-}
+const envelope = (payload: unknown) => commandEnvelope('payment.tcc.try', payload);
 
 const valid = { orderId: ORDER_ID, customerId: 'cust-1.a_B', amountCents: 1 };
 
