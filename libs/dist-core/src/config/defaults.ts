@@ -106,9 +106,11 @@ export function sharedConfig(service: string) {
     RATE_LIMIT_POSTS: env.integer(2_000, 1, 1_000_000),
     /**
      * Messages of one partition that the Kafka consumer handles in one local transaction, each
-     * under a savepoint, at most (kafka/message-batches.ts); 1 runs each in its own.
+     * under a savepoint, at most (kafka/message-batches.ts); 1 runs each in its own. Off (1) by
+     * default: measured on and off back to back, batching cost 5–13 % of orders/s at 16 and 64
+     * orders in flight here (bench/results/NOTES.md, round 8).
      */
-    CONSUMER_BATCH_MAX_MESSAGES: env.integer(32, 1, 1_000),
+    CONSUMER_BATCH_MAX_MESSAGES: env.integer(1, 1, 1_000),
     /** How long, in ms, such a batch takes new messages before it commits. */
     CONSUMER_BATCH_MAX_MS: env.integer(50, 1, 10_000),
     RATE_LIMIT_WINDOW_SECONDS: env.integer(10, 1, 86_400),
