@@ -11,10 +11,10 @@
  *    transaction; two-phase commit holds it in a prepared transaction: invisible to the plain
  *    reader, locked for the locking one until the decision is applied.
  * 2. Coordinator outage. One order, and once inventory holds its stock (reserved, or the order's
- *    prepared transaction in pg_prepared_xacts) the order service is killed (SIGKILL) for OUTAGE_MS, then started again. A
- *    restock of the same product, sent while the coordinator is down, shows who is blocked; the
- *    report gives how long the stock stayed held and when the order became terminal, from the
- *    kill.
+ *    prepared transaction in pg_prepared_xacts) the order service is killed (SIGKILL) for
+ *    OUTAGE_MS, then started again. A restock of the same product, sent while the coordinator
+ *    is down, shows who is blocked; the report gives how long the stock stayed held and when
+ *    the order became terminal, from the kill.
  */
 import pg from 'pg';
 import { readFileSync } from 'node:fs';

@@ -42,12 +42,12 @@ export function inTransaction<T>(
  */
 export async function runInBatch<T>(
   options: BatchTransactionOptions,
-  work: (batch: BatchTransaction) => Promise<T>,
+  work: () => Promise<T>,
 ): Promise<T> {
   const batch = new BatchTransaction(options);
   let result: T;
   try {
-    result = await ambient.run(batch, () => work(batch));
+    result = await ambient.run(batch, work);
   } catch (error) {
     await batch.rollback();
     throw error;
@@ -73,11 +73,6 @@ export class BatchTransaction {
   /** False once the batch commits or rolls back: code still running then is on its own. */
   get isOpen(): boolean {
     return this.open;
-  }
-
-  /** How many databases the batch has a transaction on. */
-  get databases(): number {
-    return this.runners.size;
   }
 
   /**
